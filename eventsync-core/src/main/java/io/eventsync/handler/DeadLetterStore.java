@@ -25,6 +25,12 @@ public interface DeadLetterStore {
     /** Keys that currently have a letter (parked keys when the policy is PARK_KEY). */
     Set<String> keys(String subscription);
 
+    /**
+     * Replaces the letter with the same id, keeping its place in its key's order (e.g. a HELD letter
+     * that failed on release becomes the key's FAILED letter). Returns false if it was not there.
+     */
+    boolean update(DeadLetter letter);
+
     /** Removes a letter once it was replayed successfully or discarded. Returns false if it was not there. */
     boolean remove(String id);
 }
