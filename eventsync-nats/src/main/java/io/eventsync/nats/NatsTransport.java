@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
+import io.eventsync.nats.internal.Slf4jErrorListener;
 import io.eventsync.nats.internal.StreamTopology;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
@@ -71,6 +72,14 @@ public final class NatsTransport implements Transport {
         this.settings = settings;
         this.connection = connection;
         this.topology = new StreamTopology(connection, settings);
+    }
+
+    private void connectionRecovered() {
+        for (AutoCloseable resource : resources) {
+            if (resource instanceof NatsSubscription subscription) {
+                subscription.connectionRecovered();
+            }
+        }
     }
 
     public static Builder builder() {
@@ -297,7 +306,8 @@ public final class NatsTransport implements Transport {
             require("reconnectWait", reconnectWait, reconnectWait != null && !reconnectWait.isNegative());
             require("connectionName", connectionName, connectionName != null && !connectionName.isBlank());
 
-            Connection connection = connect();
+            LoggingListener listener = new LoggingListener();
+            Connection connection = connect(listener);
             long serverMax = connection.getMaxPayload() - HEADER_ALLOWANCE;
             int effectiveMax = (int) Math.min(Integer.MAX_VALUE, serverMax);
             if (maxEventBytes > serverMax) {
@@ -312,15 +322,18 @@ public final class NatsTransport implements Transport {
             }
             Settings settings = new Settings(streamPrefix, subjectPrefix, replicas, retention, maxAge,
                     duplicateWindow, ackWait, maxDeliver, maxAckPending, fetchBatch, effectiveMax, publishTimeout);
-            return new NatsTransport(settings, connection);
+            NatsTransport transport = new NatsTransport(settings, connection);
+            listener.onRecovered = transport::connectionRecovered;
+            return transport;
         }
 
-        private Connection connect() {
+        private Connection connect(LoggingListener listener) {
             Options.Builder b = new Options.Builder()
                     .connectionName(connectionName)
                     .maxReconnects(-1)
                     .reconnectWait(reconnectWait)
-                    .connectionListener(new LoggingListener());
+                    .connectionListener(listener)
+                    .errorListener(new Slf4jErrorListener());
             if (servers.isEmpty()) {
                 b.server(Options.DEFAULT_URL);
             } else {
@@ -363,13 +376,22 @@ public final class NatsTransport implements Transport {
         }
     }
 
-    /** Logs connection state changes (no URLs with credentials: the client reports events only). */
+    /**
+     * Logs connection state changes (events only, never URLs with credentials) and tells the
+     * subscriptions when the connection is back.
+     */
     private static final class LoggingListener implements ConnectionListener {
+        private volatile Runnable onRecovered = () -> { };
+
         @Override
         public void connectionEvent(Connection conn, Events type) {
             switch (type) {
                 case DISCONNECTED -> log.warn("NATS connection lost; reconnecting");
-                case RECONNECTED, RESUBSCRIBED -> log.info("NATS connection {}", type.name().toLowerCase());
+                case RECONNECTED -> log.info("NATS connection reconnected");
+                case RESUBSCRIBED -> {
+                    log.info("NATS connection resubscribed");
+                    onRecovered.run();
+                }
                 case CLOSED -> log.debug("NATS connection closed");
                 default -> log.debug("NATS connection event {}", type);
             }

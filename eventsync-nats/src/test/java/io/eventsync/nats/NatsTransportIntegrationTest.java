@@ -141,6 +141,32 @@ class NatsTransportIntegrationTest {
     }
 
     @Test
+    void competingInstancesKeepPerKeyOrderWithOneEventInFlight() throws Exception {
+        List<Envelope> handled = java.util.Collections.synchronizedList(new ArrayList<>());
+        io.eventsync.transport.DeliveryHandler handler = delivery -> {
+            try {
+                handled.add(Envelope.parseFrom(delivery.bytes()));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+            }
+            delivery.ack();
+        };
+        NatsTransport one = transport(NatsTransport.builder().maxAckPending(1));
+        NatsTransport two = transport(NatsTransport.builder().maxAckPending(1));
+        one.subscribe(SubscriptionSpec.queue(topic, "ordered"), handler);
+        two.subscribe(SubscriptionSpec.queue(topic, "ordered"), handler);
+        List<OutboundEvent> sent = sendAll(one.publisher(topic), events(3, 30));
+
+        await().atMost(DEADLINE).until(() -> handled.size() >= sent.size());
+        Map<String, List<Long>> byKey;
+        synchronized (handled) {
+            byKey = handled.stream().collect(Collectors.groupingBy(
+                    Envelope::getSubject, Collectors.mapping(Envelope::getSequence, Collectors.toList())));
+        }
+        byKey.values().forEach(seqs -> assertThat(seqs).isSorted().hasSize(30));
+    }
+
+    @Test
     void unackedEventsAreRedeliveredAfterAConsumerCrash() throws Exception {
         NatsTransport crashing = transport(NatsTransport.builder().ackWait(Duration.ofSeconds(1)));
         Recorder lost = Recorder.neverAcking();

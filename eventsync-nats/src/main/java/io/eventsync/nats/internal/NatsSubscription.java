@@ -26,40 +26,92 @@ public final class NatsSubscription implements Subscription {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration STOP_DEADLINE = Duration.ofSeconds(10);
 
+    /** Pull requests expire after this; a pull lost with a dropped connection is renewed within it. */
+    private static final long PULL_EXPIRES_MILLIS = 5_000;
+
     private final SubscriptionSpec spec;
+    private final Connection connection;
+    private final String stream;
+    private final String durable;
     private final String partition;
-    private final IterableConsumer consumer;
+    private final int fetchBatch;
     private final DeliveryHandler handler;
     private final Thread thread;
+    private volatile IterableConsumer consumer;
+    private volatile boolean renew;
     private volatile boolean closed;
 
-    private NatsSubscription(SubscriptionSpec spec, String stream, String durable, IterableConsumer consumer,
-                             DeliveryHandler handler) {
+    private NatsSubscription(Connection connection, SubscriptionSpec spec, String stream, String durable,
+                             DeliveryHandler handler, int fetchBatch) {
         this.spec = spec;
+        this.connection = connection;
+        this.stream = stream;
+        this.durable = durable;
         this.partition = stream + "/" + durable;
-        this.consumer = consumer;
+        this.fetchBatch = fetchBatch;
         this.handler = handler;
         this.thread = new Thread(this::run, "eventsync-nats-" + stream + "-" + durable);
     }
 
     public static NatsSubscription start(Connection connection, SubscriptionSpec spec, String stream, String durable,
                                          DeliveryHandler handler, int fetchBatch) {
-        IterableConsumer consumer;
+        NatsSubscription subscription = new NatsSubscription(connection, spec, stream, durable, handler, fetchBatch);
+        subscription.consumer = subscription.open();
+        subscription.thread.start();
+        return subscription;
+    }
+
+    private IterableConsumer open() {
         try {
-            consumer = connection.getConsumerContext(stream, durable)
-                    .iterate(ConsumeOptions.builder().batchSize(fetchBatch).build());
+            return connection.getConsumerContext(stream, durable).iterate(ConsumeOptions.builder()
+                    .batchSize(fetchBatch).expiresIn(PULL_EXPIRES_MILLIS).build());
         } catch (IOException | JetStreamApiException e) {
             throw new EventsyncException("Cannot consume NATS stream " + stream + " as " + durable + ": "
                     + e.getMessage(), e);
         }
-        NatsSubscription subscription = new NatsSubscription(spec, stream, durable, consumer, handler);
-        subscription.thread.start();
-        return subscription;
+    }
+
+    /**
+     * Called after the client reconnected: the pull requests of the old connection may be gone or still
+     * count against the server's batch, so the loop replaces its consumer with fresh pulls. Messages
+     * buffered by the old one and not yet handed over are not acked and come again after the ack wait.
+     */
+    public void connectionRecovered() {
+        renew = true;
+    }
+
+    private void renewConsumer() {
+        renew = false;
+        IterableConsumer old = consumer;
+        old.stop();
+        try {
+            old.close();
+        } catch (Exception e) {
+            log.debug("Closing the NATS consumer of {} before renewing it failed", partition, e);
+        }
+        try {
+            consumer = open();
+            log.debug("Renewed the pull of {} after a reconnect", partition);
+        } catch (EventsyncException e) {
+            renew = true; // try again on the next turn of the loop
+            log.warn("Renewing the pull of {} failed; retrying: {}", partition, e.getMessage());
+        }
     }
 
     private void run() {
         log.debug("Consuming {} for group {}", partition, spec.group());
         while (!closed) {
+            if (renew) {
+                renewConsumer();
+                if (renew) {
+                    try {
+                        Thread.sleep(POLL.toMillis()); // back off while the server is not reachable yet
+                    } catch (InterruptedException e) {
+                        break;
+                    }
+                    continue;
+                }
+            }
             Message message;
             try {
                 message = consumer.nextMessage(POLL);
