@@ -6,6 +6,7 @@ import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
 import io.eventsync.nats.internal.Slf4jErrorListener;
 import io.eventsync.nats.internal.StreamTopology;
+import io.eventsync.nats.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -15,6 +16,9 @@ import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.nats.client.api.RetentionPolicy;
 import java.io.IOException;
 import java.time.Duration;
@@ -67,14 +71,19 @@ public final class NatsTransport implements Transport {
     private final Connection connection;
     private final StreamTopology topology;
     private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+    private final TransportMetrics metrics;
+    private final Counter reconnects;
 
-    private NatsTransport(Settings settings, Connection connection) {
+    private NatsTransport(Settings settings, Connection connection, MeterRegistry registry) {
         this.settings = settings;
         this.connection = connection;
         this.topology = new StreamTopology(connection, settings);
+        this.metrics = new TransportMetrics(registry);
+        this.reconnects = metrics.reconnects();
     }
 
     private void connectionRecovered() {
+        reconnects.increment();
         for (AutoCloseable resource : resources) {
             if (resource instanceof NatsSubscription subscription) {
                 subscription.connectionRecovered();
@@ -106,7 +115,7 @@ public final class NatsTransport implements Transport {
         SubscriptionSpec.fanout(topic, "publisher"); // validates the topic name
         String stream = topology.ensureStream(topic);
         NatsPublisher publisher = new NatsPublisher(connection, stream, topology.subject(topic),
-                settings.maxEventBytes(), settings.publishTimeout());
+                settings.maxEventBytes(), settings.publishTimeout(), metrics.sent(topic));
         resources.add(publisher);
         return publisher;
     }
@@ -118,7 +127,7 @@ public final class NatsTransport implements Transport {
         String stream = topology.ensureStream(spec.topic());
         String durable = topology.ensureConsumer(stream, spec);
         NatsSubscription subscription = NatsSubscription.start(connection, spec, stream, durable, handler,
-                settings.fetchBatch());
+                settings.fetchBatch(), metrics.received(spec.topic(), spec.group()));
         resources.add(subscription);
         return subscription;
     }
@@ -186,6 +195,7 @@ public final class NatsTransport implements Transport {
         private int maxEventBytes = -1;
         private Duration publishTimeout = Duration.ofSeconds(10);
         private Duration reconnectWait = Duration.ofMillis(500);
+        private MeterRegistry meterRegistry = Metrics.globalRegistry;
 
         private Builder() {
         }
@@ -289,6 +299,12 @@ public final class NatsTransport implements Transport {
             return this;
         }
 
+        /** Where the transport's meters go; default {@link Metrics#globalRegistry}. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
+        }
+
         /** Validates the settings, connects, and checks them against the server's limits. */
         public NatsTransport build() {
             requireName("streamPrefix", streamPrefix, "[A-Za-z0-9_-]{0,64}");
@@ -304,6 +320,7 @@ public final class NatsTransport implements Transport {
             require("maxEventBytes", maxEventBytes, maxEventBytes == -1 || maxEventBytes >= 1);
             require("publishTimeout", publishTimeout, publishTimeout != null && publishTimeout.toMillis() >= 1);
             require("reconnectWait", reconnectWait, reconnectWait != null && !reconnectWait.isNegative());
+            require("meterRegistry", meterRegistry, meterRegistry != null);
             require("connectionName", connectionName, connectionName != null && !connectionName.isBlank());
 
             LoggingListener listener = new LoggingListener();
@@ -322,7 +339,7 @@ public final class NatsTransport implements Transport {
             }
             Settings settings = new Settings(streamPrefix, subjectPrefix, replicas, retention, maxAge,
                     duplicateWindow, ackWait, maxDeliver, maxAckPending, fetchBatch, effectiveMax, publishTimeout);
-            NatsTransport transport = new NatsTransport(settings, connection);
+            NatsTransport transport = new NatsTransport(settings, connection, meterRegistry);
             listener.onRecovered = transport::connectionRecovered;
             return transport;
         }

@@ -227,7 +227,9 @@ class NatsTransportIntegrationTest {
 
     @Test
     void duplicatePublishOfOneEventIdIsStoredOnce() throws Exception {
-        NatsTransport transport = transport();
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        NatsTransport transport = transport(NatsTransport.builder().meterRegistry(meters));
         Publisher publisher = transport.publisher(topic);
         OutboundEvent first = event("same-id", "key", 1);
         publisher.send(first).get();
@@ -236,5 +238,7 @@ class NatsTransportIntegrationTest {
 
         JetStreamManagement jsm = transport.connection().jetStreamManagement();
         assertThat(jsm.getStreamInfo(transport.streamName(topic)).getStreamState().getMsgCount()).isEqualTo(2);
+        assertThat(meters.get("eventsync.transport.sent").tag("result", "duplicate").counter().count()).isEqualTo(1);
+        assertThat(meters.get("eventsync.transport.sent").tag("result", "ok").counter().count()).isEqualTo(2);
     }
 }

@@ -6,6 +6,7 @@ import io.eventsync.rabbitmq.internal.NamedThreads;
 import io.eventsync.rabbitmq.internal.RabbitPublisher;
 import io.eventsync.rabbitmq.internal.RabbitSubscription;
 import io.eventsync.rabbitmq.internal.RabbitTopology;
+import io.eventsync.rabbitmq.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -13,6 +14,11 @@ import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,10 +81,29 @@ public final class RabbitTransport implements Transport {
     private final ExecutorService consumerThreads;
     private final RabbitTopology topology;
     private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+    private final TransportMetrics metrics;
 
     private RabbitTransport(Settings settings, Connection publishing, Connection consuming,
-                            ExecutorService consumerThreads) {
+                            ExecutorService consumerThreads, MeterRegistry registry) {
         this.settings = settings;
+        this.metrics = new TransportMetrics(registry);
+        Counter reconnects = metrics.reconnects();
+        for (Connection connection : List.of(publishing, consuming)) {
+            if (connection instanceof Recoverable recoverable) {
+                recoverable.addRecoveryListener(new RecoveryListener() {
+                    @Override
+                    public void handleRecovery(Recoverable r) {
+                        reconnects.increment();
+                        log.info("RabbitMQ connection {} recovered", ((Connection) r).getClientProvidedName());
+                    }
+
+                    @Override
+                    public void handleRecoveryStarted(Recoverable r) {
+                        log.warn("RabbitMQ connection {} lost; recovering", ((Connection) r).getClientProvidedName());
+                    }
+                });
+            }
+        }
         this.publishing = publishing;
         this.consuming = consuming;
         this.consumerThreads = consumerThreads;
@@ -123,7 +148,7 @@ public final class RabbitTransport implements Transport {
     public Publisher publisher(String topic) {
         SubscriptionSpec.fanout(topic, "publisher"); // validates the topic name
         String exchange = topology.ensureExchange(topic);
-        RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, settings);
+        RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, settings, metrics.sent(topic));
         resources.add(publisher);
         return publisher;
     }
@@ -136,7 +161,7 @@ public final class RabbitTransport implements Transport {
         List<String> queues = topology.ensureGroup(spec);
         topology.moveUnrouted(spec.topic());
         RabbitSubscription subscription = RabbitSubscription.start(consuming, spec, queues, handler,
-                settings.prefetch());
+                settings.prefetch(), metrics.received(spec.topic(), spec.group()));
         resources.add(subscription);
         return subscription;
     }
@@ -200,6 +225,7 @@ public final class RabbitTransport implements Transport {
         private int maxEventBytes = 16 * 1024 * 1024;
         private Duration publishTimeout = Duration.ofSeconds(10);
         private Duration recoveryInterval = Duration.ofSeconds(1);
+        private MeterRegistry meterRegistry = Metrics.globalRegistry;
 
         private Builder() {
         }
@@ -276,6 +302,12 @@ public final class RabbitTransport implements Transport {
             return this;
         }
 
+        /** Where the transport's meters go; default {@link Metrics#globalRegistry}. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
+        }
+
         /** Validates the settings and opens the connections (one for publishing, one for consuming). */
         public RabbitTransport build() {
             require("host", host, host != null && !host.isBlank());
@@ -288,6 +320,7 @@ public final class RabbitTransport implements Transport {
             require("maxEventBytes", maxEventBytes, maxEventBytes >= 1 && maxEventBytes <= BROKER_DEFAULT_MAX_MESSAGE_SIZE);
             require("publishTimeout", publishTimeout, publishTimeout != null && publishTimeout.toMillis() >= 1);
             require("recoveryInterval", recoveryInterval, recoveryInterval != null && !recoveryInterval.isNegative());
+            require("meterRegistry", meterRegistry, meterRegistry != null);
             require("connectionName", connectionName, connectionName != null && !connectionName.isBlank());
 
             ConnectionFactory cf = new ConnectionFactory();
@@ -311,7 +344,7 @@ public final class RabbitTransport implements Transport {
                 publishing = cf.newConnection(connectionName + "-publish");
                 Connection consuming = cf.newConnection(consumerThreads, connectionName + "-consume");
                 Settings settings = new Settings(prefix, partitions, queueType, prefetch, maxEventBytes, publishTimeout);
-                return new RabbitTransport(settings, publishing, consuming, consumerThreads);
+                return new RabbitTransport(settings, publishing, consuming, consumerThreads, meterRegistry);
             } catch (IOException | TimeoutException e) {
                 consumerThreads.shutdownNow();
                 closeQuietly(publishing);

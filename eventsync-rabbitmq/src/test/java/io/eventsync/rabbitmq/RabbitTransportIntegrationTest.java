@@ -83,7 +83,9 @@ class RabbitTransportIntegrationTest {
 
     @Test
     void publishedEventArrivesWithItsBytes() throws Exception {
-        RabbitTransport transport = transport();
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        RabbitTransport transport = transport(RabbitTransport.builder().meterRegistry(meters));
         Recorder recorder = Recorder.acking();
         SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "copy");
         subscribe(transport, spec, recorder);
@@ -94,6 +96,8 @@ class RabbitTransportIntegrationTest {
         assertThat(recorder.events.get(0)).isEqualTo(sent.envelope());
         assertThat(recorder.deliveries.get(0).partition()).isEqualTo(transport.queueNames(spec).get(0));
         assertThat(recorder.deliveries.get(0).deliveryCount()).isEqualTo(1);
+        assertThat(meters.get("eventsync.transport.sent").tag("result", "ok").counter().count()).isEqualTo(1);
+        assertThat(meters.get("eventsync.transport.delivered").tag("group", "copy").counter().count()).isEqualTo(1);
     }
 
     @Test

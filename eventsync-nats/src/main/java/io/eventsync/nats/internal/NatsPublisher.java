@@ -36,10 +36,12 @@ public final class NatsPublisher implements Publisher {
     private final int maxEventBytes;
     private final Duration publishTimeout;
     private final Set<CompletableFuture<Void>> pending = ConcurrentHashMap.newKeySet();
+    private final TransportMetrics.Sent sent;
     private volatile boolean closed;
 
     public NatsPublisher(Connection connection, String stream, String subject, int maxEventBytes,
-                         Duration publishTimeout) {
+                         Duration publishTimeout, TransportMetrics.Sent sent) {
+        this.sent = sent;
         try {
             this.jetStream = connection.jetStream();
         } catch (IOException e) {
@@ -59,6 +61,7 @@ public final class NatsPublisher implements Publisher {
                     "Publisher for NATS stream " + stream + " is closed; event " + id + " not sent"));
         }
         if (event.bytes().length > maxEventBytes) {
+            sent.failed().increment();
             return CompletableFuture.failedFuture(new PermanentException("Event " + id + " (subject "
                     + event.envelope().getSubject() + ") is " + event.bytes().length
                     + " bytes, over the NATS transport limit of " + maxEventBytes
@@ -85,11 +88,15 @@ public final class NatsPublisher implements Publisher {
     private void complete(CompletableFuture<Void> result, String id, PublishAck ack, Throwable error) {
         if (error == null) {
             if (ack.isDuplicate()) {
+                sent.duplicate().increment();
                 log.debug("Event {} already stored in NATS stream {}; duplicate dropped by the server", id, stream);
+            } else {
+                sent.ok().increment();
             }
             result.complete(null);
             return;
         }
+        sent.failed().increment();
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         String why = cause instanceof TimeoutException ? "no ack within " + publishTimeout : String.valueOf(cause.getMessage());
         result.completeExceptionally(new EventsyncException(

@@ -36,14 +36,16 @@ public final class NatsSubscription implements Subscription {
     private final String partition;
     private final int fetchBatch;
     private final DeliveryHandler handler;
+    private final TransportMetrics.Received received;
     private final Thread thread;
     private volatile IterableConsumer consumer;
     private volatile boolean renew;
     private volatile boolean closed;
 
     private NatsSubscription(Connection connection, SubscriptionSpec spec, String stream, String durable,
-                             DeliveryHandler handler, int fetchBatch) {
+                             DeliveryHandler handler, int fetchBatch, TransportMetrics.Received received) {
         this.spec = spec;
+        this.received = received;
         this.connection = connection;
         this.stream = stream;
         this.durable = durable;
@@ -54,8 +56,10 @@ public final class NatsSubscription implements Subscription {
     }
 
     public static NatsSubscription start(Connection connection, SubscriptionSpec spec, String stream, String durable,
-                                         DeliveryHandler handler, int fetchBatch) {
-        NatsSubscription subscription = new NatsSubscription(connection, spec, stream, durable, handler, fetchBatch);
+                                         DeliveryHandler handler, int fetchBatch,
+                                         TransportMetrics.Received received) {
+        NatsSubscription subscription = new NatsSubscription(connection, spec, stream, durable, handler, fetchBatch,
+                received);
         subscription.consumer = subscription.open();
         subscription.thread.start();
         return subscription;
@@ -131,8 +135,10 @@ public final class NatsSubscription implements Subscription {
             if (message == null || !message.isJetStream()) {
                 continue;
             }
+            NatsDelivery delivery = new NatsDelivery(partition, message);
+            received.count(delivery.deliveryCount());
             try {
-                handler.onDelivery(new NatsDelivery(partition, message));
+                handler.onDelivery(delivery);
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException e) {

@@ -38,13 +38,16 @@ public final class RabbitPublisher implements Publisher {
     private final Channel channel;
     /** Unconfirmed sends by publish sequence number; guarded by {@code this} for inserts. */
     private final NavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+    private final TransportMetrics.Sent sent;
     private volatile boolean closed;
 
     private record Pending(String eventId, CompletableFuture<Void> future) {
     }
 
-    public RabbitPublisher(Connection connection, String exchange, RabbitTransport.Settings settings) {
+    public RabbitPublisher(Connection connection, String exchange, RabbitTransport.Settings settings,
+                           TransportMetrics.Sent sent) {
         this.exchange = exchange;
+        this.sent = sent;
         this.settings = settings;
         try {
             this.channel = connection.createChannel();
@@ -68,12 +71,14 @@ public final class RabbitPublisher implements Publisher {
         }
         int size = event.bytes().length;
         if (size > settings.maxEventBytes()) {
+            sent.failed().increment();
             return CompletableFuture.failedFuture(new PermanentException("Event " + id + " (subject "
                     + event.envelope().getSubject() + ") is " + size + " bytes, over the RabbitMQ transport limit of "
                     + settings.maxEventBytes() + " bytes (maxEventBytes); shrink the payload, or raise maxEventBytes"
                     + " and the broker's max_message_size together"));
         }
         CompletableFuture<Void> future = new CompletableFuture<>();
+        future.whenComplete((ok, error) -> (error == null ? sent.ok() : sent.failed()).increment());
         String routingKey = RabbitTopology.routingKey(event.key(), settings.partitions());
         synchronized (this) { // a channel is not safe for concurrent publishes, and seq numbers must match
             long seq = channel.getNextPublishSeqNo();

@@ -27,16 +27,19 @@ public final class RabbitSubscription implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(RabbitSubscription.class);
 
     private final SubscriptionSpec spec;
+    private final TransportMetrics.Received received;
     private final List<Channel> channels = new ArrayList<>();
     private volatile boolean closed;
 
-    private RabbitSubscription(SubscriptionSpec spec) {
+    private RabbitSubscription(SubscriptionSpec spec, TransportMetrics.Received received) {
         this.spec = spec;
+        this.received = received;
     }
 
     public static RabbitSubscription start(Connection connection, SubscriptionSpec spec, List<String> queues,
-                                           DeliveryHandler handler, int prefetch) {
-        RabbitSubscription subscription = new RabbitSubscription(spec);
+                                           DeliveryHandler handler, int prefetch,
+                                           TransportMetrics.Received received) {
+        RabbitSubscription subscription = new RabbitSubscription(spec, received);
         try {
             for (String queue : queues) {
                 Channel channel = connection.createChannel();
@@ -60,9 +63,10 @@ public final class RabbitSubscription implements Subscription {
         if (closed) {
             return; // not acked: requeued when the channel closes
         }
+        int deliveryCount = deliveryCount(envelope, headers);
+        received.count(deliveryCount);
         try {
-            handler.onDelivery(new RabbitDelivery(queue, channel, envelope.getDeliveryTag(),
-                    deliveryCount(envelope, headers), body));
+            handler.onDelivery(new RabbitDelivery(queue, channel, envelope.getDeliveryTag(), deliveryCount, body));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
