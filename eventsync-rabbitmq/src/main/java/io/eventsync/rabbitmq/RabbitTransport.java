@@ -16,6 +16,10 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.impl.recovery.RecordedBinding;
+import com.rabbitmq.client.impl.recovery.RecordedExchange;
+import com.rabbitmq.client.impl.recovery.RecordedQueue;
+import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
@@ -168,6 +172,12 @@ public final class RabbitTransport implements Transport {
 
     @Override
     public void close() {
+        if (!publishing.isOpen() || !consuming.isOpen()) {
+            // Down or recovering: closing channels would wait for replies that cannot come. Aborting
+            // ends recovery too; the broker requeues whatever is unacked.
+            publishing.abort(1_000);
+            consuming.abort(1_000);
+        }
         List<AutoCloseable> open = new ArrayList<>(resources);
         resources.clear();
         for (AutoCloseable resource : open) {
@@ -178,6 +188,9 @@ public final class RabbitTransport implements Transport {
             }
         }
         for (Connection connection : List.of(consuming, publishing)) {
+            if (!connection.isOpen()) {
+                continue;
+            }
             try {
                 connection.close(5_000);
             } catch (IOException | RuntimeException e) {
@@ -331,6 +344,25 @@ public final class RabbitTransport implements Transport {
             cf.setPassword(new String(password));
             cf.setAutomaticRecoveryEnabled(true);
             cf.setTopologyRecoveryEnabled(true);
+            // Exchanges, queues and bindings are durable and survive a dropped connection; they are
+            // declared on short-lived channels, which the client could not reuse to re-declare them.
+            // Recovery therefore re-registers the consumers only.
+            cf.setTopologyRecoveryFilter(new TopologyRecoveryFilter() {
+                @Override
+                public boolean filterExchange(RecordedExchange exchange) {
+                    return false;
+                }
+
+                @Override
+                public boolean filterQueue(RecordedQueue queue) {
+                    return false;
+                }
+
+                @Override
+                public boolean filterBinding(RecordedBinding binding) {
+                    return false;
+                }
+            });
             cf.setNetworkRecoveryInterval(recoveryInterval.toMillis());
             cf.setThreadFactory(NamedThreads.factory("eventsync-rabbit-io"));
             // A delivery may block the handler; the larger inbound limit lets maxEventBytes events in.

@@ -180,7 +180,8 @@ class RabbitTransportIntegrationTest {
             List<OutboundEvent> after = events(4, 25);
             for (OutboundEvent event : after) {
                 // What a relay does: a send that fails is sent again until it is confirmed.
-                await().atMost(DEADLINE).ignoreExceptions().until(() -> {
+                await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                        .ignoreExceptions().until(() -> {
                     publisher.send(event).get();
                     return true;
                 });

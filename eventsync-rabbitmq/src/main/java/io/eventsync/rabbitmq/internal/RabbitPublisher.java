@@ -8,6 +8,8 @@ import io.eventsync.transport.Publisher;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.Return;
 import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
@@ -40,6 +42,11 @@ public final class RabbitPublisher implements Publisher {
     private final NavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
     private final TransportMetrics.Sent sent;
     private volatile boolean closed;
+    /**
+     * False from a channel shutdown until the recovered channel is in confirm mode again. A publish in
+     * between would go out unconfirmed (sequence 0) and its future would only time out.
+     */
+    private volatile boolean ready = true;
 
     private record Pending(String eventId, CompletableFuture<Void> future) {
     }
@@ -60,6 +67,18 @@ public final class RabbitPublisher implements Publisher {
                 (tag, multiple) -> confirmed(tag, multiple, "the broker nacked it (internal error or queue limit)"));
         channel.addReturnListener(this::returned);
         channel.addShutdownListener(this::channelDown);
+        if (channel instanceof Recoverable recoverable) {
+            recoverable.addRecoveryListener(new RecoveryListener() {
+                @Override
+                public void handleRecovery(Recoverable r) {
+                    ready = true; // called after the client re-enabled confirm mode on the new channel
+                }
+
+                @Override
+                public void handleRecoveryStarted(Recoverable r) {
+                }
+            });
+        }
     }
 
     @Override
@@ -82,6 +101,11 @@ public final class RabbitPublisher implements Publisher {
         String routingKey = RabbitTopology.routingKey(event.key(), settings.partitions());
         synchronized (this) { // a channel is not safe for concurrent publishes, and seq numbers must match
             long seq = channel.getNextPublishSeqNo();
+            if (!ready || seq == 0) {
+                future.completeExceptionally(new EventsyncException("Connection to RabbitMQ is recovering; event "
+                        + id + " not sent to exchange " + exchange + ", send it again"));
+                return future;
+            }
             AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
                     .deliveryMode(2)
                     .contentType("application/protobuf")
@@ -140,6 +164,7 @@ public final class RabbitPublisher implements Publisher {
                     exchange, pending.size(), cause.getMessage());
         }
         synchronized (this) {
+            ready = false;
             for (Pending p : pending.values()) {
                 p.future().completeExceptionally(new EventsyncException("Connection to RabbitMQ lost before the "
                         + "confirm of event " + p.eventId() + " on exchange " + exchange + ": " + cause.getMessage(), cause));
