@@ -59,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * strict per-key order across instances (one event in flight per group).
  *
  * <h2>Failures</h2>
- * The client reconnects on its own (unbounded attempts by default); the fetch loop keeps pulling
- * after a reconnect. Anything delivered but not acked, including events lost in flight by a dropped
- * connection, is delivered again once the ack wait passes. Nothing is acked before the dispatcher
+ * The client reconnects on its own (unbounded attempts by default). Anything delivered but not acked,
+ * including events lost in flight by a dropped connection, is delivered again once the ack wait
+ * passes; after a reconnect a subscription pauses until such events are due again, so that they
+ * arrive before newer ones (see {@code NatsSubscription}). Nothing is acked before the dispatcher
  * says so.
  */
 public final class NatsTransport implements Transport {
@@ -127,7 +128,7 @@ public final class NatsTransport implements Transport {
         String stream = topology.ensureStream(spec.topic());
         String durable = topology.ensureConsumer(stream, spec);
         NatsSubscription subscription = NatsSubscription.start(connection, spec, stream, durable, handler,
-                settings.fetchBatch(), metrics.received(spec.topic(), spec.group()));
+                settings.fetchBatch(), settings.ackWait(), metrics.received(spec.topic(), spec.group()));
         resources.add(subscription);
         return subscription;
     }

@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,13 +64,40 @@ class NatsTransportIntegrationTest {
     }
 
     private static List<OutboundEvent> events(int keys, int perKey) {
+        return events(keys, 1, perKey);
+    }
+
+    private static List<OutboundEvent> events(int keys, int fromSeq, int toSeq) {
         List<OutboundEvent> events = new ArrayList<>();
-        for (int seq = 1; seq <= perKey; seq++) {
+        for (int seq = fromSeq; seq <= toSeq; seq++) {
             for (int k = 0; k < keys; k++) {
                 events.add(event("key-" + k, seq));
             }
         }
         return events;
+    }
+
+    /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
+    private static Map<String, List<Long>> firstSeenByKey(Recorder recorder) {
+        java.util.Set<String> seen = new HashSet<>();
+        Map<String, List<Long>> byKey = new java.util.TreeMap<>();
+        for (Envelope e : recorder.events) {
+            if (seen.add(e.getId())) {
+                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
+            }
+        }
+        return byKey;
+    }
+
+    /** What a relay does: a send that fails is sent again until the broker confirms it, in order. */
+    private static void sendConfirmed(Publisher publisher, List<OutboundEvent> events) {
+        for (OutboundEvent event : events) {
+            await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                    .ignoreExceptions().until(() -> {
+                        publisher.send(event).get();
+                        return true;
+                    });
+        }
     }
 
     private static List<String> ids(List<OutboundEvent> events) {
@@ -167,6 +193,22 @@ class NatsTransportIntegrationTest {
     }
 
     @Test
+    void aWorkQueueStreamDropsAckedEventsAndAllowsOneGroup() throws Exception {
+        NatsTransport transport = transport(NatsTransport.builder()
+                .retention(io.nats.client.api.RetentionPolicy.WorkQueue));
+        Recorder recorder = Recorder.acking();
+        transport.subscribe(SubscriptionSpec.queue(topic, "workers"), recorder);
+        List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(2, 10));
+
+        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
+        JetStreamManagement jsm = transport.connection().jetStreamManagement();
+        await().atMost(DEADLINE).until(() ->
+                jsm.getStreamInfo(transport.streamName(topic)).getStreamState().getMsgCount() == 0);
+        assertThatThrownBy(() -> transport.subscribe(SubscriptionSpec.queue(topic, "others"), Recorder.acking()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("others").hasMessageContaining("one group per topic");
+    }
+
+    @Test
     void unackedEventsAreRedeliveredAfterAConsumerCrash() throws Exception {
         NatsTransport crashing = transport(NatsTransport.builder().ackWait(Duration.ofSeconds(1)));
         Recorder lost = Recorder.neverAcking();
@@ -191,18 +233,14 @@ class NatsTransportIntegrationTest {
         List<OutboundEvent> sent = new ArrayList<>(sendAll(publisher, events(4, 25)));
 
         transport.connection().forceReconnect();
-        List<OutboundEvent> after = events(4, 25);
-        List<CompletableFuture<Void>> sends = after.stream().map(publisher::send).toList();
-        for (int i = 0; i < sends.size(); i++) {
-            try {
-                sends.get(i).get();
-            } catch (ExecutionException e) {
-                publisher.send(after.get(i)).get(); // what a relay does with a failed send: send again
-            }
-        }
+        List<OutboundEvent> after = events(4, 26, 50);
+        sendConfirmed(publisher, after);
         sent.addAll(after);
 
         await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(sent)));
+        List<Long> oneToFifty = java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList();
+        assertThat(firstSeenByKey(recorder)).hasSize(4)
+                .allSatisfy((key, seqs) -> assertThat(seqs).isEqualTo(oneToFifty));
     }
 
     @Test

@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,13 +67,40 @@ class RabbitTransportIntegrationTest {
     }
 
     private static List<OutboundEvent> events(int keys, int perKey) {
+        return events(keys, 1, perKey);
+    }
+
+    private static List<OutboundEvent> events(int keys, int fromSeq, int toSeq) {
         List<OutboundEvent> events = new ArrayList<>();
-        for (int seq = 1; seq <= perKey; seq++) {
+        for (int seq = fromSeq; seq <= toSeq; seq++) {
             for (int k = 0; k < keys; k++) {
                 events.add(event("key-" + k, seq));
             }
         }
         return events;
+    }
+
+    /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
+    private static Map<String, List<Long>> firstSeenByKey(Recorder recorder) {
+        java.util.Set<String> seen = new HashSet<>();
+        Map<String, List<Long>> byKey = new java.util.TreeMap<>();
+        for (Envelope e : recorder.events) {
+            if (seen.add(e.getId())) {
+                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
+            }
+        }
+        return byKey;
+    }
+
+    /** What a relay does: a send that fails is sent again until the broker confirms it, in order. */
+    private static void sendConfirmed(Publisher publisher, List<OutboundEvent> events) {
+        for (OutboundEvent event : events) {
+            await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                    .ignoreExceptions().until(() -> {
+                        publisher.send(event).get();
+                        return true;
+                    });
+        }
     }
 
     private static List<String> ids(List<OutboundEvent> events) {
@@ -177,18 +203,14 @@ class RabbitTransportIntegrationTest {
             List<OutboundEvent> sent = new ArrayList<>(sendAll(publisher, events(4, 25)));
 
             proxy.dropAll();
-            List<OutboundEvent> after = events(4, 25);
-            for (OutboundEvent event : after) {
-                // What a relay does: a send that fails is sent again until it is confirmed.
-                await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
-                        .ignoreExceptions().until(() -> {
-                    publisher.send(event).get();
-                    return true;
-                });
-            }
+            List<OutboundEvent> after = events(4, 26, 50);
+            sendConfirmed(publisher, after);
             sent.addAll(after);
 
             await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(sent)));
+            List<Long> oneToFifty = java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList();
+            assertThat(firstSeenByKey(recorder)).hasSize(4)
+                    .allSatisfy((key, seqs) -> assertThat(seqs).isEqualTo(oneToFifty));
         }
     }
 

@@ -13,6 +13,7 @@ import io.nats.client.JetStreamStatusCheckedException;
 import io.nats.client.Message;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +21,22 @@ import org.slf4j.LoggerFactory;
  * Pulls one group's durable consumer on a named thread and hands each message to the handler in
  * delivery order. The handler may block; the pull then stops (the client keeps at most one batch
  * buffered). Acks go back only when the dispatcher calls {@link Delivery#ack()}.
+ *
+ * <h2>After a reconnect</h2>
+ * Messages the server sent while the connection dropped are lost in transit but count as delivered:
+ * the server redelivers them only after the ack wait. Pulling newer messages at once would hand a
+ * key's later event to the dispatcher before its earlier one. So the loop first hands over what the
+ * old pulls buffered, waits (up to the ack wait) until its own deliveries are acked, asks the server
+ * how many deliveries of the durable are still unacked, and if any are (lost ones, or ones held by
+ * other instances of the group) waits one ack wait so that they are redelivered, and served before
+ * newer messages, when it pulls again. Consumption pauses after a reconnect; order and nothing lost
+ * come first.
  */
 public final class NatsSubscription implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(NatsSubscription.class);
     private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration DRAIN_POLL = Duration.ofMillis(100);
     private static final Duration STOP_DEADLINE = Duration.ofSeconds(10);
-
     /** Pull requests expire after this; a pull lost with a dropped connection is renewed within it. */
     private static final long PULL_EXPIRES_MILLIS = 5_000;
 
@@ -35,31 +46,37 @@ public final class NatsSubscription implements Subscription {
     private final String durable;
     private final String partition;
     private final int fetchBatch;
+    private final Duration ackWait;
     private final DeliveryHandler handler;
     private final TransportMetrics.Received received;
     private final Thread thread;
+    /** Guards {@link #unacked}; also the monitor the loop waits on (close() and acks notify it). */
+    private final Object monitor = new Object();
+    private long unacked;
     private volatile IterableConsumer consumer;
     private volatile boolean renew;
     private volatile boolean closed;
 
     private NatsSubscription(Connection connection, SubscriptionSpec spec, String stream, String durable,
-                             DeliveryHandler handler, int fetchBatch, TransportMetrics.Received received) {
+                             DeliveryHandler handler, int fetchBatch, Duration ackWait,
+                             TransportMetrics.Received received) {
         this.spec = spec;
-        this.received = received;
         this.connection = connection;
         this.stream = stream;
         this.durable = durable;
         this.partition = stream + "/" + durable;
         this.fetchBatch = fetchBatch;
+        this.ackWait = ackWait;
         this.handler = handler;
+        this.received = received;
         this.thread = new Thread(this::run, "eventsync-nats-" + stream + "-" + durable);
     }
 
     public static NatsSubscription start(Connection connection, SubscriptionSpec spec, String stream, String durable,
-                                         DeliveryHandler handler, int fetchBatch,
+                                         DeliveryHandler handler, int fetchBatch, Duration ackWait,
                                          TransportMetrics.Received received) {
         NatsSubscription subscription = new NatsSubscription(connection, spec, stream, durable, handler, fetchBatch,
-                received);
+                ackWait, received);
         subscription.consumer = subscription.open();
         subscription.thread.start();
         return subscription;
@@ -75,79 +92,132 @@ public final class NatsSubscription implements Subscription {
         }
     }
 
-    /**
-     * Called after the client reconnected: the pull requests of the old connection may be gone or still
-     * count against the server's batch, so the loop replaces its consumer with fresh pulls. Messages
-     * buffered by the old one and not yet handed over are not acked and come again after the ack wait.
-     */
+    /** Called after the client reconnected; the loop resumes as the class comment says. */
     public void connectionRecovered() {
         renew = true;
-    }
-
-    private void renewConsumer() {
-        renew = false;
-        IterableConsumer old = consumer;
-        old.stop();
-        try {
-            old.close();
-        } catch (Exception e) {
-            log.debug("Closing the NATS consumer of {} before renewing it failed", partition, e);
-        }
-        try {
-            consumer = open();
-            log.debug("Renewed the pull of {} after a reconnect", partition);
-        } catch (EventsyncException e) {
-            renew = true; // try again on the next turn of the loop
-            log.warn("Renewing the pull of {} failed; retrying: {}", partition, e.getMessage());
+        synchronized (monitor) {
+            monitor.notifyAll();
         }
     }
 
     private void run() {
         log.debug("Consuming {} for group {}", partition, spec.group());
-        while (!closed) {
-            if (renew) {
-                renewConsumer();
+        try {
+            while (!closed) {
                 if (renew) {
-                    try {
-                        Thread.sleep(POLL.toMillis()); // back off while the server is not reachable yet
-                    } catch (InterruptedException e) {
-                        break;
-                    }
+                    resumeAfterReconnect();
                     continue;
                 }
-            }
-            Message message;
-            try {
-                message = consumer.nextMessage(POLL);
-            } catch (InterruptedException e) {
-                break; // close() interrupts; the loop ends and the thread exits
-            } catch (JetStreamStatusCheckedException e) {
-                // A status such as a deleted consumer: nothing more will come; unacked events stay pending.
-                log.warn("NATS consumer {} stopped: {}", partition, e.getMessage());
-                return;
-            } catch (RuntimeException e) {
-                if (closed) {
-                    break;
+                Message message = next(consumer, POLL);
+                if (message != null) {
+                    hand(message);
                 }
-                log.warn("Pulling from NATS consumer {} failed; pulling again", partition, e);
-                continue;
             }
-            if (message == null || !message.isJetStream()) {
-                continue;
-            }
-            NatsDelivery delivery = new NatsDelivery(partition, message);
-            received.count(delivery.deliveryCount());
-            try {
-                handler.onDelivery(delivery);
-            } catch (InterruptedException e) {
-                break;
-            } catch (RuntimeException e) {
-                // Not acked, so the server delivers it again after the ack wait: nothing is lost.
-                log.error("Delivery handler failed on {} offset {}; the event will be redelivered",
-                        partition, message.metaData().consumerSequence(), e);
-            }
+        } catch (InterruptedException e) {
+            // close() interrupts; the thread ends
+        } catch (JetStreamStatusCheckedException e) {
+            // A status such as a deleted consumer: nothing more will come; unacked events stay pending.
+            log.warn("NATS consumer {} stopped: {}", partition, e.getMessage());
         }
         log.debug("Stopped consuming {}", partition);
+    }
+
+    private Message next(IterableConsumer from, Duration wait)
+            throws InterruptedException, JetStreamStatusCheckedException {
+        try {
+            Message message = from.nextMessage(wait);
+            return message != null && message.isJetStream() ? message : null;
+        } catch (RuntimeException e) {
+            if (!closed) {
+                log.warn("Pulling from NATS consumer {} failed; pulling again", partition, e);
+            }
+            return null;
+        }
+    }
+
+    private void hand(Message message) throws InterruptedException {
+        NatsDelivery delivery = new NatsDelivery(message);
+        received.count(delivery.deliveryCount());
+        synchronized (monitor) {
+            unacked++;
+        }
+        try {
+            handler.onDelivery(delivery);
+        } catch (RuntimeException e) {
+            // Not acked, so the server delivers it again after the ack wait: nothing is lost.
+            log.error("Delivery handler failed on {} offset {}; the event will be redelivered",
+                    partition, delivery.offset(), e);
+        }
+    }
+
+    private void resumeAfterReconnect() throws InterruptedException, JetStreamStatusCheckedException {
+        renew = false;
+        IterableConsumer old = consumer;
+        old.stop();
+        Message buffered;
+        while (!closed && (buffered = next(old, DRAIN_POLL)) != null) {
+            hand(buffered); // received before the drop, in order
+        }
+        closeQuietly(old);
+        long deadline = System.nanoTime() + ackWait.toNanos();
+        synchronized (monitor) {
+            while (unacked > 0 && !closed && System.nanoTime() < deadline) {
+                monitor.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+        }
+        long pending = serverPending();
+        if (pending > 0 && !closed) {
+            log.warn("{} deliveries of {} are unacked at the server after a reconnect (lost in transit or held"
+                    + " by other instances); waiting the ack wait ({}) so they come again before newer events",
+                    pending, partition, ackWait);
+            pause(ackWait);
+        }
+        try {
+            consumer = open();
+            log.debug("Resumed pulling {} after a reconnect", partition);
+        } catch (EventsyncException e) {
+            consumer = old; // stopped; the next turn tries again
+            renew = true;
+            log.warn("Resuming {} failed; retrying: {}", partition, e.getMessage());
+            pause(POLL);
+        }
+    }
+
+    /** Deliveries of the durable not yet acked, per the server; unknown counts as some. */
+    private long serverPending() {
+        try {
+            return connection.jetStreamManagement().getConsumerInfo(stream, durable).getNumAckPending();
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.debug("Cannot read the state of {}: {}", partition, e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Waits for {@code duration}, or less when closed. */
+    private void pause(Duration duration) throws InterruptedException {
+        long deadline = System.nanoTime() + duration.toNanos();
+        synchronized (monitor) {
+            while (!closed && System.nanoTime() < deadline) {
+                monitor.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+        }
+    }
+
+    private void acked() {
+        synchronized (monitor) {
+            unacked--;
+            if (unacked == 0) {
+                monitor.notifyAll();
+            }
+        }
+    }
+
+    private void closeQuietly(IterableConsumer old) {
+        try {
+            old.close();
+        } catch (Exception e) {
+            log.debug("Closing a NATS consumer of {} failed", partition, e);
+        }
     }
 
     @Override
@@ -162,6 +232,9 @@ public final class NatsSubscription implements Subscription {
         }
         closed = true;
         consumer.stop();
+        synchronized (monitor) {
+            monitor.notifyAll();
+        }
         thread.interrupt();
         try {
             thread.join(STOP_DEADLINE.toMillis());
@@ -171,11 +244,7 @@ public final class NatsSubscription implements Subscription {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            consumer.close();
-        } catch (Exception e) {
-            log.debug("Closing NATS consumer {} failed", partition, e);
-        }
+        closeQuietly(consumer);
     }
 
     @Override
@@ -184,12 +253,11 @@ public final class NatsSubscription implements Subscription {
     }
 
     /** One JetStream message; the offset is the consumer sequence, which grows with every delivery. */
-    private static final class NatsDelivery implements Delivery {
-        private final String partition;
+    private final class NatsDelivery implements Delivery {
         private final Message message;
+        private final AtomicBoolean done = new AtomicBoolean();
 
-        NatsDelivery(String partition, Message message) {
-            this.partition = partition;
+        NatsDelivery(Message message) {
             this.message = message;
         }
 
@@ -215,11 +283,16 @@ public final class NatsSubscription implements Subscription {
 
         @Override
         public void ack() {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
             try {
                 message.ack();
             } catch (IllegalStateException e) {
                 // Connection closed: the event stays unacked and is delivered again; the consumer dedups.
                 log.debug("Ack of {} offset {} not sent: {}", partition, offset(), e.getMessage());
+            } finally {
+                acked();
             }
         }
     }
