@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
+import io.eventsync.nats.internal.Redaction;
 import io.eventsync.nats.internal.Slf4jErrorListener;
 import io.eventsync.nats.internal.StreamTopology;
 import io.eventsync.nats.internal.TransportMetrics;
@@ -26,6 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -351,7 +354,9 @@ public final class NatsTransport implements Transport {
                     .maxReconnects(-1)
                     .reconnectWait(reconnectWait)
                     .connectionListener(listener)
-                    .errorListener(new Slf4jErrorListener());
+                    .errorListener(new Slf4jErrorListener())
+                    .connectThreadFactory(namedThreads("eventsync-nats-connect"))
+                    .callbackThreadFactory(namedThreads("eventsync-nats-callback"));
             if (servers.isEmpty()) {
                 b.server(Options.DEFAULT_URL);
             } else {
@@ -367,12 +372,24 @@ public final class NatsTransport implements Transport {
             try {
                 return Nats.connect(b.build());
             } catch (IOException e) {
+                // The client's message names the server URLs, credentials included: redact it, and do
+                // not chain the original.
                 throw new EventsyncException("Cannot connect to NATS at " + (servers.isEmpty()
-                        ? Options.DEFAULT_URL : servers) + ": " + e.getMessage(), e);
+                        ? Options.DEFAULT_URL : Redaction.redact(servers.toString())) + ": "
+                        + Redaction.redact(e.getMessage()), Redaction.redacted(e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new EventsyncException("Interrupted while connecting to NATS", e);
             }
+        }
+
+        private static ThreadFactory namedThreads(String prefix) {
+            AtomicInteger next = new AtomicInteger(1);
+            return runnable -> {
+                Thread thread = new Thread(runnable, prefix + "-" + next.getAndIncrement());
+                thread.setDaemon(true);
+                return thread;
+            };
         }
 
         private static void closeQuietly(Connection connection) {

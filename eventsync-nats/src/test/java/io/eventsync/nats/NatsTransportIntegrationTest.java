@@ -264,6 +264,18 @@ class NatsTransportIntegrationTest {
     }
 
     @Test
+    void aFailedConnectNeverShowsThePassword() {
+        NatsTransport.Builder builder = NatsTransport.builder().server("nats://bob:s3cret-pw@127.0.0.1:1");
+        assertThatThrownBy(builder::build)
+                .isInstanceOf(io.eventsync.EventsyncException.class)
+                .satisfies(e -> {
+                    for (Throwable t = e; t != null; t = t.getCause()) {
+                        assertThat(String.valueOf(t.getMessage())).doesNotContain("s3cret-pw");
+                    }
+                });
+    }
+
+    @Test
     void duplicatePublishOfOneEventIdIsStoredOnce() throws Exception {
         io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry();

@@ -226,6 +226,18 @@ class RabbitTransportIntegrationTest {
     }
 
     @Test
+    void aRefusedLoginNeverShowsThePassword() {
+        RabbitTransport.Builder builder = RabbitTransport.builder().credentials("guest", "s3cret-pw".toCharArray());
+        assertThatThrownBy(builder::build)
+                .isInstanceOf(io.eventsync.EventsyncException.class)
+                .satisfies(e -> {
+                    for (Throwable t = e; t != null; t = t.getCause()) {
+                        assertThat(String.valueOf(t.getMessage())).doesNotContain("s3cret-pw");
+                    }
+                });
+    }
+
+    @Test
     void oversizeEventIsRefusedWithAClearError() {
         RabbitTransport transport = transport(RabbitTransport.builder().maxEventBytes(1000));
         Publisher publisher = transport.publisher(topic);

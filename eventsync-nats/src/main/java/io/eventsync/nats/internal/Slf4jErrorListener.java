@@ -14,12 +14,12 @@ public final class Slf4jErrorListener implements ErrorListener {
 
     @Override
     public void errorOccurred(Connection conn, String error) {
-        log.warn("NATS server error: {}", error);
+        log.warn("NATS server error: {}", Redaction.redact(error));
     }
 
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
-        log.warn("NATS client exception: {}", exp.toString());
+        log.warn("NATS client exception: {}", Redaction.redact(exp.toString()));
     }
 
     @Override
