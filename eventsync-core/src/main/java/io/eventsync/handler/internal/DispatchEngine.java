@@ -216,7 +216,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
                 start + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
         runner.attempt = a;
-        Watchdog.Watch watch = watchdog.watch(a);
+        watchdog.watch(a);
         if (stopping) {
             a.cancel();
         }
@@ -236,7 +236,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
         }
         runner.attempt = null;
-        watchdog.unwatch(watch);
+        watchdog.unwatch(a);
         Thread.interrupted(); // a timeout interrupt belongs to this attempt only
         DispatchMetrics.TypeMeters m = metrics.of(w.type());
         m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
