@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -64,6 +65,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
     private final Set<String> degraded = ConcurrentHashMap.newKeySet();
+    private final Set<Release> releases = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
     private volatile boolean stopping;
 
@@ -443,6 +445,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                     + (replay ? "replay" : "discard") + " that one and the held ones are released in order");
         }
         Release r = new Release(letter.key(), replay ? Release.Mode.REPLAY : Release.Mode.DISCARD, letterId);
+        releases.add(r);
+        r.result.whenComplete((released, error) -> releases.remove(r));
         laneOf(r.key).enqueue(r);
         return r.result;
     }
@@ -529,6 +533,10 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             }
         }
         watchdog.stop();
+        for (Release r : releases) {
+            r.result.completeExceptionally(new CancellationException("dispatcher of subscription "
+                    + s.subscription() + " closed before releasing dead letter " + r.letterId));
+        }
         for (Lane.Runner runner : runners) {
             try {
                 if (runner != null && !runner.join(TimeUnit.SECONDS.toMillis(5))) {
