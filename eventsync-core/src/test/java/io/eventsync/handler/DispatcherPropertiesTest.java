@@ -24,7 +24,7 @@ import net.jqwik.api.constraints.Size;
  * per partition) and random handler behaviour: per-key order, and acknowledgement only of done events,
  * once, in offset order.
  */
-class DispatcherProperties {
+class DispatcherPropertiesTest {
 
     /** What the handler does on one attempt, chosen per event and attempt from a seed. */
     enum Act { APPLY, THROW_TRANSIENT, RETRY_AFTER, SKIP, REJECT, THROW_PERMANENT }
