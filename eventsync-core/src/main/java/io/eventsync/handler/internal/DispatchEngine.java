@@ -46,6 +46,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private static final Logger log = LoggerFactory.getLogger(DispatchEngine.class);
+    /**
+     * What {@code Invocation.partition()/offset()} say while a dead letter is re-applied: it did not
+     * come from the transport now, so an apply scope must not record a transport position for it.
+     */
+    public static final String REPLAY_PARTITION = "dead-letters";
+    public static final long REPLAY_OFFSET = -1;
 
     /** Everything the builder collected, validated. */
     public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
@@ -414,7 +420,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                     r.result.complete(!parking.isParked(r.key));
                     return Step.DONE;
                 }
-                r.current = prepare(next.bytes(), "dead-letters", 0, null, next);
+                r.current = prepare(next.bytes(), REPLAY_PARTITION, REPLAY_OFFSET, null, next);
             }
             Step step = processWork(r.current, runner);
             if (step.kind != Step.Kind.DONE) {
