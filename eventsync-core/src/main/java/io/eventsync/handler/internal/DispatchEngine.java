@@ -539,6 +539,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             }
         }
         watchdog.stop();
+        metrics.close();
         for (Release r : releases) {
             r.result.completeExceptionally(new CancellationException("dispatcher of subscription "
                     + s.subscription() + " closed before releasing dead letter " + r.letterId));
