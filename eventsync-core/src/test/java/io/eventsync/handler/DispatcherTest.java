@@ -202,7 +202,7 @@ class DispatcherTest {
             }
             f.record(s, c.envelope());
             return Outcome.applied();
-        }, fast()).build()).lanes(1));
+        }, fast()).build()).lanes(1).shutdownTimeout(Duration.ZERO));
         f.deliver("p1", event("slow", 1));
         for (long i = 1; i <= 20; i++) {
             f.deliver("p2", event("fast", i));

@@ -8,6 +8,7 @@ import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,6 +19,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** A dispatcher under test with the state tests look at: applied steps per key, dead letters, acks. */
 final class Fixture implements AutoCloseable {
+    static {
+        // Condition waits in these tests end in milliseconds; poll often so the suite stays short.
+        Awaitility.setDefaultPollInterval(Duration.ofMillis(5));
+        Awaitility.setDefaultPollDelay(Duration.ZERO);
+        Awaitility.setDefaultTimeout(Duration.ofSeconds(20));
+    }
+
     static final EnvelopeCodec CODEC = EnvelopeCodec.defaults();
     static final TypeRegistry TYPES = TypeRegistry.builder().add(Step.getDefaultInstance()).build();
 
