@@ -152,7 +152,8 @@ public final class RabbitTransport implements Transport {
     public Publisher publisher(String topic) {
         SubscriptionSpec.fanout(topic, "publisher"); // validates the topic name
         String exchange = topology.ensureExchange(topic);
-        RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, settings, metrics.sent(topic));
+        RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, () -> topology.ensureExchange(topic),
+                settings, metrics.sent(topic));
         resources.add(publisher);
         return publisher;
     }

@@ -238,6 +238,24 @@ class RabbitTransportIntegrationTest {
     }
 
     @Test
+    void aPublisherKeepsWorkingAfterItsExchangeWasDeleted() throws Exception {
+        RabbitTransport transport = transport();
+        Publisher publisher = transport.publisher(topic);
+        List<OutboundEvent> before = sendAll(publisher, events(1, 3));
+        try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
+            admin.exchangeDelete(transport.exchangeName(topic)); // a channel error on the next publish
+        }
+        List<OutboundEvent> after = events(1, 4, 6);
+        sendConfirmed(publisher, after); // re-declares the exchange on a new channel
+
+        Recorder recorder = Recorder.acking();
+        subscribe(transport, SubscriptionSpec.fanout(topic, "late"), recorder);
+        List<OutboundEvent> all = new ArrayList<>(before);
+        all.addAll(after);
+        await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(all)));
+    }
+
+    @Test
     void oversizeEventIsRefusedWithAClearError() {
         RabbitTransport transport = transport(RabbitTransport.builder().maxEventBytes(1000));
         Publisher publisher = transport.publisher(topic);
