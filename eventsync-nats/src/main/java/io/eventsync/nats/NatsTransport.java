@@ -2,6 +2,8 @@ package io.eventsync.nats;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.nats.internal.ConnectionEvents;
+import io.eventsync.nats.internal.NamedThreads;
 import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
 import io.eventsync.nats.internal.Redaction;
@@ -14,7 +16,6 @@ import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
 import io.nats.client.Connection;
-import io.nats.client.ConnectionListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.micrometer.core.instrument.Counter;
@@ -27,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -327,7 +326,7 @@ public final class NatsTransport implements Transport {
             require("meterRegistry", meterRegistry, meterRegistry != null);
             require("connectionName", connectionName, connectionName != null && !connectionName.isBlank());
 
-            LoggingListener listener = new LoggingListener();
+            ConnectionEvents listener = new ConnectionEvents();
             Connection connection = connect(listener);
             long serverMax = connection.getMaxPayload() - HEADER_ALLOWANCE;
             int effectiveMax = (int) Math.min(Integer.MAX_VALUE, serverMax);
@@ -344,19 +343,19 @@ public final class NatsTransport implements Transport {
             Settings settings = new Settings(streamPrefix, subjectPrefix, replicas, retention, maxAge,
                     duplicateWindow, ackWait, maxDeliver, maxAckPending, fetchBatch, effectiveMax, publishTimeout);
             NatsTransport transport = new NatsTransport(settings, connection, meterRegistry);
-            listener.onRecovered = transport::connectionRecovered;
+            listener.onRecovered(transport::connectionRecovered);
             return transport;
         }
 
-        private Connection connect(LoggingListener listener) {
+        private Connection connect(ConnectionEvents listener) {
             Options.Builder b = new Options.Builder()
                     .connectionName(connectionName)
                     .maxReconnects(-1)
                     .reconnectWait(reconnectWait)
                     .connectionListener(listener)
                     .errorListener(new Slf4jErrorListener())
-                    .connectThreadFactory(namedThreads("eventsync-nats-connect"))
-                    .callbackThreadFactory(namedThreads("eventsync-nats-callback"));
+                    .connectThreadFactory(NamedThreads.factory("eventsync-nats-connect"))
+                    .callbackThreadFactory(NamedThreads.factory("eventsync-nats-callback"));
             if (servers.isEmpty()) {
                 b.server(Options.DEFAULT_URL);
             } else {
@@ -383,15 +382,6 @@ public final class NatsTransport implements Transport {
             }
         }
 
-        private static ThreadFactory namedThreads(String prefix) {
-            AtomicInteger next = new AtomicInteger(1);
-            return runnable -> {
-                Thread thread = new Thread(runnable, prefix + "-" + next.getAndIncrement());
-                thread.setDaemon(true);
-                return thread;
-            };
-        }
-
         private static void closeQuietly(Connection connection) {
             try {
                 connection.close();
@@ -407,28 +397,6 @@ public final class NatsTransport implements Transport {
         private static void require(String field, Object value, boolean ok) {
             if (!ok) {
                 throw new ConfigException("NATS transport: invalid " + field + ": " + value);
-            }
-        }
-    }
-
-    /**
-     * Logs connection state changes (events only, never URLs with credentials) and tells the
-     * subscriptions when the connection is back.
-     */
-    private static final class LoggingListener implements ConnectionListener {
-        private volatile Runnable onRecovered = () -> { };
-
-        @Override
-        public void connectionEvent(Connection conn, Events type) {
-            switch (type) {
-                case DISCONNECTED -> log.warn("NATS connection lost; reconnecting");
-                case RECONNECTED -> log.info("NATS connection reconnected");
-                case RESUBSCRIBED -> {
-                    log.info("NATS connection resubscribed");
-                    onRecovered.run();
-                }
-                case CLOSED -> log.debug("NATS connection closed");
-                default -> log.debug("NATS connection event {}", type);
             }
         }
     }

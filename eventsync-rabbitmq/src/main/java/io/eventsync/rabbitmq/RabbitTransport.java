@@ -2,10 +2,12 @@ package io.eventsync.rabbitmq;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.rabbitmq.internal.ConsumersOnlyRecovery;
 import io.eventsync.rabbitmq.internal.NamedThreads;
 import io.eventsync.rabbitmq.internal.RabbitPublisher;
 import io.eventsync.rabbitmq.internal.RabbitSubscription;
 import io.eventsync.rabbitmq.internal.RabbitTopology;
+import io.eventsync.rabbitmq.internal.RecoveryEvents;
 import io.eventsync.rabbitmq.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
@@ -14,13 +16,6 @@ import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.Recoverable;
-import com.rabbitmq.client.RecoveryListener;
-import com.rabbitmq.client.impl.recovery.RecordedBinding;
-import com.rabbitmq.client.impl.recovery.RecordedExchange;
-import com.rabbitmq.client.impl.recovery.RecordedQueue;
-import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
@@ -91,23 +86,9 @@ public final class RabbitTransport implements Transport {
                             ExecutorService consumerThreads, MeterRegistry registry) {
         this.settings = settings;
         this.metrics = new TransportMetrics(registry);
-        Counter reconnects = metrics.reconnects();
-        for (Connection connection : List.of(publishing, consuming)) {
-            if (connection instanceof Recoverable recoverable) {
-                recoverable.addRecoveryListener(new RecoveryListener() {
-                    @Override
-                    public void handleRecovery(Recoverable r) {
-                        reconnects.increment();
-                        log.info("RabbitMQ connection {} recovered", ((Connection) r).getClientProvidedName());
-                    }
-
-                    @Override
-                    public void handleRecoveryStarted(Recoverable r) {
-                        log.warn("RabbitMQ connection {} lost; recovering", ((Connection) r).getClientProvidedName());
-                    }
-                });
-            }
-        }
+        RecoveryEvents recovery = new RecoveryEvents(metrics.reconnects());
+        recovery.watch(publishing);
+        recovery.watch(consuming);
         this.publishing = publishing;
         this.consuming = consuming;
         this.consumerThreads = consumerThreads;
@@ -345,25 +326,7 @@ public final class RabbitTransport implements Transport {
             cf.setPassword(new String(password));
             cf.setAutomaticRecoveryEnabled(true);
             cf.setTopologyRecoveryEnabled(true);
-            // Exchanges, queues and bindings are durable and survive a dropped connection; they are
-            // declared on short-lived channels, which the client could not reuse to re-declare them.
-            // Recovery therefore re-registers the consumers only.
-            cf.setTopologyRecoveryFilter(new TopologyRecoveryFilter() {
-                @Override
-                public boolean filterExchange(RecordedExchange exchange) {
-                    return false;
-                }
-
-                @Override
-                public boolean filterQueue(RecordedQueue queue) {
-                    return false;
-                }
-
-                @Override
-                public boolean filterBinding(RecordedBinding binding) {
-                    return false;
-                }
-            });
+            cf.setTopologyRecoveryFilter(new ConsumersOnlyRecovery());
             cf.setNetworkRecoveryInterval(recoveryInterval.toMillis());
             cf.setThreadFactory(NamedThreads.factory("eventsync-rabbit-io"));
             // A delivery may block the handler; the larger inbound limit lets maxEventBytes events in.
