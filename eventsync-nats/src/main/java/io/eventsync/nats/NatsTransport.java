@@ -119,7 +119,7 @@ public final class NatsTransport implements Transport {
         String stream = topology.ensureStream(topic);
         NatsPublisher publisher = new NatsPublisher(connection, stream, topology.subject(topic),
                 settings.maxEventBytes(), settings.publishTimeout(), metrics.sent(topic));
-        resources.add(publisher);
+        track(publisher);
         return publisher;
     }
 
@@ -131,8 +131,14 @@ public final class NatsTransport implements Transport {
         String durable = topology.ensureConsumer(stream, spec);
         NatsSubscription subscription = NatsSubscription.start(connection, spec, stream, durable, handler,
                 settings.fetchBatch(), settings.ackWait(), metrics.received(spec.topic(), spec.group()));
-        resources.add(subscription);
+        track(subscription);
         return subscription;
+    }
+
+    /** Remembers a resource to close with the transport, forgetting those already closed. */
+    private void track(AutoCloseable resource) {
+        resources.removeIf(r -> r instanceof NatsPublisher p && p.isClosed() || r instanceof NatsSubscription s && s.isClosed());
+        resources.add(resource);
     }
 
     @Override

@@ -135,7 +135,7 @@ public final class RabbitTransport implements Transport {
         String exchange = topology.ensureExchange(topic);
         RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, () -> topology.ensureExchange(topic),
                 settings, metrics.sent(topic));
-        resources.add(publisher);
+        track(publisher);
         return publisher;
     }
 
@@ -148,8 +148,14 @@ public final class RabbitTransport implements Transport {
         topology.moveUnrouted(spec.topic());
         RabbitSubscription subscription = RabbitSubscription.start(consuming, spec, queues, handler,
                 settings.prefetch(), metrics.received(spec.topic(), spec.group()));
-        resources.add(subscription);
+        track(subscription);
         return subscription;
+    }
+
+    /** Remembers a resource to close with the transport, forgetting those already closed. */
+    private void track(AutoCloseable resource) {
+        resources.removeIf(r -> r instanceof RabbitPublisher p && p.isClosed() || r instanceof RabbitSubscription s && s.isClosed());
+        resources.add(resource);
     }
 
     @Override

@@ -103,6 +103,11 @@ public final class NatsPublisher implements Publisher {
                 "Publishing event " + id + " to NATS stream " + stream + " failed: " + why, cause));
     }
 
+    /** True once {@link #close()} ran; the transport then forgets this resource. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public int maxEventBytes() {
         return maxEventBytes;

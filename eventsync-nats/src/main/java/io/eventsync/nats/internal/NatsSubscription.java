@@ -220,6 +220,11 @@ public final class NatsSubscription implements Subscription {
         }
     }
 
+    /** True once {@link #close()} ran; the transport then forgets this resource. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public SubscriptionSpec spec() {
         return spec;

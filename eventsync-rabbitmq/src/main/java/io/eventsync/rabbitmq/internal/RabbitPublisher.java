@@ -109,6 +109,11 @@ public final class RabbitPublisher implements Publisher {
         return current;
     }
 
+    /** True once {@link #close()} ran; the transport then forgets this resource. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public int maxEventBytes() {
         return settings.maxEventBytes();

@@ -85,6 +85,11 @@ public final class RabbitSubscription implements Subscription {
         return envelope.isRedeliver() ? 2 : 1;
     }
 
+    /** True once {@link #close()} ran; the transport then forgets this resource. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public SubscriptionSpec spec() {
         return spec;
