@@ -21,7 +21,7 @@ class NatsTransportContractTest extends TransportContract {
         // A short ack wait so that the crash test sees redelivery well inside its deadline.
         NatsTransport nats = NatsTransport.builder()
                 .server("nats://127.0.0.1:4222")
-                .ackWait(Duration.ofSeconds(2))
+                .ackWait(Duration.ofSeconds(5))
                 .build();
         return new TopicRecorder(nats);
     }
