@@ -243,8 +243,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             if (lanes < 1 || lanes > 1024) {
                 throw new ConfigException("dispatcher lanes must be 1..1024, but was " + lanes);
             }
-            if (maxInFlight < 1) {
-                throw new ConfigException("dispatcher maxInFlight must be >= 1, but was " + maxInFlight);
+            if (maxInFlight < 1 || maxInFlight > 10_000_000) {
+                throw new ConfigException("dispatcher maxInFlight must be 1..10,000,000, but was " + maxInFlight);
             }
             if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
                 throw new ConfigException("dispatcher shutdownTimeout must be >= 0, but was " + shutdownTimeout);

@@ -95,6 +95,30 @@ class DispatcherTest {
     }
 
     @Test
+    void aDeadLetteredUnknownTypeParksItsKeyUnlessToldNotTo() throws Exception {
+        f.start(f.builder(recording(fast())));
+        f.deliver("p", Events.create("test", "k", 1, Other.getDefaultInstance()));
+        f.deliver("p", event("k", 2));
+        await().untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(2));
+        assertThat(f.appliedSteps("k")).isEmpty();
+        assertThat(f.dispatcher.parkedKeys()).containsExactly("k");
+        f.close();
+
+        Fixture g = new Fixture();
+        try (g) {
+            g.start(g.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {
+                g.record(s, c.envelope());
+                return Outcome.applied();
+            }, fast()).build()).unknownTypeDeadLetterPolicy(DeadLetterPolicy.SKIP));
+            g.deliver("p", Events.create("test", "k", 1, Other.getDefaultInstance()));
+            g.deliver("p", event("k", 2));
+            await().untilAsserted(() -> assertThat(g.appliedSteps("k")).containsExactly(2L));
+            assertThat(g.deadLetters.list(g.subscription)).hasSize(1);
+            assertThat(g.dispatcher.parkedKeys()).isEmpty();
+        }
+    }
+
+    @Test
     void anEventOfAnUnknownTypeIsSkippedWhenThePolicySaysSo() throws Exception {
         f.start(f.builder(recording(fast())).unknownTypePolicy(Dispatcher.UnknownTypePolicy.SKIP));
         f.deliver("p", Events.create("test", "k", 1, Other.getDefaultInstance()));

@@ -391,7 +391,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return inFlight.get();
     }
 
-    public void close() {
+    public synchronized void close() {
         if (closing) {
             return;
         }
