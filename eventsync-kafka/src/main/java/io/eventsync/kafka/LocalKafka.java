@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -205,6 +207,7 @@ public final class LocalKafka implements AutoCloseable {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000);
         props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "eventsync-local-kafka-probe");
+        awaitListening(deadline);
         try (Admin admin = Admin.create(props)) {
             while (true) {
                 if (!process.isAlive()) {
@@ -229,6 +232,27 @@ public final class LocalKafka implements AutoCloseable {
                     stopQuietly();
                     throw new EventsyncException("the local Kafka broker did not accept connections within "
                             + startTimeout + "; see " + logFile() + ":\n" + tailOfLog());
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits for the listener socket before the admin client starts probing, so that a normal start does
+     * not fill the log with the client's connection warnings. The JVM takes a few seconds to get there; a
+     * child process offers no signal to wait on, so this probes with a short pause.
+     */
+    private void awaitListening(long deadline) {
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), brokerPort), 500);
+                return;
+            } catch (IOException notYet) {
+                try {
+                    process.waitFor(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
             }
         }

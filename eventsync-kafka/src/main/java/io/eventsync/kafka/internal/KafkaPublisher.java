@@ -78,8 +78,14 @@ public final class KafkaPublisher implements Publisher {
         return done;
     }
 
+    /**
+     * Binary mode maps the envelope to headers and carries the payload; that is only faithful when the
+     * event's bytes are the envelope's encoding. When they cannot be (their size differs: say a relay
+     * forwarding an outbox row it could not decode), the bytes go verbatim in structured mode, so the
+     * consumer sees exactly what the outbox held and dead-letters it rather than applying a guess.
+     */
     private ProducerRecord<String, byte[]> toRecord(OutboundEvent event) {
-        if (encoding == KafkaEncoding.STRUCTURED) {
+        if (encoding == KafkaEncoding.STRUCTURED || event.bytes().length != event.envelope().getSerializedSize()) {
             return new ProducerRecord<>(topic, null, event.key(), event.bytes(), CloudEventsBinding.structuredHeaders());
         }
         Envelope envelope = event.envelope();
