@@ -99,6 +99,13 @@ public final class KafkaSubscription implements Subscription {
         return spec;
     }
 
+    /** The partitions this consumer owns now, as {@code <topic>-<partition>}; empty before the first assignment. */
+    public Set<String> assignedPartitions() {
+        Set<String> names = new HashSet<>();
+        assigned.values().forEach(progress -> names.add(progress.name));
+        return names;
+    }
+
     private void pollLoop() {
         try {
             consumer.subscribe(List.of(spec.topic()), new RebalanceListener());
