@@ -4,9 +4,12 @@ import static io.eventsync.kafka.TestEvents.envelope;
 import static io.eventsync.kafka.TestEvents.outbound;
 import static io.eventsync.kafka.TestEvents.unique;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.eventsync.ConfigException;
 import io.eventsync.PermanentException;
+import io.eventsync.kafka.internal.KafkaSubscription;
 import io.eventsync.kafka.TestEvents.Recorder;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.Publisher;
@@ -21,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -202,6 +207,90 @@ class KafkaTransportTest {
                     .withMessageContaining(Integer.toString(size)).withMessageContaining("1000")
                     .withMessageContaining(big.getId());
         }
+    }
+
+    @Test
+    void aHandlerBlockingLongerThanThePollIntervalKeepsItsPartitionsAndGetsEachEventOnce() throws Exception {
+        String group = unique("slow");
+        CountDownLatch release = new CountDownLatch(1);
+        List<Delivery> received = new CopyOnWriteArrayList<>();
+        try (KafkaTransport strict = KafkaTransport.builder().bootstrapServers(kafka.bootstrapServers())
+                .partitions(1).maxQueuedPerSubscription(5)
+                .clientProperty("max.poll.interval.ms", "1500")
+                .clientProperty("max.poll.records", "5")
+                .build();
+             Subscription subscription = strict.subscribe(SubscriptionSpec.fanout(topic, group), delivery -> {
+                 release.await(); // a dispatcher pushing back: far longer than max.poll.interval.ms
+                 received.add(delivery);
+                 delivery.ack();
+             });
+             Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            List<String> sent = publish(50);
+            // Were the poll thread blocked, the group would evict the member after 1.5 s and the events
+            // would be delivered again after it rejoined.
+            await().pollDelay(Duration.ofSeconds(3)).atMost(DEADLINE)
+                    .until(() -> memberCount(admin, group) == 1 && received.isEmpty());
+            release.countDown();
+            await().atMost(DEADLINE).until(() -> received.size() >= 50);
+            assertThat(received.stream().map(d -> TestEvents.decode(d).getId()).toList())
+                    .containsExactlyElementsOf(sent);
+            assertThat(((KafkaSubscription) subscription).assignedPartitions()).containsExactly(topic + "-0");
+        }
+    }
+
+    @Test
+    void aRebalanceWaitsForInFlightDeliveriesAndTheNextOwnerStartsAfterThem() throws Exception {
+        String group = unique("copy");
+        Recorder holding = Recorder.notAcking();
+        try (KafkaTransport patient = KafkaTransport.builder().bootstrapServers(kafka.bootstrapServers())
+                .partitions(2).revokeTimeout(Duration.ofSeconds(40)).build();
+             Subscription first = patient.subscribe(SubscriptionSpec.fanout(topic, group), holding)) {
+            await().atMost(DEADLINE).until(() -> ((KafkaSubscription) first).assignedPartitions().size() == 2);
+            List<String> before = publish(40);
+            await().atMost(DEADLINE).until(() -> holding.deliveries.size() == 40);
+
+            Recorder next = Recorder.acking();
+            try (Subscription second = patient.subscribe(SubscriptionSpec.fanout(topic, group), next)) {
+                // The partition moving to the second consumer stays with the first while its work is in flight.
+                await().atMost(DEADLINE).until(() -> ((KafkaSubscription) first).revokingPartitions().size() == 1);
+                await().pollDelay(Duration.ofSeconds(1)).atMost(DEADLINE)
+                        .until(() -> ((KafkaSubscription) first).revokingPartitions().size() == 1);
+                assertThat(((KafkaSubscription) second).assignedPartitions()).isEmpty();
+                holding.deliveries.forEach(Delivery::ack); // per partition in offset order
+                await().atMost(DEADLINE).until(() -> ((KafkaSubscription) second).assignedPartitions().size() == 1);
+                List<String> after = publish(40);
+                await().atMost(DEADLINE).until(() -> next.deliveries.size() + holding.deliveries.size() >= 80);
+                assertThat(next.ids()).doesNotContainAnyElementsOf(before).isSubsetOf(after).isNotEmpty();
+            }
+        }
+    }
+
+    @Test
+    void secretClientPropertiesNeverAppearInTheDescription() {
+        try (KafkaTransport secured = KafkaTransport.builder().bootstrapServers(kafka.bootstrapServers())
+                .clientProperty("security.protocol", "SASL_SSL")
+                .clientProperty("sasl.jaas.config", "ScramLoginModule required username=\"u\" password=\"s3cr3t\";")
+                .clientProperty("ssl.truststore.password", "trust-me")
+                .clientProperty("ssl.key.password", "key-pass")
+                .build()) {
+            assertThat(secured.toString()).contains("SASL_SSL").contains("sasl.jaas.config=[hidden]")
+                    .doesNotContain("s3cr3t").doesNotContain("trust-me").doesNotContain("key-pass");
+        }
+    }
+
+    @Test
+    void settingsEventsyncDependsOnCannotBeOverridden() {
+        assertThatThrownBy(() -> KafkaTransport.builder().bootstrapServers(kafka.bootstrapServers())
+                .clientProperty("enable.auto.commit", "true").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("enable.auto.commit").hasMessageContaining("true");
+        assertThatThrownBy(() -> KafkaTransport.builder().partitions(2).build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("bootstrapServers").hasMessageContaining("null");
+    }
+
+    private static int memberCount(Admin admin, String group) throws Exception {
+        return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().size();
     }
 
     private List<String> publish(int count) throws Exception {

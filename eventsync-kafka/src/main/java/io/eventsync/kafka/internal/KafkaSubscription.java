@@ -71,6 +71,8 @@ public final class KafkaSubscription implements Subscription {
     private final Thread pollThread;
     private final Thread deliveryThread;
 
+    /** Partitions being revoked while their in-flight deliveries finish; for logs, metrics and tests. */
+    private final Set<String> revoking = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
     private boolean paused; // poll thread only
     private long lastCommitNanos; // poll thread only
@@ -285,6 +287,11 @@ public final class KafkaSubscription implements Subscription {
         }
     }
 
+    /** Partitions this consumer is giving up and still waiting on (in-flight deliveries not yet acknowledged). */
+    public Set<String> revokingPartitions() {
+        return Set.copyOf(revoking);
+    }
+
     private final class RebalanceListener implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -310,6 +317,7 @@ public final class KafkaSubscription implements Subscription {
                 if (progress == null) {
                     continue;
                 }
+                revoking.add(progress.name);
                 try {
                     if (!progress.closeAndAwaitAcks(deadline) && !closing) {
                         log.warn("partition {} revoked from group {} with deliveries still in flight after {};"
@@ -318,6 +326,8 @@ public final class KafkaSubscription implements Subscription {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
+                } finally {
+                    revoking.remove(progress.name);
                 }
             }
             try {
