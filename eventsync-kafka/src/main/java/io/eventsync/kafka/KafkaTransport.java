@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.kafka.internal.ClientSettings;
+import io.eventsync.kafka.internal.KafkaMetrics;
 import io.eventsync.kafka.internal.KafkaPublisher;
 import io.eventsync.kafka.internal.KafkaSubscription;
 import io.eventsync.transport.DeliveryHandler;
@@ -11,6 +12,8 @@ import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -79,6 +82,7 @@ public final class KafkaTransport implements Transport {
     private final int maxQueuedPerSubscription;
     private final Duration revokeTimeout;
     private final Duration commitInterval;
+    private final KafkaMetrics metrics;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     private final Set<KafkaPublisher> publishers = ConcurrentHashMap.newKeySet();
     private final Set<KafkaSubscription> subscriptions = ConcurrentHashMap.newKeySet();
@@ -97,6 +101,7 @@ public final class KafkaTransport implements Transport {
         this.maxQueuedPerSubscription = builder.maxQueuedPerSubscription;
         this.revokeTimeout = builder.revokeTimeout;
         this.commitInterval = builder.commitInterval;
+        this.metrics = new KafkaMetrics(builder.meterRegistry);
     }
 
     public static Builder builder() {
@@ -122,7 +127,8 @@ public final class KafkaTransport implements Transport {
         SubscriptionSpec.fanout(topic, "publisher"); // validates the topic name
         ensureTopic(topic);
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig(topic));
-        KafkaPublisher publisher = new KafkaPublisher(topic, producer, encoding, maxEventBytes, publishers::remove);
+        KafkaPublisher publisher = new KafkaPublisher(topic, producer, encoding, maxEventBytes,
+                metrics.publishing(topic), publishers::remove);
         publishers.add(publisher);
         return publisher;
     }
@@ -137,7 +143,7 @@ public final class KafkaTransport implements Transport {
         String threadName = "eventsync-kafka-" + spec.group() + (member == 1 ? "" : "-" + member);
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig(spec, threadName));
         KafkaSubscription subscription = new KafkaSubscription(spec, handler, consumer, threadName,
-                maxQueuedPerSubscription, revokeTimeout, commitInterval, subscriptions::remove);
+                maxQueuedPerSubscription, revokeTimeout, commitInterval, metrics, subscriptions::remove);
         subscriptions.add(subscription);
         subscription.start();
         return subscription;
@@ -256,8 +262,15 @@ public final class KafkaTransport implements Transport {
         private int maxQueuedPerSubscription = 1_000;
         private Duration revokeTimeout = Duration.ofSeconds(10);
         private Duration commitInterval = Duration.ofMillis(100);
+        private MeterRegistry meterRegistry = Metrics.globalRegistry;
 
         private Builder() {
+        }
+
+        /** Where the {@code eventsync.kafka.*} meters go; default {@link Metrics#globalRegistry}. */
+        public Builder meterRegistry(MeterRegistry meterRegistry) {
+            this.meterRegistry = meterRegistry;
+            return this;
         }
 
         /** Required: {@code host:port[,host:port...]}, e.g. {@link LocalKafka#bootstrapServers()}. */
@@ -351,6 +364,7 @@ public final class KafkaTransport implements Transport {
             }
             requirePositive("revokeTimeout", revokeTimeout);
             requirePositive("commitInterval", commitInterval);
+            Objects.requireNonNull(meterRegistry, "meterRegistry");
             KafkaTransport transport = new KafkaTransport(this);
             log.info("Kafka transport configured: {}", transport);
             return transport;

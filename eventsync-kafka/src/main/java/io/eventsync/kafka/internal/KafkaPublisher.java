@@ -34,10 +34,12 @@ public final class KafkaPublisher implements Publisher {
     private final KafkaEncoding encoding;
     private final int maxEventBytes;
     private final Consumer<KafkaPublisher> onClose;
+    private final KafkaMetrics.Publishing metrics;
     private volatile boolean closed;
 
     public KafkaPublisher(String topic, Producer<String, byte[]> producer, KafkaEncoding encoding, int maxEventBytes,
-                          Consumer<KafkaPublisher> onClose) {
+                          KafkaMetrics.Publishing metrics, Consumer<KafkaPublisher> onClose) {
+        this.metrics = metrics;
         this.topic = topic;
         this.producer = producer;
         this.encoding = encoding;
@@ -54,6 +56,7 @@ public final class KafkaPublisher implements Publisher {
             return done;
         }
         if (event.bytes().length > maxEventBytes) {
+            metrics.refused().increment();
             done.completeExceptionally(new PermanentException("event " + envelope.getId() + " (subject "
                     + envelope.getSubject() + ") is " + event.bytes().length + " bytes, over the Kafka transport's"
                     + " limit of " + maxEventBytes + " bytes (maxEventBytes, matched to the producer's"
@@ -65,8 +68,10 @@ public final class KafkaPublisher implements Publisher {
         try {
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
+                    metrics.ok().increment();
                     done.complete(null);
                 } else {
+                    metrics.failed().increment();
                     done.completeExceptionally(classify(envelope, error));
                 }
             });

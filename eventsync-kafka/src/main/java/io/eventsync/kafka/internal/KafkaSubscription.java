@@ -66,6 +66,7 @@ public final class KafkaSubscription implements Subscription {
     private final Duration revokeTimeout;
     private final Duration commitInterval;
     private final Consumer<KafkaSubscription> onClose;
+    private final KafkaMetrics.Consuming metrics;
     private final Map<TopicPartition, PartitionProgress> assigned = new ConcurrentHashMap<>();
     private final BlockingQueue<KafkaDelivery> queue = new LinkedBlockingQueue<>();
     private final Thread pollThread;
@@ -79,7 +80,8 @@ public final class KafkaSubscription implements Subscription {
 
     public KafkaSubscription(SubscriptionSpec spec, DeliveryHandler handler, KafkaConsumer<String, byte[]> consumer,
                              String threadName, int maxQueued, Duration revokeTimeout, Duration commitInterval,
-                             Consumer<KafkaSubscription> onClose) {
+                             KafkaMetrics metrics, Consumer<KafkaSubscription> onClose) {
+        this.metrics = metrics.consuming(spec.topic(), spec.group(), queue::size);
         this.spec = spec;
         this.handler = handler;
         this.consumer = consumer;
@@ -121,7 +123,7 @@ public final class KafkaSubscription implements Subscription {
             }
         } catch (WakeupException e) {
             // close() woke us up.
-        } catch (KafkaException | IllegalStateException e) {
+        } catch (RuntimeException e) {
             if (!closing) {
                 log.error("Kafka consumer of topic {} group {} failed; the subscription stops and its"
                         + " unacknowledged events will be delivered again", spec.topic(), spec.group(), e);
@@ -158,6 +160,10 @@ public final class KafkaSubscription implements Subscription {
             toPause.removeAll(consumer.paused());
             if (!toPause.isEmpty()) {
                 consumer.pause(toPause);
+            }
+            if (!paused) {
+                metrics.paused().increment();
+                log.debug("group {} paused fetching: {} records queued", spec.group(), queued);
             }
             paused = true;
         } else if (paused && queued <= maxQueued / 2) {
@@ -248,6 +254,7 @@ public final class KafkaSubscription implements Subscription {
             while (!closing) {
                 KafkaDelivery delivery = queue.take();
                 if (delivery.progress().handOut(delivery.offset())) {
+                    metrics.delivered().increment();
                     handler.onDelivery(delivery);
                 }
             }
@@ -311,7 +318,8 @@ public final class KafkaSubscription implements Subscription {
             }
             Set<TopicPartition> revoked = Set.copyOf(partitions);
             queue.removeIf(delivery -> revoked.contains(delivery.progress().partition));
-            long deadline = System.nanoTime() + (closing ? 0 : revokeTimeout.toNanos());
+            long started = System.nanoTime();
+            long deadline = started + (closing ? 0 : revokeTimeout.toNanos());
             for (TopicPartition partition : partitions) {
                 PartitionProgress progress = assigned.get(partition);
                 if (progress == null) {
@@ -330,6 +338,7 @@ public final class KafkaSubscription implements Subscription {
                     revoking.remove(progress.name);
                 }
             }
+            metrics.revokeWait().record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             try {
                 commitSync(acknowledgedOffsets(select(partitions)));
             } finally {
