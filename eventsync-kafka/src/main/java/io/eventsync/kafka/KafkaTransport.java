@@ -127,6 +127,13 @@ public final class KafkaTransport implements Transport {
         SubscriptionSpec.fanout(topic, "publisher"); // validates the topic name
         ensureTopic(topic);
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig(topic));
+        try {
+            producer.partitionsFor(topic); // fetch metadata now, so the first send does not wait for it
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw new EventsyncException("cannot read the metadata of Kafka topic " + topic + " at "
+                    + bootstrapServers + ": " + e.getMessage(), e);
+        }
         KafkaPublisher publisher = new KafkaPublisher(topic, producer, encoding, maxEventBytes,
                 metrics.publishing(topic), publishers::remove);
         publishers.add(publisher);
@@ -218,6 +225,9 @@ public final class KafkaTransport implements Transport {
     private Map<String, Object> producerConfig(String topic) {
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        // send() must return at once (the relay pipelines); it blocks only for metadata or a full buffer,
+        // and for at most this long before the send fails as transient and the relay retries it.
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "eventsync-publisher-" + topic);
         config.putAll(commonConfig()); // user tuning overrides the defaults above
         config.put(ProducerConfig.ACKS_CONFIG, "all");

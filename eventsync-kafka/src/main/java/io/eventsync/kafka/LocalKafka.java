@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>No orphan process: the child exits when its stdin reaches end-of-file, which happens when this
  * object stops it or when this JVM dies for any reason, SIGKILL included (see {@link BrokerProcess}).
- * A shutdown hook stops it cleanly on an orderly exit. Thread-safe.
+ * A shutdown hook stops it cleanly (and deletes a temporary data directory) on an orderly exit.
+ * Thread-safe.
  */
 public final class LocalKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LocalKafka.class);
@@ -80,7 +81,7 @@ public final class LocalKafka implements AutoCloseable {
         this.brokerPort = freePort();
         this.controllerPort = freePort();
         this.clusterId = randomClusterId();
-        this.shutdownHook = new Thread(this::stopQuietly, "eventsync-kafka-local-shutdown");
+        this.shutdownHook = new Thread(this::closeQuietly, "eventsync-kafka-local-shutdown");
     }
 
     /** Starts a broker with default settings in a temporary directory; waits until it serves clients. */
@@ -309,6 +310,14 @@ public final class LocalKafka implements AutoCloseable {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
         } catch (IOException e) {
             return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            log.warn("closing the local Kafka broker failed", e);
         }
     }
 

@@ -7,7 +7,6 @@ import io.eventsync.transport.Subscription;
 import io.eventsync.transport.Transport;
 import io.eventsync.transport.TransportContract;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The transport contract against a real KRaft broker in a child JVM. */
@@ -16,14 +15,7 @@ class KafkaTransportContractTest extends TransportContract {
 
     @BeforeAll
     static void startBroker() {
-        kafka = LocalKafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
+        kafka = SharedKafka.get();
     }
 
     @Override
