@@ -31,8 +31,12 @@ class LocalKafkaTest {
     private static final Duration DEADLINE = Duration.ofSeconds(90);
 
     @Test
-    void noEventIsLostAcrossABrokerRestart() throws Exception {
-        try (LocalKafka kafka = LocalKafka.start();
+    void noEventIsLostAcrossABrokerRestartAndCloseLeavesNothingBehind() throws Exception {
+        LocalKafka kafka = LocalKafka.start();
+        Path data = kafka.dataDirectory();
+        long[] lastPid = new long[1];
+        assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:");
+        try (kafka;
              KafkaTransport transport = KafkaTransport.builder().bootstrapServers(kafka.bootstrapServers())
                      .partitions(2).build()) {
             String topic = unique("restart");
@@ -46,7 +50,8 @@ class LocalKafkaTest {
 
                 kafka.restart();
 
-                assertThat(kafka.pid()).isNotEqualTo(pidBefore);
+                lastPid[0] = kafka.pid();
+                assertThat(lastPid[0]).isNotEqualTo(pidBefore);
                 assertThat(ProcessHandle.of(pidBefore).map(ProcessHandle::isAlive).orElse(false)).isFalse();
                 sent.addAll(publish(publisher, 40, 40));
                 await().atMost(DEADLINE).until(() -> recorder.ids().containsAll(sent));
@@ -54,19 +59,9 @@ class LocalKafkaTest {
             assertThat(recorder.ids()).containsAll(sent);
             assertThat(Files.readString(kafka.logFile())).contains("eventsync: parent closed stdin");
         }
-    }
-
-    @Test
-    void closeStopsTheBrokerAndDeletesItsTemporaryData() {
-        LocalKafka kafka = LocalKafka.start();
-        long pid = kafka.pid();
-        Path data = kafka.dataDirectory();
-        assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:");
-
-        kafka.close();
-
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        // close(): the broker process is gone and its temporary data directory deleted
         assertThat(kafka.isRunning()).isFalse();
+        assertThat(ProcessHandle.of(lastPid[0]).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         assertThat(data).doesNotExist();
     }
 
