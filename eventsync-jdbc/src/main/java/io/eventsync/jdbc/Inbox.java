@@ -4,7 +4,7 @@ import io.eventsync.EventsyncException;
 import io.eventsync.Position;
 import io.eventsync.jdbc.internal.InboxSignal;
 import io.eventsync.jdbc.internal.SqlKind;
-import io.eventsync.jdbc.internal.Tables;
+import io.eventsync.jdbc.internal.ConsumerTables;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,13 +31,13 @@ public final class Inbox {
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final DataSource dataSource;
-    private final Tables tables;
+    private final ConsumerTables tables;
     private final InboxSignal signal = new InboxSignal();
     private volatile SqlKind kind;
 
     private Inbox(Builder b) {
         this.dataSource = b.dataSource;
-        this.tables = new Tables(b.schema, b.tablePrefix);
+        this.tables = new ConsumerTables(b.schema, b.tablePrefix);
     }
 
     public static Builder builder(DataSource dataSource) {
@@ -95,7 +95,7 @@ public final class Inbox {
         try (Connection c = dataSource.getConnection()) {
             SqlKind k = kind(c);
             try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables.inbox(k)
-                    + " WHERE subscription = ? AND source = ? AND position = ?")) {
+                    + " WHERE subscription = ? AND source = ? AND source_position = ?")) {
                 ps.setString(1, subscription);
                 ps.setString(2, position.source());
                 ps.setLong(3, position.value());
@@ -134,7 +134,7 @@ public final class Inbox {
      */
     boolean record(Connection c, SqlKind k, String subscription, Envelope envelope) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + tables.inbox(k)
-                + " (subscription, event_id, source, position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
+                + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
             ps.setString(1, subscription);
             ps.setString(2, envelope.getId());
             ps.setString(3, envelope.getSource());
@@ -168,14 +168,14 @@ public final class Inbox {
         return dataSource;
     }
 
-    Tables tables() {
+    ConsumerTables tables() {
         return tables;
     }
 
     public static final class Builder {
         private final DataSource dataSource;
         private String schema;
-        private String tablePrefix = Tables.DEFAULT_PREFIX;
+        private String tablePrefix = ConsumerTables.DEFAULT_PREFIX;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -194,7 +194,7 @@ public final class Inbox {
         }
 
         public Inbox build() {
-            new Tables(schema, tablePrefix); // validates both, naming the field and value
+            new ConsumerTables(schema, tablePrefix); // validates both, naming the field and value
             return new Inbox(this);
         }
     }

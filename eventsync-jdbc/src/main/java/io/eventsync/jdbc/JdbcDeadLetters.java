@@ -4,7 +4,7 @@ import io.eventsync.EventsyncException;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.jdbc.internal.SqlKind;
-import io.eventsync.jdbc.internal.Tables;
+import io.eventsync.jdbc.internal.ConsumerTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,10 +30,11 @@ import javax.sql.DataSource;
  */
 public final class JdbcDeadLetters implements DeadLetterStore {
     private static final String COLUMNS =
-            "id, subscription, kind, seq, event_id, %s, type, bytes, reason, error_chain, attempts, first_failure, last_failure";
+            "id, subscription, kind, seq, event_id, event_key, event_type, payload, reason, error_chain, attempts,"
+            + " first_failure, last_failure";
 
     private final DataSource dataSource;
-    private final Tables tables;
+    private final ConsumerTables tables;
     /**
      * Order of letters. Letters of one key are added by one lane at a time, so a counter that starts
      * above every stored seq (and above the clock, for a restarted process) keeps their order.
@@ -41,18 +42,18 @@ public final class JdbcDeadLetters implements DeadLetterStore {
     private final AtomicLong seq = new AtomicLong(Long.MIN_VALUE);
     private volatile SqlKind kind;
 
-    private JdbcDeadLetters(DataSource dataSource, Tables tables) {
+    private JdbcDeadLetters(DataSource dataSource, ConsumerTables tables) {
         this.dataSource = dataSource;
         this.tables = tables;
     }
 
     public static JdbcDeadLetters create(DataSource dataSource) {
-        return create(dataSource, null, Tables.DEFAULT_PREFIX);
+        return create(dataSource, null, ConsumerTables.DEFAULT_PREFIX);
     }
 
     /** Dead letters in {@code schema} (null: the connection's) with table prefix {@code tablePrefix}. */
     public static JdbcDeadLetters create(DataSource dataSource, String schema, String tablePrefix) {
-        return new JdbcDeadLetters(Objects.requireNonNull(dataSource, "dataSource"), new Tables(schema, tablePrefix));
+        return new JdbcDeadLetters(Objects.requireNonNull(dataSource, "dataSource"), new ConsumerTables(schema, tablePrefix));
     }
 
     @Override
@@ -100,8 +101,8 @@ public final class JdbcDeadLetters implements DeadLetterStore {
 
     @Override
     public boolean update(DeadLetter letter) {
-        return write("UPDATE %s SET subscription = ?, kind = ?, event_id = ?, " + keyColumn() + " = ?, type = ?,"
-                + " bytes = ?, reason = ?, error_chain = ?, attempts = ?, first_failure = ?, last_failure = ?"
+        return write("UPDATE %s SET subscription = ?, kind = ?, event_id = ?, " + keyColumn() + " = ?, event_type = ?,"
+                + " payload = ?, reason = ?, error_chain = ?, attempts = ?, first_failure = ?, last_failure = ?"
                 + " WHERE id = ?", letter.id(), ps -> {
                     ps.setString(1, letter.subscription());
                     ps.setString(2, letter.kind().name());
@@ -224,14 +225,12 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         return seq.getAndIncrement();
     }
 
-    /** {@code key} is reserved in MariaDB and H2, so that one column name is always quoted. */
-    private String keyColumn() {
-        SqlKind k = kind;
-        return k == null ? "\"key\"" : k.quote("key");
+    private static String keyColumn() {
+        return "event_key";
     }
 
-    private String columns(SqlKind k) {
-        return String.format(COLUMNS, k.quote("key"));
+    private static String columns(SqlKind k) {
+        return COLUMNS;
     }
 
     private SqlKind kind(Connection c) throws SQLException {

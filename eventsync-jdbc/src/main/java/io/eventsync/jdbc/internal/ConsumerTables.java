@@ -4,10 +4,10 @@ package io.eventsync.jdbc.internal;
  * Where the eventsync tables of one database live: an optional schema and the table prefix
  * ({@code eventsync_} by default). Both are validated identifiers.
  */
-public record Tables(String schema, String prefix) {
+public record ConsumerTables(String schema, String prefix) {
     public static final String DEFAULT_PREFIX = "eventsync_";
 
-    public Tables {
+    public ConsumerTables {
         if (schema != null) {
             SqlKind.requireIdentifier("schema", schema);
         }
