@@ -4,7 +4,7 @@ import io.eventsync.EventsyncException;
 import io.eventsync.handler.ApplyScope;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
-import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -85,13 +85,12 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     public Outcome apply(Invocation invocation) throws Exception {
         Envelope event = invocation.envelope();
         String subscription = invocation.subscription();
-        Connection c = dataSource.getConnection();
+        Connection c = Jdbc.connect(dataSource, "applying event " + event.getId() + " of subscription " + subscription);
         boolean aborted = false;
         try {
             invocation.onAbort(() -> abort(c, invocation));
             c.setAutoCommit(false);
-            SqlKind kind = inbox.kind(c);
-            if (!inbox.record(c, kind, subscription, event)) {
+            if (!inbox.record(c, subscription, event)) {
                 c.rollback();
                 duplicates(subscription).increment();
                 log.debug("duplicate event {} subject {} in subscription {}: already applied, handler not called",
