@@ -71,9 +71,9 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     }
 
     /**
-     * Writes the follow-up events a handler emitted, in the apply transaction. Implemented by the
-     * service's outbox (see {@code Outbox}); the default refuses follow-ups, so a handler that emits
-     * without an outbox configured fails loudly instead of losing them.
+     * Writes the follow-up events a handler emitted, in the apply transaction. Usually the service's
+     * {@link Outbox} ({@link Builder#outbox}); without one, a handler that emits fails permanently
+     * (dead letter) instead of losing its follow-ups.
      */
     @FunctionalInterface
     public interface FollowUps {
@@ -151,11 +151,18 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         if (followUps == null) {
             throw new io.eventsync.PermanentException("handler emitted " + emitted.size() + " follow-up event(s) for event "
                     + invocation.envelope().getId() + " but no outbox is configured on the JdbcApplyScope;"
-                    + " set JdbcApplyScope.builder(...).followUps(outbox::append)");
+                    + " set JdbcApplyScope.builder(...).outbox(outbox)");
         }
         followUps.append(c, emitted);
     }
 
+    /**
+     * Makes sure nothing the abandoned handler does can commit. {@link Connection#abort} closes the
+     * socket on PostgreSQL and MariaDB (the server rolls back); H2's embedded connection ignores abort,
+     * so the transaction is also rolled back and the connection closed from the abort executor, after
+     * which every call the zombie makes on it fails. Runs off the watchdog thread: a rollback may wait
+     * for a statement the zombie is running.
+     */
     private void abort(Connection c, Invocation invocation) {
         Envelope event = invocation.envelope();
         log.warn("aborting the apply connection of abandoned invocation: event {} subject {} subscription {}",
@@ -163,9 +170,17 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         try {
             c.abort(aborter);
         } catch (SQLException | RuntimeException e) {
-            log.warn("abort of the apply connection failed for event {} subject {}: {}",
+            log.debug("abort of the apply connection failed for event {} subject {}: {}",
                     event.getId(), event.getSubject(), e.toString());
         }
+        aborter.execute(() -> {
+            try {
+                c.rollback();
+            } catch (SQLException | RuntimeException e) {
+                // already aborted (PostgreSQL, MariaDB): the server rolled back
+            }
+            closeQuietly(c, event, true);
+        });
     }
 
     private static void rollbackQuietly(Connection c, Envelope event, Throwable cause) {
@@ -218,7 +233,14 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             this.inbox = Objects.requireNonNull(inbox, "inbox");
         }
 
-        /** Where emitted follow-up events go, e.g. {@code outbox::append}. */
+        /** Emitted follow-up events go to this service's own outbox, in the apply transaction. */
+        public Builder outbox(Outbox outbox) {
+            Objects.requireNonNull(outbox, "outbox");
+            this.followUps = (c, events) -> outbox.append(c, events.toArray(new Envelope[0]));
+            return this;
+        }
+
+        /** Where emitted follow-up events go, when not to an {@link Outbox} (see {@link #outbox}). */
         public Builder followUps(FollowUps followUps) {
             this.followUps = followUps;
             return this;
