@@ -5,6 +5,7 @@ import io.eventsync.handler.ApplyScope;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
+import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -158,10 +159,14 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
 
     /**
      * Makes sure nothing the abandoned handler does can commit. {@link Connection#abort} closes the
-     * socket on PostgreSQL and MariaDB (the server rolls back); H2's embedded connection ignores abort,
-     * so the transaction is also rolled back and the connection closed from the abort executor, after
-     * which every call the zombie makes on it fails. Runs off the watchdog thread: a rollback may wait
-     * for a statement the zombie is running.
+     * socket on PostgreSQL and MariaDB (the server rolls back). H2's embedded connection ignores abort,
+     * so the physical connection is also closed (H2 rolls back on close), after which every call the
+     * zombie makes on it fails.
+     *
+     * <p>Never close the pool's proxy from here: a pool resets auto-commit when a connection comes back,
+     * and on H2 that reset would commit whatever the zombie wrote after a rollback. With HikariCP the
+     * connection is evicted (closed now, never handed out again); otherwise the physical connection
+     * is closed directly. Runs on the abort executor: a close may wait for a statement the zombie runs.
      */
     private void abort(Connection c, Invocation invocation) {
         Envelope event = invocation.envelope();
@@ -175,11 +180,15 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         }
         aborter.execute(() -> {
             try {
-                c.rollback();
+                if (dataSource instanceof HikariDataSource hikari) {
+                    hikari.evictConnection(c);
+                } else {
+                    c.unwrap(Connection.class).close();
+                }
             } catch (SQLException | RuntimeException e) {
-                // already aborted (PostgreSQL, MariaDB): the server rolled back
+                log.debug("closing the aborted connection failed for event {} subject {}: {}",
+                        event.getId(), event.getSubject(), e.toString());
             }
-            closeQuietly(c, event, true);
         });
     }
 
