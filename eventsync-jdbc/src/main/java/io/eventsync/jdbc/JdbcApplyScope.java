@@ -41,7 +41,31 @@ import org.slf4j.LoggerFactory;
  * {@link Invocation#abandoned()} right before committing. Should a late commit still slip between the
  * check and the abort, the unique inbox row makes the retry a duplicate, so the event is applied once.
  *
+ * <p>The transport offset is not written here: lanes apply events of different keys out of offset
+ * order, so an offset stored by one apply could pass an earlier event still in flight. The transport
+ * stores its offset when the dispatcher acknowledges (contiguously); the inbox makes every redelivery
+ * after a crash a counted, skipped duplicate.
+ *
  * <p>Thread-safe; one instance serves every lane of a dispatcher. Close it to stop its abort executor.
+ *
+ * <p>Wiring a copy service on the embedded log (the CLI and the crash test do exactly this):
+ * <pre>{@code
+ * EmbeddedLog log = EmbeddedLog.builder().dataSource(sourceDb).names(sourceNames)
+ *         .offsets(Offsets.in(copyDb, copyNames)).build();           // the group's offset in the copy's DB
+ * Relay relay = Relay.builder().dataSource(sourceDb).names(sourceNames).source("accounts")
+ *         .publisher(log.publisher("accounts")).build().start();    // in the source service
+ * CopyTable accounts = CopyTable.builder(AccountChanged.getDescriptor(), "accounts_copy")
+ *         .keyFromSubject("account_id").column("balance_cents").build();
+ * accounts.createTable(copyDb);
+ * Inbox inbox = Inbox.builder(copyDb).schema(copyNames).build();    // also serves awaitApplied
+ * JdbcApplyScope scope = JdbcApplyScope.builder(inbox).outbox(Outbox.of("copy-service")).build();
+ * Dispatcher dispatcher = Dispatcher.builder("accounts-copy")
+ *         .handlers(accounts.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())
+ *         .types(TypeRegistry.builder().add(AccountChanged.getDefaultInstance()).build())
+ *         .codec(EnvelopeCodec.defaults()).validator(EnvelopeValidator.defaults())
+ *         .applyScope(scope).deadLetters(JdbcDeadLetters.create(copyDb, copyNames)).lanes(8).build();
+ * log.subscribe(SubscriptionSpec.fanout("accounts", "accounts-copy"), dispatcher);
+ * }</pre>
  */
 public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JdbcApplyScope.class);
