@@ -42,7 +42,8 @@ class RelayTest {
             RecordingPublisher publisher = new RecordingPublisher().rejecting(e -> e.getSubject().equals("refused"));
             appendCommitted(db, TestEvents.event("shop", "a", 1), TestEvents.event("shop", "refused", 1),
                     TestEvents.event("shop", "b", 1), TestEvents.event("shop", "a", 2));
-            try (Relay r = relay(db, db.dataSource(), publisher).build().start()) {
+            SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+            try (Relay r = relay(db, db.dataSource(), publisher).meterRegistry(metrics).build().start()) {
                 await().atMost(Duration.ofSeconds(20)).until(() -> db.count("outbox") == 1);
                 assertThat(publisher.confirmed).extracting(Envelope::getSubject).containsExactly("a", "b", "a");
                 assertThat(publisher.confirmed).allMatch(e -> e.getPosition() > 0);
@@ -51,6 +52,8 @@ class RelayTest {
                 publisher.rejecting(e -> false);
                 await().atMost(Duration.ofSeconds(20)).until(() -> db.count("outbox") == 0);
                 assertThat(publisher.confirmed).extracting(Envelope::getSubject).containsExactly("a", "b", "a", "refused");
+                await().atMost(Duration.ofSeconds(5)).until(() ->
+                        metrics.get("eventsync.relay.published").tag("outbox", "shop").counter().count() == 4.0);
             }
         }
     }
