@@ -59,9 +59,9 @@ import java.util.concurrent.locks.LockSupport;
  * freshness = copy commit time - source commit time is measured for every event (same JVM, same
  * monotonic clock) and reported as p50/p99.
  *
- * <p>Run: {@code mvn -q -o -pl eventsync-bench -am package -DskipTests dependency:build-classpath
- * -Dmdep.outputFile=target/cp.txt && java -cp eventsync-bench/target/classes:$(cat eventsync-bench/target/cp.txt)
- * io.eventsync.bench.EndToEnd [h2|postgres|all]}. Writes {@code bench-results/end-to-end.txt}.
+ * <p>Run: {@code mvn -B -q -o -pl eventsync-bench -am package -DskipTests && java -cp
+ * eventsync-bench/target/benchmarks.jar io.eventsync.bench.EndToEnd [h2|postgres|all]} (system properties
+ * {@code -Dwriters=8 -Devents=30000 -Dseconds=10 -Dpg.url=...}). Writes {@code bench-results/end-to-end.txt}.
  */
 public final class EndToEnd {
     private static final String SOURCE = "accounts";
