@@ -46,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class OutboxOverhead {
     private static final int ACCOUNTS = 1_000;
     private static boolean RELAY = true;
+    private static java.time.Duration LINGER = java.time.Duration.ofMillis(2);
 
     private record Result(double txPerSecond, double p50Micros, double p99Micros) {}
 
@@ -56,12 +57,14 @@ public final class OutboxOverhead {
         List<String> targets = Arrays.asList(arg(args, "--targets", "h2,postgres").split(","));
         String pgUrl = arg(args, "--pg", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
         RELAY = Boolean.parseBoolean(arg(args, "--relay", "true"));
+        LINGER = java.time.Duration.ofMillis(intArg(args, "--linger-ms", 2));
         Path out = Path.of(arg(args, "--out", "bench-results/outbox-overhead.txt"));
 
         StringBuilder report = new StringBuilder();
         report.append("# Outbox write overhead (eventsync OutboxOverhead), ").append(Instant.now()).append('\n');
-        report.append(String.format(Locale.ROOT, "# %d threads, %d rounds x %d s per mode, %d accounts, %d cores, relay running%n",
-                threads, rounds, seconds, ACCOUNTS, Runtime.getRuntime().availableProcessors()));
+        report.append(String.format(Locale.ROOT, "# %d threads, %d rounds x %d s per mode, %d accounts, %d cores, relay %s%n",
+                threads, rounds, seconds, ACCOUNTS, Runtime.getRuntime().availableProcessors(),
+                RELAY ? "running (confirms at once)" : "off (outbox grows; cleared between rounds)"));
         report.append(String.format(Locale.ROOT, "%-10s %-8s %12s %10s %10s%n", "database", "mode", "tx/s", "p50 us", "p99 us"));
         List<String> summary = new ArrayList<>();
         for (String target : targets) {
@@ -71,12 +74,15 @@ public final class OutboxOverhead {
                 Result withOutbox = null;
                 runMode(t, false, threads, 2); // warm-up
                 runMode(t, true, threads, 2);
+                t.awaitDrained();
                 List<Result> plains = new ArrayList<>();
                 List<Result> outboxes = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
+                    t.awaitDrained();
                     plains.add(runMode(t, false, threads, seconds));
                     outboxes.add(runMode(t, true, threads, seconds));
                 }
+                t.awaitDrained();
                 plain = median(plains);
                 withOutbox = median(outboxes);
                 report.append(line(t.name, "plain", plain)).append(line(t.name, "outbox", withOutbox));
@@ -182,7 +188,7 @@ public final class OutboxOverhead {
                 }
             }
             this.outbox = Outbox.of("bench", names);
-            this.relay = !RELAY ? null : Relay.builder().dataSource(pool).names(names).source("bench").publisher(new Discard())
+            this.relay = !RELAY ? null : Relay.builder().dataSource(pool).names(names).source("bench").publisher(new Discard()).linger(LINGER)
                     .meterRegistry(new SimpleMeterRegistry()).build().start();
         }
 
@@ -209,6 +215,28 @@ public final class OutboxOverhead {
                 }
                 default -> throw new IllegalArgumentException("target must be h2 or postgres, but was: " + name);
             }
+        }
+
+        /** Waits until the relay emptied the outbox, so a plain round does not pay for the previous outbox round. */
+        void awaitDrained() throws Exception {
+            if (relay == null) {
+                try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+                    st.execute("DELETE FROM \"eventsync_outbox\"");
+                }
+                return;
+            }
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                try (Connection c = pool.getConnection(); Statement st = c.createStatement();
+                     var rs = st.executeQuery("SELECT COUNT(*) FROM \"eventsync_outbox\"")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(50); // benchmark harness only: waiting for the relay between rounds
+            }
+            throw new IllegalStateException("the relay did not drain the outbox of " + name + " within 120 s");
         }
 
         @Override
