@@ -1,0 +1,63 @@
+package io.eventsync.jdbc.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The statements of one copy table in one database, built once. Identifiers were validated when the
+ * copy table was declared and are quoted here; the two upserts come from the {@link Dialect}
+ * (ON CONFLICT on PostgreSQL, ON DUPLICATE KEY on MariaDB, MERGE on H2).
+ *
+ * <p>The upsert and the delete carry the version guard themselves (change only a row whose stored
+ * version is lower), so even two racing transactions of one key cannot move a row backwards. The
+ * tombstones table remembers the version at which a key was deleted, so an older event arriving after
+ * the delete cannot bring the row back.
+ */
+public final class CopySql {
+    public final String selectVersion;
+    public final String upsert;
+    public final String delete;
+    public final String selectTombstone;
+    public final String upsertTombstone;
+    public final String deleteTombstone;
+    public final List<String> createTables;
+
+    public CopySql(Tables tables, String table, List<CopyColumn> keys, String versionColumn, List<CopyColumn> values) {
+        Dialect dialect = tables.dialect();
+        String t = tables.qualified(table);
+        String v = dialect.quote(versionColumn);
+        List<String> keyCols = keys.stream().map(k -> dialect.quote(k.column())).toList();
+        List<String> valueCols = values.stream().map(c -> dialect.quote(c.column())).toList();
+        String keyMatch = keyCols.stream().map(k -> k + " = ?").collect(Collectors.joining(" AND "));
+        List<String> types = new ArrayList<>();
+        keys.forEach(k -> types.add(k.sqlType(dialect, true)));
+        values.forEach(c -> types.add(c.sqlType(dialect, false)));
+        types.add("BIGINT");
+
+        // No FOR UPDATE: per-key order comes from the lanes and the guarded statements below re-check
+        // the version under the row lock; the read only decides between apply and "stale" (and H2 does
+        // not cache FOR UPDATE queries, which made this read the most expensive step of an apply).
+        this.selectVersion = "SELECT " + v + " FROM " + t + " WHERE " + keyMatch;
+        this.delete = "DELETE FROM " + t + " WHERE " + keyMatch + " AND " + v + " < ?";
+        this.upsert = dialect.upsertVersioned(t, keyCols, valueCols, v, types);
+
+        String tomb = tables.table("copy_tombstones");
+        this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
+        this.deleteTombstone = "DELETE FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
+        this.upsertTombstone = dialect.upsertTombstone(tomb);
+
+        StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (");
+        for (int i = 0; i < keys.size(); i++) {
+            ddl.append(keyCols.get(i)).append(' ').append(types.get(i)).append(" NOT NULL, ");
+        }
+        for (int i = 0; i < values.size(); i++) {
+            ddl.append(valueCols.get(i)).append(' ').append(types.get(keys.size() + i)).append(", ");
+        }
+        ddl.append(v).append(" BIGINT NOT NULL, PRIMARY KEY (").append(String.join(", ", keyCols)).append("))");
+        // Same shape as the shipped DDL's copy_tombstones, for copy schemas the installer did not touch.
+        String tombDdl = "CREATE TABLE IF NOT EXISTS " + tomb + " (copy_table VARCHAR(128) NOT NULL,"
+                + " row_key VARCHAR(512) NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (copy_table, row_key))";
+        this.createTables = List.of(ddl.toString(), tombDdl);
+    }
+}
