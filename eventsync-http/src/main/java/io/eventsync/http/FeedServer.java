@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * Serves a service's change feed and snapshots over HTTP, read-only, to clients holding a bearer token.
  *
  * <pre>
- * GET /v1/feeds/{topic}/events?after=&lt;offset&gt;&amp;limit=&lt;n&gt;&amp;wait=&lt;seconds&gt;  -&gt; FeedPage
+ * GET /v1/feeds/{topic}/events?from=&lt;offset&gt;&amp;limit=&lt;n&gt;&amp;wait=&lt;seconds&gt;  -&gt; FeedPage
  * GET /v1/snapshots/{name}?cursor=&lt;opaque&gt;&amp;limit=&lt;n&gt;                  -&gt; SnapshotPage
  * </pre>
  *

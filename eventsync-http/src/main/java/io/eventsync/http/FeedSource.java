@@ -10,19 +10,19 @@ import java.util.List;
  */
 public interface FeedSource {
 
-    /** Entries of {@code topic} with offset greater than {@code after}, ascending, at most {@code limit}. */
-    List<LogRecord> read(String topic, long after, int limit);
+    /** Entries of {@code topic} with offset {@code >= from}, ascending, at most {@code limit}. */
+    List<LogRecord> read(String topic, long from, int limit);
 
     /** The offsets {@code topic} currently holds; {@link LogRange#EMPTY} when it holds none. */
     LogRange range(String topic);
 
     /**
-     * Blocks until {@code topic} holds an offset greater than {@code after} or {@code timeout} passes.
-     * Must not busy-loop: wait on a commit signal, or poll at a short adaptive interval.
+     * Blocks until {@code topic} holds offset {@code from} or {@code timeout} passes. Must not
+     * busy-loop: wait on a commit signal, or poll at a short adaptive interval.
      *
-     * @return true when an entry beyond {@code after} exists
+     * @return true when the entry at {@code from} exists
      */
-    boolean awaitBeyond(String topic, long after, Duration timeout) throws InterruptedException;
+    boolean await(String topic, long from, Duration timeout) throws InterruptedException;
 
     /** One log entry: its offset and the encoded envelope. */
     record LogRecord(long offset, byte[] bytes) {
@@ -34,8 +34,11 @@ public interface FeedSource {
     /**
      * The offsets a topic holds.
      *
-     * @param oldest the smallest offset still held (retention removes older ones); 0 when empty
-     * @param head   the largest offset ever appended; 0 when nothing was appended
+     * <p>Offsets start at 0. {@code oldest == head} when the topic holds no entry (none appended yet,
+     * or retention removed all).
+     *
+     * @param oldest the smallest offset still held (retention removes older ones)
+     * @param head   the offset the log will assign next (one past the last appended)
      */
     record LogRange(long oldest, long head) {
         public static final LogRange EMPTY = new LogRange(0, 0);

@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-/** {@code GET /v1/feeds/{topic}/events?after=&limit=&wait=}: a page of the topic's log, long-polling when empty. */
+/** {@code GET /v1/feeds/{topic}/events?from=&limit=&wait=}: a page of the topic's log, long-polling when empty. */
 public final class FeedEndpoint {
-    private static final Set<String> PARAMETERS = Set.of("after", "limit", "wait");
+    private static final Set<String> PARAMETERS = Set.of("from", "limit", "wait");
 
     private final FeedSource source;
     private final Set<String> topics;
@@ -34,25 +34,25 @@ public final class FeedEndpoint {
             throw new HttpProblem(404, "no feed named '" + topic + "' is served here");
         }
         QueryParameters query = new QueryParameters(rawQuery, PARAMETERS);
-        long after = query.number("after", 0, 0, Long.MAX_VALUE,
-                "after is the offset of the last event you have (0 to start at the beginning)");
+        long from = query.number("from", 0, 0, Long.MAX_VALUE,
+                "from is the first offset you want: 0 at the beginning, else the 'next' of your last page");
         // Larger pages and waits than allowed are capped rather than refused: the client still makes progress.
         int limit = (int) Math.min(maxPageSize, query.number("limit", defaultPageSize, 1, Integer.MAX_VALUE,
                 "limit is the largest number of events to return, >= 1"));
         long waitSeconds = Math.min(maxWait.toSeconds(), query.number("wait", 0, 0, Integer.MAX_VALUE,
                 "wait is how many seconds to wait for events when none are available"));
 
-        LogRange range = checkPosition(topic, after);
-        List<LogRecord> records = source.read(topic, after, limit);
-        if (records.isEmpty() && waitSeconds > 0 && source.awaitBeyond(topic, after, Duration.ofSeconds(waitSeconds))) {
-            records = source.read(topic, after, limit);
+        LogRange range = checkPosition(topic, from);
+        List<LogRecord> records = source.read(topic, from, limit);
+        if (records.isEmpty() && waitSeconds > 0 && source.await(topic, from, Duration.ofSeconds(waitSeconds))) {
+            records = source.read(topic, from, limit);
         }
-        FeedPage.Builder page = FeedPage.newBuilder().setTopic(topic).setNextAfter(after);
+        FeedPage.Builder page = FeedPage.newBuilder().setTopic(topic).setNext(from);
         for (LogRecord record : records) {
             page.addEntries(representation.entry(record.offset(), record.bytes(), media));
-            page.setNextAfter(record.offset());
+            page.setNext(record.offset() + 1);
         }
-        return page.setHead(Math.max(range.head(), page.getNextAfter())).build();
+        return page.setHead(Math.max(range.head(), page.getNext())).build();
     }
 
     /**
@@ -60,14 +60,14 @@ public final class FeedEndpoint {
      * position before the retained range means events were removed that the client never saw. Both
      * would silently lose or misapply events if served, so both are refused with what to do.
      */
-    private LogRange checkPosition(String topic, long after) {
+    private LogRange checkPosition(String topic, long from) {
         LogRange range = source.range(topic);
-        if (after > range.head()) {
-            throw new HttpProblem(400, "after=" + after + " is beyond the head (" + range.head() + ") of feed '" + topic
+        if (from > range.head()) {
+            throw new HttpProblem(400, "from=" + from + " is beyond the head (" + range.head() + ") of feed '" + topic
                     + "': the position does not belong to this feed; bootstrap the copy again from a snapshot");
         }
-        if (range.oldest() > 0 && after < range.oldest() - 1) {
-            throw new HttpProblem(410, "after=" + after + " is older than what feed '" + topic + "' retains (oldest offset "
+        if (from < range.oldest()) {
+            throw new HttpProblem(410, "from=" + from + " is older than what feed '" + topic + "' retains (oldest offset "
                     + range.oldest() + "): events were removed; bootstrap the copy again from a snapshot");
         }
         return range;

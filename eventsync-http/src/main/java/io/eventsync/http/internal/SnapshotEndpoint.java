@@ -28,8 +28,8 @@ import java.util.Set;
  * {@code GET /v1/snapshots/{name}?cursor=&limit=}: a mapped table's rows by key, as envelopes.
  *
  * <p>Consistency: the first page reads the topic's log head P <em>before</em> reading any row, and
- * the cursor carries P to every later page. Every event at or below P committed (in the same
- * database) before the rows were read, so the rows include its effect; events after P may or may
+ * the cursor carries P to every later page. Every event below P committed (in the same
+ * database) before the rows were read, so the rows include its effect; events at or after P may or may
  * not be included, and the copy's version guard discards those it replays that are not newer than
  * the row. Applying every page and then following the feed from P therefore ends equal to the
  * source, even while the source keeps writing.
@@ -86,7 +86,7 @@ public final class SnapshotEndpoint {
             try (ResultSet resultSet = statement.executeQuery()) {
                 while (resultSet.next()) {
                     SnapshotRow row = mapping.mapper().map(resultSet);
-                    page.addEntries(representation.entry(++served, envelope(row).toByteArray(), media));
+                    page.addEntries(representation.entry(served++, envelope(row).toByteArray(), media));
                     lastKey = keyOf(resultSet, mapping);
                     rows++;
                 }
