@@ -67,10 +67,11 @@ public final class FeedServer implements AutoCloseable {
             throw new IllegalStateException("feed server already started on " + uri());
         }
         Representation representation = new Representation(config.jsonTypes);
-        FeedEndpoint feed = new FeedEndpoint(config.source, config.topics, config.defaultPageSize,
+        int defaultPageSize = Math.min(config.defaultPageSize, config.maxPageSize);
+        FeedEndpoint feed = new FeedEndpoint(config.source, config.topics, defaultPageSize,
                 config.maxPageSize, config.maxWait, representation);
         SnapshotEndpoint snapshots = new SnapshotEndpoint(config.snapshots, config.source, config.sourceName,
-                config.defaultPageSize, config.maxPageSize, representation);
+                defaultPageSize, config.maxPageSize, representation);
         RateLimiter limiter = new RateLimiter(config.requestsPerSecond, config.burst, System::nanoTime);
         RequestRouter router = new RequestRouter(new ClientTokens(config.clients), limiter, feed, snapshots,
                 representation, config.meterRegistry);
@@ -154,7 +155,7 @@ public final class FeedServer implements AutoCloseable {
         public Builder snapshot(SnapshotMapping mapping) { this.snapshots.put(mapping.name(), mapping); return this; }
         /** Allows a client: requests with {@code Authorization: Bearer <token>} act as {@code client}. */
         public Builder client(String client, String token) { this.clients.put(token, client); return this; }
-        /** Page size when a request gives no limit; default 100. */
+        /** Page size when a request gives no limit; default 100 (or maxPageSize when smaller). */
         public Builder defaultPageSize(int n) { this.defaultPageSize = n; return this; }
         /** Largest page; larger {@code limit}s are capped to it. Default 1000. */
         public Builder maxPageSize(int n) { this.maxPageSize = n; return this; }
@@ -190,7 +191,7 @@ public final class FeedServer implements AutoCloseable {
                 throw new ConfigException("sourceName is required when snapshots are served (it becomes the envelopes' source)");
             }
             check("port", port, port >= 0 && port <= 65535);
-            check("defaultPageSize", defaultPageSize, defaultPageSize >= 1 && defaultPageSize <= maxPageSize);
+            check("defaultPageSize", defaultPageSize, defaultPageSize >= 1);
             check("maxPageSize", maxPageSize, maxPageSize >= 1 && maxPageSize <= 100_000);
             check("maxWait", maxWait, !maxWait.isNegative() && maxWait.toSeconds() <= 300);
             check("rateLimit.perSecond", requestsPerSecond, requestsPerSecond > 0);
