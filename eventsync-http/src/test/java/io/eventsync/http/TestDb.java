@@ -55,7 +55,10 @@ final class TestDb implements AutoCloseable {
                 topic VARCHAR(200) NOT NULL, log_offset BIGINT NOT NULL, event_key VARCHAR(500) NOT NULL,
                 event_id VARCHAR(64) NOT NULL, payload %s NOT NULL,
                 created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (topic, log_offset));
-            CREATE TABLE "eventsync_log_head" (topic VARCHAR(200) NOT NULL PRIMARY KEY, next_offset BIGINT NOT NULL)
+            CREATE TABLE "eventsync_log_head" (topic VARCHAR(200) NOT NULL PRIMARY KEY, next_offset BIGINT NOT NULL);
+            CREATE TABLE "eventsync_offsets" (consumer_group VARCHAR(200) NOT NULL, topic VARCHAR(200) NOT NULL,
+                log_partition VARCHAR(200) NOT NULL, next_offset BIGINT NOT NULL,
+                updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (consumer_group, topic, log_partition))
             """;
 
     DataSource dataSource() {
