@@ -1,0 +1,99 @@
+package io.eventsync.http;
+
+import static io.eventsync.http.Fixtures.CODEC;
+import static io.eventsync.http.Fixtures.TOKEN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.eventsync.http.test.ItemChanged;
+import io.eventsync.http.v1.FeedEntry;
+import io.eventsync.http.v1.SnapshotPage;
+import io.eventsync.v1.Envelope;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The snapshot endpoint against an H2 source: key-cursor paging, a fixed consistent position, refusals. */
+class SnapshotTest {
+    private TestDb db;
+    private JdbcLogFeedSource log;
+    private FeedServer server;
+    private String topic;
+
+    @BeforeEach
+    void start() throws Exception {
+        db = TestDb.create(TestDb.Kind.H2);
+        log = JdbcLogFeedSource.builder(db.dataSource()).build();
+        topic = Fixtures.topic();
+        Items.Writer writer = new Items.Writer(db, topic, 1_000_000, 7);
+        for (int i = 0; i < 25; i++) {
+            writer.writeOne();
+        }
+        server = Fixtures.server(log, topic).sourceName("inventory")
+                .snapshot(Items.mapping("items", topic, db.dataSource())).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        log.close();
+        db.close();
+    }
+
+    @Test
+    void snapshotPagesThroughEveryRowByKeyAtOneFixedPosition() throws Exception {
+        FeedClient client = FeedClient.builder(server.uri()).token(TOKEN).build();
+        List<Envelope> rows = new ArrayList<>();
+        List<Long> positions = new ArrayList<>();
+        String cursor = "";
+        int pages = 0;
+        do {
+            SnapshotPage page = client.snapshot("items", cursor, 4);
+            for (FeedEntry entry : page.getEntriesList()) {
+                rows.add(CODEC.decode(entry.getEnvelope().toByteArray()));
+            }
+            positions.add(page.getPosition());
+            assertThat(page.getTopic()).isEqualTo(topic);
+            cursor = page.getNextCursor();
+            pages++;
+            Fixtures.appendItems(db, topic, 1); // the log grows between pages
+        } while (!cursor.isEmpty());
+
+        List<String> source = Items.rows(db.dataSource());
+        assertThat(rows).extracting(Envelope::getSubject)
+                .containsExactlyElementsOf(source.stream().map(r -> r.split("\\|")[0]).toList());
+        assertThat(rows).extracting(e -> e.getSubject() + "|" + e.getPayload().unpack(ItemChanged.class).getName() + "|"
+                + e.getPayload().unpack(ItemChanged.class).getQuantity() + "|" + e.getSequence())
+                .containsExactlyElementsOf(source);
+        assertThat(rows).allSatisfy(e -> assertThat(e.getSource()).isEqualTo("inventory"));
+        assertThat(pages).isGreaterThan(1);
+        assertThat(positions).containsOnly(25L); // the head when the first page was read
+    }
+
+    @Test
+    void malformedCursorAndUnknownSnapshotAreRefused() {
+        FeedClient client = FeedClient.builder(server.uri()).token(TOKEN).build();
+
+        assertThatThrownBy(() -> client.snapshot("items", "not-a-cursor!", 4))
+                .isInstanceOf(FeedRejectedException.class).hasMessageContaining("400").hasMessageContaining("cursor");
+        assertThatThrownBy(() -> client.snapshot("orders", "", 4))
+                .isInstanceOf(FeedRejectedException.class).hasMessageContaining("404").hasMessageContaining("no snapshot named 'orders'");
+    }
+
+    @Test
+    void snapshotIsReadableAsJson() throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(server.uri() + "/v1/snapshots/items?limit=2"))
+                        .header("Authorization", "Bearer " + TOKEN).header("Accept", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"name\":\"items\"", "\"position\":\"25\"", "\"nextCursor\":", "\"sequence\":");
+    }
+}
