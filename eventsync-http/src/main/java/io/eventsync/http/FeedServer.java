@@ -68,7 +68,7 @@ public final class FeedServer implements AutoCloseable {
         }
         Representation representation = new Representation(config.jsonTypes);
         int defaultPageSize = Math.min(config.defaultPageSize, config.maxPageSize);
-        FeedEndpoint feed = new FeedEndpoint(config.source, config.topics, defaultPageSize,
+        FeedEndpoint feed = new FeedEndpoint(config.source, config.allTopics ? null : config.topics, defaultPageSize,
                 config.maxPageSize, config.maxWait, representation);
         SnapshotEndpoint snapshots = new SnapshotEndpoint(config.snapshots, config.source, config.sourceName,
                 defaultPageSize, config.maxPageSize, representation);
@@ -93,7 +93,7 @@ public final class FeedServer implements AutoCloseable {
         server.setExecutor(workers);
         server.start();
         log.info("feed server listening on {} serving feeds {} and snapshots {} to {} clients",
-                uri(), config.topics, config.snapshots.keySet(), config.clients.size());
+                uri(), config.allTopics ? "(all topics)" : config.topics, config.snapshots.keySet(), config.clients.size());
         return this;
     }
 
@@ -126,6 +126,7 @@ public final class FeedServer implements AutoCloseable {
         private int port = 0;
         private FeedSource source;
         private final Set<String> topics = new LinkedHashSet<>();
+        private boolean allTopics;
         private final Map<String, SnapshotMapping> snapshots = new LinkedHashMap<>();
         private final Map<String, String> clients = new LinkedHashMap<>();
         private String sourceName;
@@ -151,6 +152,8 @@ public final class FeedServer implements AutoCloseable {
         public Builder sourceName(String name) { this.sourceName = name; return this; }
         /** Serves {@code topic}'s log at {@code /v1/feeds/{topic}/events}. Only listed topics are served. */
         public Builder feed(String topic) { this.topics.add(topic); return this; }
+        /** Serves every topic of the source's log (default: only those named with {@link #feed}). */
+        public Builder allTopics() { this.allTopics = true; return this; }
         /** Serves a table at {@code /v1/snapshots/{mapping.name()}}. */
         public Builder snapshot(SnapshotMapping mapping) { this.snapshots.put(mapping.name(), mapping); return this; }
         /** Allows a client: requests with {@code Authorization: Bearer <token>} act as {@code client}. */
@@ -175,7 +178,7 @@ public final class FeedServer implements AutoCloseable {
             if (source == null) {
                 throw new ConfigException("source is required: the FeedSource (log) the feeds are read from");
             }
-            if (topics.isEmpty() && snapshots.isEmpty()) {
+            if (topics.isEmpty() && !allTopics && snapshots.isEmpty()) {
                 throw new ConfigException("feed or snapshot: the server must serve at least one feed or snapshot");
             }
             if (clients.isEmpty()) {

@@ -71,7 +71,7 @@ public final class HttpFeedTransport implements Transport {
             throw new ConfigException("mode " + spec.mode() + " of group " + spec.group()
                     + " is not supported by the HTTP feed: it is fan-out only (one puller per group)");
         }
-        long from = positions.load(spec.group(), spec.topic()).orElse(0);
+        long from = positions.load(spec.group(), spec.topic());
         FeedPuller[] self = new FeedPuller[1];
         self[0] = new FeedPuller(spec, handler, client, positions, pageSize, pollWait, initialBackoff, maxBackoff,
                 meters, () -> pullers.remove(self[0]));
@@ -97,7 +97,7 @@ public final class HttpFeedTransport implements Transport {
             this.client = client;
         }
 
-        /** Where positions are kept; use {@link JdbcPositionStore} on the copy's database. Default in memory. */
+        /** Where positions are kept; use {@link PositionStore#of} on the copy's database. Default in memory. */
         public Builder positions(PositionStore positions) { this.positions = positions; return this; }
         /** Events asked for per request; default 500 (the server may cap it). */
         public Builder pageSize(int n) { this.pageSize = n; return this; }

@@ -3,6 +3,7 @@ package io.eventsync.http;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.http.internal.HeadWatch;
+import io.eventsync.jdbc.SchemaNames;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -27,9 +27,6 @@ import javax.sql.DataSource;
  * in-process commit signal (a relay in the same JVM) to make waiting polls return at once.
  */
 public final class JdbcLogFeedSource implements FeedSource, AutoCloseable {
-    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,47}");
-    private static final Pattern PREFIX = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,29})?");
-
     private final DataSource dataSource;
     private final String readSql;
     private final String rangeSql;
@@ -40,7 +37,7 @@ public final class JdbcLogFeedSource implements FeedSource, AutoCloseable {
         this.dataSource = b.dataSource;
         String log = table(b, "log");
         String head = table(b, "log_head");
-        // Column names follow eventsync-jdbc's V1 schema.
+        // Column names follow eventsync-jdbc's V1 schema (identifiers validated by SchemaNames).
         this.readSql = "SELECT log_offset, payload FROM " + log + " WHERE topic = ? AND log_offset >= ? ORDER BY log_offset LIMIT ?";
         this.rangeSql = "SELECT h.next_offset, (SELECT MIN(l.log_offset) FROM " + log + " l WHERE l.topic = h.topic)"
                 + " FROM " + head + " h WHERE h.topic = ?";
@@ -117,14 +114,13 @@ public final class JdbcLogFeedSource implements FeedSource, AutoCloseable {
 
     private static String table(Builder b, String name) {
         String q = b.quote;
-        String table = q + b.prefix + name + q;
-        return b.schema == null ? table : q + b.schema + q + "." + table;
+        String table = q + b.names.prefix() + name + q;
+        return b.names.schema() == null ? table : q + b.names.schema() + q + "." + table;
     }
 
     public static final class Builder {
         private final DataSource dataSource;
-        private String schema;
-        private String prefix = "eventsync_";
+        private SchemaNames names = SchemaNames.defaults();
         private String name = "log";
         private String quote;
         private Duration maxPollInterval = Duration.ofMillis(50);
@@ -133,10 +129,8 @@ public final class JdbcLogFeedSource implements FeedSource, AutoCloseable {
             this.dataSource = dataSource;
         }
 
-        /** The schema holding the log tables; default the connection's current schema. */
-        public Builder schema(String schema) { this.schema = schema; return this; }
-        /** Table prefix; default {@code eventsync_}. */
-        public Builder prefix(String prefix) { this.prefix = prefix; return this; }
+        /** Schema and prefix of the log tables, as given to eventsync-jdbc; default current schema, {@code eventsync_}. */
+        public Builder names(SchemaNames names) { this.names = names; return this; }
         /** Names the watcher thread ({@code eventsync-http-headwatch-<name>}). */
         public Builder name(String name) { this.name = name; return this; }
         /** Longest interval between head reads while long polls wait and nothing changes; default 50 ms. */
@@ -146,11 +140,8 @@ public final class JdbcLogFeedSource implements FeedSource, AutoCloseable {
             if (dataSource == null) {
                 throw new ConfigException("dataSource is required: the source database holding the embedded log");
             }
-            if (schema != null && !IDENTIFIER.matcher(schema).matches()) {
-                throw new ConfigException("schema must match " + IDENTIFIER.pattern() + " but was: " + schema);
-            }
-            if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-                throw new ConfigException("prefix must match " + PREFIX.pattern() + " but was: " + prefix);
+            if (names == null) {
+                throw new ConfigException("names must not be null");
             }
             if (maxPollInterval.isNegative() || maxPollInterval.isZero() || maxPollInterval.toMillis() > 10_000) {
                 throw new ConfigException("maxPollInterval must be between 1 ms and 10 s but was: " + maxPollInterval);

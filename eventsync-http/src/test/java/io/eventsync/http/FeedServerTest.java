@@ -23,7 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The feed endpoint over loopback against an H2 log: pages, long polls, negotiation and refusals. */
+/** The feed endpoint over loopback against a real log (H2 here): pages, long polls, negotiation and refusals. */
 class FeedServerTest {
     private TestDb db;
     private JdbcLogFeedSource log;
@@ -32,9 +32,14 @@ class FeedServerTest {
     private String topic;
     private final HttpClient http = HttpClient.newHttpClient();
 
+    /** The source database; {@link FeedServerPostgresTest} runs the same tests on PostgreSQL. */
+    TestDb.Kind kind() {
+        return TestDb.Kind.H2;
+    }
+
     @BeforeEach
     void start() {
-        db = TestDb.create(TestDb.Kind.H2);
+        db = TestDb.create(kind());
         log = JdbcLogFeedSource.builder(db.dataSource()).name("test").build();
         source = new WaitCountingSource(log);
         topic = Fixtures.topic();
@@ -105,7 +110,7 @@ class FeedServerTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> source.waiting.get() == 1);
 
         Envelope late = Fixtures.item("late", 1, "late", 7);
-        db.append(topic, late.getSubject(), late.getId(), CODEC.encode(late));
+        db.append(topic, late);
 
         FeedPage page = poll.get(20, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(page.getEntriesList()).hasSize(1);
@@ -203,7 +208,7 @@ class FeedServerTest {
     @Test
     void positionOlderThanTheRetainedLogIsGone() throws Exception {
         Fixtures.appendItems(db, topic, 5);
-        db.execute("DELETE FROM \"eventsync_log\" WHERE log_offset < 3");
+        db.execute("DELETE FROM eventsync_log WHERE log_offset < 3");
 
         HttpResponse<String> gone = get("/v1/feeds/" + topic + "/events?from=1", "Authorization", "Bearer " + TOKEN);
         FeedPage kept = client().events(topic, 3, 10, Duration.ZERO);

@@ -31,7 +31,7 @@ final class Fixtures {
         List<Envelope> events = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Envelope e = item("item-" + i, 1, "name-" + i, i);
-            db.append(topic, e.getSubject(), e.getId(), CODEC.encode(e));
+            db.append(topic, e);
             events.add(e);
         }
         return events;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.eventsync.ConfigException;
+import io.eventsync.jdbc.Offsets;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
@@ -41,7 +42,7 @@ class HttpFeedTransportTest {
 
     private HttpFeedTransport transport(FeedServer server) {
         return HttpFeedTransport.builder(FeedClient.builder(server.uri()).token(TOKEN).build())
-                .positions(new JdbcPositionStore(copy.dataSource()))
+                .positions(PositionStore.of(Offsets.in(copy.dataSource())))
                 .pageSize(7).pollWait(Duration.ofSeconds(5))
                 .backoff(Duration.ofMillis(20), Duration.ofMillis(300))
                 .build();
@@ -129,7 +130,7 @@ class HttpFeedTransportTest {
     }
 
     private long storedPosition(String group) {
-        return new JdbcPositionStore(copy.dataSource()).load(group, topic).orElse(-1);
+        return PositionStore.of(Offsets.in(copy.dataSource())).load(group, topic);
     }
 
     /** Records what arrives and acknowledges it at once (deliveries come one by one in offset order). */

@@ -31,10 +31,12 @@ class SnapshotTest {
         db = TestDb.create(TestDb.Kind.H2);
         log = JdbcLogFeedSource.builder(db.dataSource()).build();
         topic = Fixtures.topic();
-        Items.Writer writer = new Items.Writer(db, topic, 1_000_000, 7);
+        Items.Writer writer = new Items.Writer(db.dataSource(), 1_000_000, 7);
         for (int i = 0; i < 25; i++) {
             writer.writeOne();
         }
+        db.startRelay(topic);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> log.range(topic).head() == 25);
         server = Fixtures.server(log, topic).sourceName("inventory")
                 .snapshot(Items.mapping("items", topic, db.dataSource())).build().start();
     }

@@ -22,7 +22,7 @@ public final class FeedEndpoint {
     public FeedEndpoint(FeedSource source, Set<String> topics, int defaultPageSize, int maxPageSize,
                         Duration maxWait, Representation representation) {
         this.source = source;
-        this.topics = Set.copyOf(topics);
+        this.topics = topics == null ? null : Set.copyOf(topics); // null: every topic of the log
         this.defaultPageSize = defaultPageSize;
         this.maxPageSize = maxPageSize;
         this.maxWait = maxWait;
@@ -30,7 +30,7 @@ public final class FeedEndpoint {
     }
 
     public FeedPage page(String topic, String rawQuery, MediaType media) throws InterruptedException {
-        if (!topics.contains(topic)) {
+        if (topics != null && !topics.contains(topic)) {
             throw new HttpProblem(404, "no feed named '" + topic + "' is served here");
         }
         QueryParameters query = new QueryParameters(rawQuery, PARAMETERS);

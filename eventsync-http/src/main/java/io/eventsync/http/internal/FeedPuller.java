@@ -117,7 +117,7 @@ public final class FeedPuller implements Subscription {
                         log.error("feed {} skipped from offset {} to {} for group {}: the log lost entries",
                                 spec.topic(), fetched, entry.getOffset(), spec.group());
                     }
-                    handler.onDelivery(new HttpDelivery(spec.topic(), entry.getOffset(), entry.getEnvelope().toByteArray()));
+                    handler.onDelivery(new HttpDelivery(PositionStore.PARTITION, entry.getOffset(), entry.getEnvelope().toByteArray()));
                     delivered.increment();
                     fetched = entry.getOffset() + 1;
                 }
