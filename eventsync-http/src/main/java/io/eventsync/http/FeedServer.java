@@ -54,7 +54,8 @@ public final class FeedServer implements AutoCloseable {
     private ExecutorService workers;
 
     private FeedServer(Builder config) {
-        this.config = config;
+        // A private copy: changing the builder after build() must not reconfigure this server.
+        this.config = config.copy();
     }
 
     public static Builder builder() {
@@ -173,6 +174,28 @@ public final class FeedServer implements AutoCloseable {
         /** Payload types to render as fields in JSON answers; unknown ones are sent as base64 envelope bytes. */
         public Builder jsonType(Descriptor type) { this.jsonTypes.add(type); return this; }
         public Builder meterRegistry(MeterRegistry registry) { this.meterRegistry = registry; return this; }
+
+        private Builder copy() {
+            Builder b = new Builder();
+            b.bindAddress = bindAddress;
+            b.port = port;
+            b.source = source;
+            b.topics.addAll(topics);
+            b.allTopics = allTopics;
+            b.snapshots.putAll(snapshots);
+            b.clients.putAll(clients);
+            b.sourceName = sourceName;
+            b.defaultPageSize = defaultPageSize;
+            b.maxPageSize = maxPageSize;
+            b.maxWait = maxWait;
+            b.requestsPerSecond = requestsPerSecond;
+            b.burst = burst;
+            b.threads = threads;
+            b.stopGrace = stopGrace;
+            b.jsonTypes.addAll(jsonTypes);
+            b.meterRegistry = meterRegistry;
+            return b;
+        }
 
         public FeedServer build() {
             if (source == null) {

@@ -26,6 +26,7 @@ public final class HeadWatch implements AutoCloseable {
     private final Map<String, Integer> waiting = new HashMap<>(); // guarded by monitor
     private boolean signalled; // guarded by monitor
     private boolean closed; // guarded by monitor
+    private boolean failing; // poller thread only
     private final Thread thread;
 
     public HeadWatch(String name, ToLongFunction<String> readHead, Duration minInterval, Duration maxInterval) {
@@ -90,9 +91,14 @@ public final class HeadWatch implements AutoCloseable {
                         long head = readHead.applyAsLong(topic);
                         Long before = heads.put(topic, head);
                         moved |= before == null || before != head;
+                        failing = false;
                     } catch (RuntimeException e) {
-                        // Waiters time out and the client retries; the poller keeps going.
-                        log.warn("reading the head of log topic {} failed; long polls wait for the next try", topic, e);
+                        // Waiters time out and their clients retry; the poller keeps going (and backs off,
+                        // since nothing moved). Logged once per outage, not once per poll.
+                        if (!failing) {
+                            log.warn("reading the head of log topic {} failed; long polls wait for the next try", topic, e);
+                        }
+                        failing = true;
                     }
                 }
                 synchronized (monitor) {
