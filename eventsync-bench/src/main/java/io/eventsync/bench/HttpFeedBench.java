@@ -1,7 +1,6 @@
 package io.eventsync.bench;
 
 import com.google.protobuf.StringValue;
-import com.google.protobuf.util.Timestamps;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.envelope.EnvelopeCodec;
@@ -143,10 +142,18 @@ public final class HttpFeedBench {
                 int halfEvents = Math.min(halfRate * 10, events);
                 Freshness half = new Freshness(halfEvents);
                 sat.forward(half);
+                io.micrometer.core.instrument.Timer relayLag = meters.get("eventsync.relay.lag").timer();
+                long lagCount = relayLag.count();
+                double lagTotal = relayLag.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS);
                 writers.write(halfEvents, halfRate);
                 half.awaitAcked(halfEvents, Duration.ofMinutes(10));
-                report.add(String.format("half load: %d events at %d events/s, freshness p50 %.1f ms p99 %.1f ms max %.1f ms",
-                        halfEvents, halfRate, half.percentile(50), half.percentile(99), half.percentile(100)));
+                double relayMean = (relayLag.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS) - lagTotal)
+                        / Math.max(1, relayLag.count() - lagCount);
+                report.add(String.format("half load: %d events at %d events/s, freshness (source commit -> copy commit)"
+                        + " p50 %.1f ms p99 %.1f ms max %.1f ms; of which source commit -> received over HTTP p50 %.1f ms"
+                        + " p99 %.1f ms, and source commit -> in the log (relay lag) mean %.1f ms",
+                        halfEvents, halfRate, half.percentile(50), half.percentile(99), half.percentile(100),
+                        half.arrivalPercentile(50), half.arrivalPercentile(99), relayMean));
             }
 
             // Snapshot bootstrap: a fresh copy pages the snapshot through the apply path.
@@ -274,12 +281,15 @@ public final class HttpFeedBench {
      * (sent by the dispatcher after the apply transaction committed). Same JVM, same clock.
      */
     private static final class Freshness {
-        private final long[] millisTimes100;
+        private final long[] appliedMicros;
         private final AtomicLong count = new AtomicLong();
+        private final long[] arrivalMicros;
+        private final AtomicLong arrivals = new AtomicLong();
         private volatile Freshness forwardTo;
 
         Freshness(int capacity) {
-            this.millisTimes100 = new long[capacity];
+            this.appliedMicros = new long[capacity];
+            this.arrivalMicros = new long[capacity];
         }
 
         void forward(Freshness next) {
@@ -287,14 +297,26 @@ public final class HttpFeedBench {
         }
 
         DeliveryHandler wrap(DeliveryHandler target) {
-            return delivery -> target.onDelivery(new Timed(delivery, this));
+            return delivery -> {
+                Freshness f = forwardTo != null ? forwardTo : this;
+                long i = f.arrivals.getAndIncrement();
+                if (i < f.arrivalMicros.length) {
+                    f.arrivalMicros[(int) i] = ageMicros(delivery.bytes());
+                }
+                target.onDelivery(new Timed(delivery, this));
+            };
+        }
+
+        /** Freshness at the puller: the event came through relay, log and HTTP, not yet applied. */
+        double arrivalPercentile(double p) {
+            return percentileOf(arrivalMicros, (int) Math.min(arrivals.get(), arrivalMicros.length), p);
         }
 
         void record(long micros) {
             Freshness f = forwardTo != null ? forwardTo : this;
             long i = f.count.getAndIncrement();
-            if (i < f.millisTimes100.length) {
-                f.millisTimes100[(int) i] = micros;
+            if (i < f.appliedMicros.length) {
+                f.appliedMicros[(int) i] = micros;
             }
             synchronized (f) {
                 f.notifyAll();
@@ -313,8 +335,11 @@ public final class HttpFeedBench {
         }
 
         double percentile(double p) {
-            int n = (int) Math.min(count.get(), millisTimes100.length);
-            long[] sorted = Arrays.copyOf(millisTimes100, n);
+            return percentileOf(appliedMicros, (int) Math.min(count.get(), appliedMicros.length), p);
+        }
+
+        private static double percentileOf(long[] values, int n, double p) {
+            long[] sorted = Arrays.copyOf(values, n);
             Arrays.sort(sorted);
             int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100 * n) - 1));
             return sorted[index] / 1000.0;
@@ -330,13 +355,18 @@ public final class HttpFeedBench {
         @Override
         public void ack() {
             delivery.ack();
-            try {
-                Envelope e = Envelope.parseFrom(delivery.bytes());
-                long micros = Duration.between(Instant.ofEpochMilli(Timestamps.toMillis(e.getTime())), Instant.now()).toNanos() / 1000;
-                freshness.record(micros);
-            } catch (IOException ex) {
-                throw new IllegalStateException(ex);
-            }
+            freshness.record(ageMicros(delivery.bytes()));
+        }
+    }
+
+    /** Microseconds since the event's time (set just before its source transaction commits). */
+    private static long ageMicros(byte[] envelope) {
+        try {
+            Envelope e = Envelope.parseFrom(envelope);
+            return Duration.between(Instant.ofEpochSecond(e.getTime().getSeconds(), e.getTime().getNanos()), Instant.now())
+                    .toNanos() / 1000;
+        } catch (IOException ex) {
+            throw new IllegalStateException(ex);
         }
     }
 
