@@ -59,6 +59,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
      * on success it is removed and the key's HELD letters are released, in order, the same way; a
      * letter that fails again becomes the key's FAILED letter in place and the rest stay held. The key
      * is unparked only when none of its letters remain; events arriving meanwhile wait behind.
+     * While a letter is re-applied, its {@link Invocation#partition()} is {@code "dead-letters"} and its
+     * {@link Invocation#offset()} is {@code -1}: an apply scope records no transport position for it.
      *
      * @return completes with true when the key has no letter left, false when one failed again (or the
      *         letter was already gone)

@@ -178,7 +178,8 @@ public final class Relay implements AutoCloseable {
                 } catch (EventsyncException e) {
                     fail(e, retry.next());
                 } catch (SQLException e) {
-                    fail(Jdbc.failure(tables, "relay " + source, tables == null ? "" : tables.outboxName(), e), retry.next());
+                    fail(Jdbc.failure(tables, "relay of outbox " + source,
+                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", e), retry.next());
                 }
             }
         } catch (InterruptedException e) {

@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -45,6 +46,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private static final Logger log = LoggerFactory.getLogger(DispatchEngine.class);
+    /**
+     * What {@code Invocation.partition()/offset()} say while a dead letter is re-applied: it did not
+     * come from the transport now, so an apply scope must not record a transport position for it.
+     */
+    public static final String REPLAY_PARTITION = "dead-letters";
+    public static final long REPLAY_OFFSET = -1;
 
     /** Everything the builder collected, validated. */
     public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
@@ -64,6 +71,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
     private final Set<String> degraded = ConcurrentHashMap.newKeySet();
+    private final Set<Release> releases = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
     private volatile boolean stopping;
 
@@ -216,7 +224,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
                 start + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
         runner.attempt = a;
-        Watchdog.Watch watch = watchdog.watch(a);
+        watchdog.watch(a);
         if (stopping) {
             a.cancel();
         }
@@ -236,7 +244,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
         }
         runner.attempt = null;
-        watchdog.unwatch(watch);
+        watchdog.unwatch(a);
         Thread.interrupted(); // a timeout interrupt belongs to this attempt only
         DispatchMetrics.TypeMeters m = metrics.of(w.type());
         m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -412,7 +420,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                     r.result.complete(!parking.isParked(r.key));
                     return Step.DONE;
                 }
-                r.current = prepare(next.bytes(), "dead-letters", 0, null, next);
+                r.current = prepare(next.bytes(), REPLAY_PARTITION, REPLAY_OFFSET, null, next);
             }
             Step step = processWork(r.current, runner);
             if (step.kind != Step.Kind.DONE) {
@@ -443,6 +451,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                     + (replay ? "replay" : "discard") + " that one and the held ones are released in order");
         }
         Release r = new Release(letter.key(), replay ? Release.Mode.REPLAY : Release.Mode.DISCARD, letterId);
+        releases.add(r);
+        r.result.whenComplete((released, error) -> releases.remove(r));
         laneOf(r.key).enqueue(r);
         return r.result;
     }
@@ -529,6 +539,10 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             }
         }
         watchdog.stop();
+        for (Release r : releases) {
+            r.result.completeExceptionally(new CancellationException("dispatcher of subscription "
+                    + s.subscription() + " closed before releasing dead letter " + r.letterId));
+        }
         for (Lane.Runner runner : runners) {
             try {
                 if (runner != null && !runner.join(TimeUnit.SECONDS.toMillis(5))) {

@@ -35,6 +35,30 @@ class InProcessTransportTest extends TransportContract {
     }
 
     @Test
+    void aHandlerThatThrowsActsAsACrashAndItsEventIsDeliveredToTheNextConsumer() throws Exception {
+        List<Long> firstSeen = new CopyOnWriteArrayList<>();
+        transport.subscribe(SubscriptionSpec.queue("throws", "g"), d -> {
+            firstSeen.add(d.offset());
+            if (d.offset() == 1) {
+                throw new IllegalStateException("handler bug");
+            }
+            d.ack();
+        });
+        publishAll("throws", List.of(event("k", 1), event("k", 2), event("k", 3)));
+        await().untilAsserted(() -> assertThat(firstSeen).containsExactly(0L, 1L));
+
+        List<Long> nextSeen = new CopyOnWriteArrayList<>();
+        List<Integer> counts = new CopyOnWriteArrayList<>();
+        transport.subscribe(SubscriptionSpec.queue("throws", "g"), d -> {
+            nextSeen.add(d.offset());
+            counts.add(d.deliveryCount());
+            d.ack();
+        });
+        await().untilAsserted(() -> assertThat(nextSeen).containsExactly(1L, 2L));
+        assertThat(counts.get(0)).isGreaterThan(1);
+    }
+
+    @Test
     void aGroupCannotBeJoinedInTheOtherMode() {
         transport.subscribe(SubscriptionSpec.fanout("modes", "g"), Delivery::ack);
         assertThatThrownBy(() -> transport.subscribe(SubscriptionSpec.queue("modes", "g"), Delivery::ack))
