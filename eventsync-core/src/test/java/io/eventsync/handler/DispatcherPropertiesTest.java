@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -59,14 +62,17 @@ class DispatcherPropertiesTest {
     }
 
     @Property(tries = 100)
-    void nothingIsAcknowledgedBeforeItIsAppliedSkippedOrDeadLetteredAndParkedKeysStop(
+    void nothingIsAcknowledgedBeforeItIsAppliedSkippedOrDeadLetteredAndReplayReleasesParkedKeysInOrder(
             @ForAll @Size(min = 1, max = 100) List<@IntRange(min = 0, max = 5) Integer> keyOfEachEvent,
             @ForAll @IntRange(min = 1, max = 3) int partitions,
             @ForAll @IntRange(min = 1, max = 4) int lanes,
             @ForAll long seed) throws Exception {
         try (Fixture f = new Fixture()) {
+            AtomicBoolean healed = new AtomicBoolean();
+            Map<String, List<Long>> skipped = new ConcurrentHashMap<>();
             f.start(f.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {
-                switch (act(seed, c.envelope().getId(), c.attempt(), true)) {
+                Act act = healed.get() ? Act.APPLY : act(seed, c.envelope().getId(), c.attempt(), true);
+                switch (act) {
                     case THROW_TRANSIENT -> throw new IllegalStateException("transient failure");
                     case RETRY_AFTER -> {
                         return Outcome.retryAfter(Duration.ZERO, "not yet");
@@ -77,6 +83,7 @@ class DispatcherPropertiesTest {
                     case THROW_PERMANENT -> throw new PermanentException("permanent failure");
                     case SKIP -> {
                         f.appliedIds.add(c.envelope().getId());
+                        skipped.computeIfAbsent(s.getKey(), k -> new CopyOnWriteArrayList<>()).add(s.getStep());
                         return Outcome.skipped("stale");
                     }
                     default -> {
@@ -86,7 +93,7 @@ class DispatcherPropertiesTest {
                 }
             }, options(3)).build()).lanes(lanes));
 
-            feed(f, keyOfEachEvent, partitions);
+            Map<String, Long> lastSteps = feed(f, keyOfEachEvent, partitions);
 
             await().untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(keyOfEachEvent.size()));
             assertThat(f.acks.violations()).isEmpty();
@@ -99,6 +106,22 @@ class DispatcherPropertiesTest {
                 List<Long> heldSteps = letters.stream().map(DeadLetterPropertiesSupport::step).toList();
                 assertThat(heldSteps).as("letters of %s in order", key).isSorted();
             }
+
+            // Once the handler is fixed, replaying each key's FAILED letter releases everything in order.
+            healed.set(true);
+            for (String key : f.deadLetters.keys(f.subscription)) {
+                DeadLetter failed = f.deadLetters.byKey(f.subscription, key).get(0);
+                assertThat(f.dispatcher.replay(failed.id()).get(20, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(f.deadLetters.list(f.subscription)).isEmpty();
+            assertThat(f.dispatcher.parkedKeys()).isEmpty();
+            lastSteps.forEach((key, last) -> {
+                List<Long> applied = f.appliedSteps(key);
+                assertThat(applied).as("applied steps of %s", key).isSorted().doesNotHaveDuplicates();
+                List<Long> all = new ArrayList<>(applied);
+                all.addAll(skipped.getOrDefault(key, List.of()));
+                assertThat(all).as("applied or skipped steps of %s", key).containsExactlyInAnyOrderElementsOf(range(last));
+            });
         }
     }
 
