@@ -79,7 +79,8 @@ public final class HttpFeedBench {
         report.add("# eventsync HTTP feed benchmark, " + Instant.now());
         report.add("# PostgreSQL outbox -> relay -> embedded log -> FeedServer (loopback HTTP, protobuf) -> HttpFeedTransport"
                 + " -> Dispatcher(8 lanes) + JdbcApplyScope + CopyTable -> PostgreSQL copy; synchronous_commit on");
-        report.add("# machine: " + Runtime.getRuntime().availableProcessors() + " cores (shared), writers=" + WRITERS + ", keys=" + KEYS);
+        report.add("# machine: " + Runtime.getRuntime().availableProcessors() + " cores (shared), load average at start "
+                + loadAverage() + ", writers=" + WRITERS + ", keys=" + KEYS);
         try {
             for (String schema : List.of(sourceSchema, copySchema, bootSchema)) {
                 admin("CREATE SCHEMA " + schema);
@@ -367,6 +368,14 @@ public final class HttpFeedBench {
                     .toNanos() / 1000;
         } catch (IOException ex) {
             throw new IllegalStateException(ex);
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "unknown";
         }
     }
 

@@ -109,6 +109,24 @@ class HttpFeedTransportTest {
     }
 
     @Test
+    void anEventTheHandlerRefusesIsOfferedAgainAndNothingIsLost() throws Exception {
+        Fixtures.appendItems(source, topic, 8);
+        Recorder recorder = new Recorder(true);
+        java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+
+        transport.subscribe(SubscriptionSpec.fanout(topic, "copy"), delivery -> {
+            if (delivery.offset() == 3 && refused.compareAndSet(false, true)) {
+                throw new IllegalStateException("copy database unavailable");
+            }
+            recorder.onDelivery(delivery);
+        });
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> recorder.offsets.size() == 8);
+        assertThat(refused).isTrue();
+        assertThat(recorder.offsets).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    }
+
+    @Test
     void eachGroupGetsEveryEvent() throws Exception {
         Fixtures.appendItems(source, topic, 12);
         Recorder a = new Recorder(true);

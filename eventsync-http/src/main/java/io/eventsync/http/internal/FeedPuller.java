@@ -111,26 +111,38 @@ public final class FeedPuller implements Subscription {
                     continue;
                 }
                 head.set(page.getHead());
-                for (FeedEntry entry : page.getEntriesList()) {
-                    if (entry.getOffset() != fetched) {
-                        // The embedded log is gapless; a gap means entries vanished between two reads.
-                        log.error("feed {} skipped from offset {} to {} for group {}: the log lost entries",
-                                spec.topic(), fetched, entry.getOffset(), spec.group());
-                    }
-                    handler.onDelivery(new HttpDelivery(PositionStore.PARTITION, entry.getOffset(), entry.getEnvelope().toByteArray()));
-                    delivered.increment();
-                    fetched = entry.getOffset() + 1;
-                }
-                if (page.getEntriesCount() == 0) {
-                    fetched = page.getNext();
+                try {
+                    deliver(page);
+                } catch (RuntimeException e) {
+                    // The handler refused an entry (e.g. its database is down): it was not taken, and
+                    // `fetched` still points at it, so it is fetched and offered again after a back-off.
+                    failures.increment();
+                    Duration wait = backoff.next(Duration.ZERO);
+                    log.error("delivering feed {} offset {} to group {} failed, retrying in {} ms",
+                            spec.topic(), fetched, spec.group(), wait.toMillis(), e);
+                    Thread.sleep(wait.toMillis());
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            log.error("pulling feed {} for group {} stopped at offset {}", spec.topic(), spec.group(), fetched, e);
         } finally {
-            storeAckedQuietly();
+            storeAcked();
+        }
+    }
+
+    private void deliver(FeedPage page) throws InterruptedException {
+        for (FeedEntry entry : page.getEntriesList()) {
+            if (entry.getOffset() != fetched) {
+                // The embedded log is gapless; a gap means entries vanished between two reads.
+                log.error("feed {} skipped from offset {} to {} for group {}: the log lost entries",
+                        spec.topic(), fetched, entry.getOffset(), spec.group());
+            }
+            handler.onDelivery(new HttpDelivery(PositionStore.PARTITION, entry.getOffset(), entry.getEnvelope().toByteArray()));
+            delivered.increment();
+            fetched = entry.getOffset() + 1;
+        }
+        if (page.getEntriesCount() == 0) {
+            fetched = page.getNext();
         }
     }
 
@@ -145,10 +157,6 @@ public final class FeedPuller implements Subscription {
                 log.warn("storing feed position {} of group {} on {} failed; will retry", next, spec.group(), spec.topic(), e);
             }
         }
-    }
-
-    private void storeAckedQuietly() {
-        storeAcked();
     }
 
     /** Acks arrive in offset order (the Delivery contract), so the next unacknowledged offset only grows. */

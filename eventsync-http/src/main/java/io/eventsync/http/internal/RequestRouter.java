@@ -80,7 +80,12 @@ public final class RequestRouter implements HttpHandler {
                             + ": use /v1/feeds/{topic}/events or /v1/snapshots/{name}");
                 }
                 status = 200;
-                send(exchange, 200, media, representation.write(body, media));
+                byte[] bytes = representation.write(body, media);
+                try {
+                    send(exchange, 200, media, bytes);
+                } catch (IOException gone) {
+                    clientGone(exchange, client, gone);
+                }
             } catch (HttpProblem problem) {
                 status = problem.status();
                 if (problem.retryAfterSeconds() >= 0) {
@@ -111,11 +116,21 @@ public final class RequestRouter implements HttpHandler {
                 : "the bearer token is not valid for this server");
     }
 
-    private void sendProblem(HttpExchange exchange, int status, String reason, MediaType media) throws IOException {
+    private void sendProblem(HttpExchange exchange, int status, String reason, MediaType media) {
         Problem problem = Problem.newBuilder().setStatus(status).setReason(reason).build();
         // A refused negotiation has no agreed representation; JSON is the readable fallback.
         MediaType bodyType = status == 406 ? MediaType.JSON : media;
-        send(exchange, status, bodyType, representation.write(problem, bodyType));
+        try {
+            send(exchange, status, bodyType, representation.write(problem, bodyType));
+        } catch (IOException gone) {
+            clientGone(exchange, "?", gone);
+        }
+    }
+
+    /** The client closed the connection (a puller stopping mid long poll): nothing to answer, nothing failed. */
+    private static void clientGone(HttpExchange exchange, String client, IOException e) {
+        log.debug("client {} went away before the answer to {} was written: {}", client,
+                exchange.getRequestURI().getPath(), e.toString());
     }
 
     private static void send(HttpExchange exchange, int status, MediaType media, byte[] body) throws IOException {
