@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,12 +36,19 @@ class HttpTransportContractTest extends TransportContract {
     private static JdbcLogFeedSource log;
     private static FeedServer server;
 
-    @BeforeAll
-    static void startSource() {
-        source = TestDb.create(TestDb.Kind.H2);
-        copy = TestDb.create(TestDb.Kind.H2);
-        log = JdbcLogFeedSource.builder(source.dataSource()).build();
-        server = startServer(0);
+    /** The databases' kind; {@link HttpTransportContractPostgresTest} runs the suite on PostgreSQL. */
+    TestDb.Kind kind() {
+        return TestDb.Kind.H2;
+    }
+
+    /** One source, copy and server per test class (test classes run one after another), made on first use. */
+    private void startSource() {
+        if (server == null) {
+            source = TestDb.create(kind());
+            copy = TestDb.create(kind());
+            log = JdbcLogFeedSource.builder(source.dataSource()).build();
+            server = startServer(0);
+        }
     }
 
     private static FeedServer startServer(int port) {
@@ -52,14 +58,18 @@ class HttpTransportContractTest extends TransportContract {
 
     @AfterAll
     static void stopSource() {
-        server.close();
-        log.close();
-        source.close();
-        copy.close();
+        if (server != null) {
+            server.close();
+            log.close();
+            source.close();
+            copy.close();
+            server = null;
+        }
     }
 
     @Override
     protected Transport newTransport() {
+        startSource();
         HttpFeedTransport http = HttpFeedTransport.builder(FeedClient.builder(server.uri()).token(TOKEN).build())
                 .positions(PositionStore.of(Offsets.in(copy.dataSource())))
                 .pollWait(Duration.ofSeconds(2)).backoff(Duration.ofMillis(20), Duration.ofMillis(500)).build();

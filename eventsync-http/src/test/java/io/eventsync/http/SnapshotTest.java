@@ -78,6 +78,44 @@ class SnapshotTest {
         assertThat(positions).containsOnly(25L); // the head when the first page was read
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(TestDb.Kind.class)
+    void compositeKeysOfTextAndNumbersPageInKeyOrderWithoutGapsOrRepeats(TestDb.Kind kind) throws Exception {
+        try (TestDb other = TestDb.create(kind);
+             JdbcLogFeedSource otherLog = JdbcLogFeedSource.builder(other.dataSource()).build()) {
+            other.execute("CREATE TABLE stock (region VARCHAR(20) NOT NULL, bin INTEGER NOT NULL, qty BIGINT NOT NULL,"
+                    + " PRIMARY KEY (region, bin))");
+            List<String> expected = new ArrayList<>();
+            for (String region : List.of("eu", "us", "apac")) {
+                for (int bin = 1; bin <= 7; bin++) {
+                    other.execute("INSERT INTO stock VALUES ('" + region + "', " + bin * 10 + ", " + bin + ")");
+                    expected.add(region + "/" + bin * 10);
+                }
+            }
+            expected.sort(java.util.Comparator.comparing((String k) -> k.split("/")[0])
+                    .thenComparing(k -> Integer.parseInt(k.split("/")[1])));
+            SnapshotMapping stock = SnapshotMapping.builder("stock").topic(topic).table("stock").keyColumns("region", "bin")
+                    .dataSource(other.dataSource())
+                    .rows(row -> new SnapshotRow(row.getString("region") + "/" + row.getInt("bin"), 1,
+                            ItemChanged.newBuilder().setQuantity(row.getLong("qty")).build()))
+                    .build();
+            try (FeedServer stockServer = Fixtures.server(otherLog, topic).sourceName("inventory").snapshot(stock).build().start()) {
+                FeedClient client = FeedClient.builder(stockServer.uri()).token(TOKEN).build();
+                List<String> subjects = new ArrayList<>();
+                String cursor = "";
+                do {
+                    SnapshotPage page = client.snapshot("stock", cursor, 4);
+                    for (FeedEntry entry : page.getEntriesList()) {
+                        subjects.add(CODEC.decode(entry.getEnvelope().toByteArray()).getSubject());
+                    }
+                    cursor = page.getNextCursor();
+                } while (!cursor.isEmpty());
+
+                assertThat(subjects).containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
     @Test
     void malformedCursorAndUnknownSnapshotAreRefused() {
         FeedClient client = FeedClient.builder(server.uri()).token(TOKEN).build();
