@@ -117,6 +117,37 @@ class SnapshotTest {
     }
 
     @Test
+    void bootstrapWaitsOutAServerThatIsNotUpYetAndAppliesEveryRow() throws Exception {
+        int port = server.uri().getPort();
+        server.close();
+        FeedClient client = FeedClient.builder(java.net.URI.create("http://127.0.0.1:" + port)).token(TOKEN).build();
+        java.util.Set<String> subjects = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        PositionStore positions = PositionStore.inMemory();
+        Bootstrap bootstrap = Bootstrap.builder(client, "items").group("copy").positions(positions).pageSize(4)
+                .maxBackoff(java.time.Duration.ofMillis(200)).build();
+
+        java.util.concurrent.CompletableFuture<Bootstrap.Result> running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return bootstrap.run(delivery -> {
+                    subjects.add(CODEC.decode(delivery.bytes()).getSubject());
+                    delivery.ack();
+                });
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        server = Fixtures.server(log, topic).port(port).sourceName("inventory")
+                .snapshot(Items.mapping("items", topic, db.dataSource())).build().start();
+
+        Bootstrap.Result result = running.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(result.position()).isEqualTo(25);
+        assertThat(positions.load("copy", topic)).isEqualTo(25);
+        assertThat(subjects).containsExactlyInAnyOrderElementsOf(
+                Items.rows(db.dataSource()).stream().map(r -> r.split("\\|")[0]).toList());
+        assertThat(result.rows()).isEqualTo(subjects.size());
+    }
+
+    @Test
     void malformedCursorAndUnknownSnapshotAreRefused() {
         FeedClient client = FeedClient.builder(server.uri()).token(TOKEN).build();
 
