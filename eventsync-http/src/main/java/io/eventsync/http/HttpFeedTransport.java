@@ -1,0 +1,130 @@
+package io.eventsync.http;
+
+import io.eventsync.ConfigException;
+import io.eventsync.http.internal.FeedPuller;
+import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.transport.DeliveryMode;
+import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Subscription;
+import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.Transport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The consuming side of API synchronization: each subscription pulls a {@link FeedServer}'s feed
+ * (long polling) from its stored position and hands the events to a {@link DeliveryHandler} — the
+ * same dispatcher and apply path as every other transport.
+ *
+ * <p>Fan-out only: each group keeps its own position in its own database, and one puller per group
+ * reads the whole topic in order. Competing consumers ({@link DeliveryMode#QUEUE}) would need the
+ * server to hand out leases on ranges; use a broker for that.
+ *
+ * <p>There is no publisher: an HTTP feed serves what the source's relay appended to its embedded log;
+ * events enter it through the source's outbox (or the embedded log transport's publisher), never
+ * through the reading side.
+ */
+public final class HttpFeedTransport implements Transport {
+    private final FeedClient client;
+    private final PositionStore positions;
+    private final int pageSize;
+    private final Duration pollWait;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final MeterRegistry meters;
+    private final Set<FeedPuller> pullers = ConcurrentHashMap.newKeySet();
+
+    private HttpFeedTransport(Builder b) {
+        this.client = b.client;
+        this.positions = b.positions;
+        this.pageSize = b.pageSize;
+        this.pollWait = b.pollWait;
+        this.initialBackoff = b.initialBackoff;
+        this.maxBackoff = b.maxBackoff;
+        this.meters = b.meters;
+    }
+
+    public static Builder builder(FeedClient client) {
+        return new Builder(client);
+    }
+
+    @Override
+    public String name() {
+        return "http";
+    }
+
+    /** Always throws: see the class comment. */
+    @Override
+    public Publisher publisher(String topic) {
+        throw new UnsupportedOperationException("the HTTP feed transport only reads: topic " + topic
+                + " is served from the source's embedded log, so publish through the source's outbox"
+                + " (or the embedded log transport's publisher) and pull here");
+    }
+
+    @Override
+    public Subscription subscribe(SubscriptionSpec spec, DeliveryHandler handler) {
+        if (spec.mode() != DeliveryMode.FANOUT) {
+            throw new ConfigException("mode " + spec.mode() + " of group " + spec.group()
+                    + " is not supported by the HTTP feed: it is fan-out only (one puller per group)");
+        }
+        long from = positions.load(spec.group(), spec.topic());
+        FeedPuller[] self = new FeedPuller[1];
+        self[0] = new FeedPuller(spec, handler, client, positions, pageSize, pollWait, initialBackoff, maxBackoff,
+                meters, () -> pullers.remove(self[0]));
+        pullers.add(self[0]);
+        return self[0].start(from);
+    }
+
+    @Override
+    public void close() {
+        List.copyOf(pullers).forEach(FeedPuller::close);
+    }
+
+    public static final class Builder {
+        private final FeedClient client;
+        private PositionStore positions = PositionStore.inMemory();
+        private int pageSize = 500;
+        private Duration pollWait = Duration.ofSeconds(20);
+        private Duration initialBackoff = Duration.ofMillis(100);
+        private Duration maxBackoff = Duration.ofSeconds(10);
+        private MeterRegistry meters = new SimpleMeterRegistry();
+
+        private Builder(FeedClient client) {
+            this.client = client;
+        }
+
+        /** Where positions are kept; use {@link PositionStore#of} on the copy's database. Default in memory. */
+        public Builder positions(PositionStore positions) { this.positions = positions; return this; }
+        /** Events asked for per request; default 500 (the server may cap it). */
+        public Builder pageSize(int n) { this.pageSize = n; return this; }
+        /** How long each poll may wait on the server for new events; default 20s. */
+        public Builder pollWait(Duration d) { this.pollWait = d; return this; }
+        /** Back-off after a failed poll: first ceiling and largest ceiling (full jitter); default 100 ms, 10 s. */
+        public Builder backoff(Duration initial, Duration max) { this.initialBackoff = initial; this.maxBackoff = max; return this; }
+        public Builder meterRegistry(MeterRegistry registry) { this.meters = registry; return this; }
+
+        public HttpFeedTransport build() {
+            if (client == null) {
+                throw new ConfigException("client is required: a FeedClient for the source's feed server");
+            }
+            if (positions == null) {
+                throw new ConfigException("positions must not be null");
+            }
+            if (pageSize < 1 || pageSize > 100_000) {
+                throw new ConfigException("pageSize must be in [1, 100000] but was: " + pageSize);
+            }
+            // At least a second: the wait travels in whole seconds, and a zero wait would poll an idle feed in a loop.
+            if (pollWait.toSeconds() < 1 || pollWait.toSeconds() > 300) {
+                throw new ConfigException("pollWait must be in [1s, 300s] but was: " + pollWait);
+            }
+            if (initialBackoff.isNegative() || initialBackoff.isZero() || maxBackoff.compareTo(initialBackoff) < 0) {
+                throw new ConfigException("backoff must be 0 < initial <= max but was: " + initialBackoff + ", " + maxBackoff);
+            }
+            return new HttpFeedTransport(this);
+        }
+    }
+}
