@@ -1,0 +1,102 @@
+package io.eventsync.handler.internal;
+
+import io.eventsync.transport.Delivery;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns "this delivery is done" (applied, skipped or dead-lettered, in any order across keys) into
+ * transport acknowledgements that are in arrival order per partition: a delivery is acknowledged only
+ * when it and every delivery of its partition that arrived before it are done. A crash can then cause a
+ * redelivery, never a loss.
+ *
+ * <p>Acknowledgement runs under the partition's lock so that two threads finishing neighbouring
+ * deliveries can never acknowledge them out of order.
+ */
+public final class AckTracker {
+    private static final Logger log = LoggerFactory.getLogger(AckTracker.class);
+
+    private final ConcurrentHashMap<String, PartitionTrack> partitions = new ConcurrentHashMap<>();
+    private final Consumer<Delivery> onAck;
+
+    /** @param onAck called after each acknowledgement (for metrics/tests); may be a no-op */
+    public AckTracker(Consumer<Delivery> onAck) {
+        this.onAck = onAck;
+    }
+
+    /** Registers a delivery in arrival order; must be called before the delivery can be done. */
+    public Ticket register(Delivery delivery) {
+        PartitionTrack track = partitions.computeIfAbsent(delivery.partition(), p -> new PartitionTrack());
+        Ticket ticket = new Ticket(delivery, track);
+        synchronized (track) {
+            track.pending.addLast(ticket);
+        }
+        return ticket;
+    }
+
+    /** Deliveries registered and not yet acknowledged, over all partitions. */
+    public int pending() {
+        int n = 0;
+        for (PartitionTrack track : partitions.values()) {
+            synchronized (track) {
+                n += track.pending.size();
+            }
+        }
+        return n;
+    }
+
+    /** One registered delivery. {@link #done()} is idempotent. */
+    public final class Ticket {
+        private final Delivery delivery;
+        private final PartitionTrack track;
+        private boolean done; // guarded by track
+
+        private Ticket(Delivery delivery, PartitionTrack track) {
+            this.delivery = delivery;
+            this.track = track;
+        }
+
+        public Delivery delivery() {
+            return delivery;
+        }
+
+        /**
+         * Marks the delivery done and acknowledges every done delivery at the head of its partition.
+         * Returns true the first time, false if it was already done.
+         */
+        public boolean done() {
+            synchronized (track) {
+                if (done) {
+                    return false;
+                }
+                done = true;
+                ArrayDeque<Ticket> pending = track.pending;
+                while (!pending.isEmpty() && pending.peekFirst().done) {
+                    Ticket head = pending.pollFirst();
+                    acknowledge(head.delivery);
+                }
+                return true;
+            }
+        }
+    }
+
+    private void acknowledge(Delivery delivery) {
+        try {
+            delivery.ack();
+            onAck.accept(delivery);
+        } catch (RuntimeException e) {
+            // The transport could not record it (closed, disconnected): the event will be delivered
+            // again and deduplicated, so this is not a loss. Later acks of the partition still go out
+            // in order; a transport treats them as covering this one.
+            log.warn("acknowledging partition {} offset {} failed; it will be redelivered: {}",
+                    delivery.partition(), delivery.offset(), e.toString());
+        }
+    }
+
+    private static final class PartitionTrack {
+        final ArrayDeque<Ticket> pending = new ArrayDeque<>();
+    }
+}
