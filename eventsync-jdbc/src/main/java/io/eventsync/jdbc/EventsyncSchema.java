@@ -1,0 +1,99 @@
+package io.eventsync.jdbc;
+
+import io.eventsync.ConfigException;
+import io.eventsync.EventsyncException;
+import io.eventsync.jdbc.internal.Dialect;
+import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Tables;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Installs eventsync's tables (outbox, lease, log, offsets, inbox, dead letters). Idempotent: every
+ * statement is {@code CREATE ... IF NOT EXISTS}, so calling it on every start is fine.
+ *
+ * <p>The DDL ships as plain SQL per dialect under {@code io/eventsync/jdbc/schema/<dialect>/V1__eventsync.sql}
+ * with {@code ${schema}} and {@code ${prefix}} placeholders; teams that migrate with Flyway or
+ * Liquibase can run those files instead.
+ */
+public final class EventsyncSchema {
+    private EventsyncSchema() {}
+
+    /** Installs into the connection's current schema with the prefix {@code eventsync_}. */
+    public static void install(DataSource dataSource) {
+        install(dataSource, SchemaNames.defaults());
+    }
+
+    /** Installs into {@code names.schema()} (which must exist) with {@code names.prefix()}. */
+    public static void install(DataSource dataSource, SchemaNames names) {
+        try (Connection c = Jdbc.connect(dataSource, "installing the eventsync schema")) {
+            Tables tables = Tables.resolve(c, names);
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(true);
+            try (Statement st = c.createStatement()) {
+                for (String sql : statements(tables)) {
+                    st.execute(sql);
+                }
+            } finally {
+                c.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("installing the eventsync schema " + names + " failed (SQLState "
+                    + e.getSQLState() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** The DDL statements for one dialect, schema and prefix, placeholders substituted. */
+    public static List<String> ddl(String dialect, SchemaNames names) {
+        if (names.schema() == null) {
+            throw new ConfigException("schema is required to render DDL without a connection, but was null");
+        }
+        Dialect d = switch (dialect) {
+            case "postgresql" -> Dialect.POSTGRES;
+            case "mariadb", "mysql" -> Dialect.MARIADB;
+            case "h2" -> Dialect.H2;
+            default -> throw new ConfigException("dialect must be postgresql, mariadb, mysql or h2, but was: " + dialect);
+        };
+        return statements(new Tables(d, names.schema(), names.prefix()));
+    }
+
+    static List<String> statements(Tables tables) {
+        // Only validated identifiers are substituted (Tables validated both on construction).
+        String script = read(tables.dialect().schemaResource())
+                .replace("${schema}", tables.schema())
+                .replace("${prefix}", tables.prefix());
+        List<String> result = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : script.split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.startsWith("--") || trimmed.isEmpty()) {
+                continue;
+            }
+            current.append(line).append('\n');
+            if (trimmed.endsWith(";")) {
+                String sql = current.toString().strip();
+                result.add(sql.substring(0, sql.length() - 1));
+                current.setLength(0);
+            }
+        }
+        return result;
+    }
+
+    private static String read(String resource) {
+        try (InputStream in = EventsyncSchema.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource + " in eventsync-jdbc");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + resource, e);
+        }
+    }
+}

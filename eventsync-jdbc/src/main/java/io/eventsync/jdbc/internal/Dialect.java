@@ -1,0 +1,160 @@
+package io.eventsync.jdbc.internal;
+
+import io.eventsync.ConfigException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Everything that differs between PostgreSQL, MariaDB/MySQL and H2: quoting, time arithmetic,
+ * upserts, generated keys, notifications and the DDL file. Every SQL statement eventsync runs is
+ * built by a method of a dialect, so each statement lives in exactly one place; table names come
+ * from {@link Tables} (validated, quoted), values are always bind parameters.
+ */
+public interface Dialect {
+
+    Dialect POSTGRES = new PostgresDialect();
+    Dialect MARIADB = new MariaDbDialect();
+    Dialect H2 = new H2Dialect();
+
+    /** {@code postgresql}, {@code mariadb} or {@code h2}: also the DDL resource folder. */
+    String name();
+
+    /** Validates {@code identifier} (see {@link Identifiers}) and quotes it. */
+    String quote(String identifier);
+
+    /** An SQL expression for the database's current time (UTC where the type has no zone). */
+    String now();
+
+    /** An SQL expression with one bind parameter: now plus that many milliseconds (may be negative). */
+    String nowPlusMillis();
+
+    /** The schema (MariaDB: database) unqualified names resolve to on this connection. */
+    String currentSchema(Connection connection) throws SQLException;
+
+    /** The classpath resource holding this dialect's DDL, with {@code ${schema}}/{@code ${prefix}} placeholders. */
+    default String schemaResource() {
+        return "io/eventsync/jdbc/schema/" + name() + "/V1__eventsync.sql";
+    }
+
+    /** True on PostgreSQL: the outbox NOTIFYs and the relay LISTENs. */
+    default boolean supportsNotify() {
+        return false;
+    }
+
+    /** A unique or primary key violation (SQLState class 23 with the vendor's duplicate code). */
+    boolean isDuplicateKey(SQLException e);
+
+    /** The statement referred to a table (or schema) that does not exist. */
+    boolean isMissingTable(SQLException e);
+
+    // ---- outbox -------------------------------------------------------------------------------
+
+    /**
+     * Inserts one outbox row on the caller's connection (inside the caller's transaction) and returns
+     * its generated id. On PostgreSQL the same statement NOTIFYs {@code channel}, delivered at commit.
+     */
+    long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException;
+
+    /** Params: source, limit. Columns: id, subject, event_sequence, payload. Oldest id first. */
+    String selectOutboxBatch(Tables t);
+
+    /** Params: id. */
+    String deleteOutboxRow(Tables t);
+
+    // ---- lease --------------------------------------------------------------------------------
+
+    /** Params: name, owner, duration millis. Fails with a duplicate key when the lease exists. */
+    String insertLease(Tables t);
+
+    /**
+     * Params: owner, owner, duration millis, name, owner. Renews the lease when {@code owner} holds
+     * it, takes it over (epoch + 1) when it has expired, changes nothing otherwise. The epoch is
+     * assigned first because MariaDB evaluates SET assignments left to right on the new values.
+     */
+    String acquireLease(Tables t);
+
+    /** Params: name. Columns: owner, epoch. */
+    String selectLease(Tables t);
+
+    /**
+     * Params: name. Columns: owner, epoch. Locks the lease row until the transaction ends: a write
+     * in that transaction is fenced, because a takeover must wait for the lock and then bumps the epoch.
+     */
+    String lockLease(Tables t);
+
+    /** Params: name, owner, epoch. Lets the lease expire now. */
+    String releaseLease(Tables t);
+
+    // ---- embedded log -------------------------------------------------------------------------
+
+    /** Params: topic. Columns: next_offset. Serializes writers of one topic: offsets are gapless. */
+    String lockLogHead(Tables t);
+
+    /** Params: topic. Starts a topic at offset 0. */
+    String insertLogHead(Tables t);
+
+    /** Params: next_offset, topic. */
+    String updateLogHead(Tables t);
+
+    /** Params: topic, log_offset, event_key, event_id, payload. */
+    String insertLogEntry(Tables t);
+
+    /** Params: topic, from offset, limit. Columns: log_offset, payload. */
+    String selectLogBatch(Tables t);
+
+    /** Params: topic. Columns: min(next_offset), count(*). */
+    String selectSlowestGroup(Tables t);
+
+    /** Columns: topic. */
+    String selectLogTopics(Tables t);
+
+    /** Params: topic, offset below which entries may go, minus age millis (negative). */
+    String deleteRetainedLog(Tables t);
+
+    // ---- positions ----------------------------------------------------------------------------
+
+    /**
+     * Inserts or raises a position row: {@code valueColumn} becomes the greater of the stored and the
+     * new value (a late or stale writer never moves a position backwards). Params: the key columns
+     * in order, then the value. A concurrent first insert may fail with a duplicate key: retry once.
+     */
+    String upsertMax(String table, List<String> keyColumns, String valueColumn, String timeColumn);
+
+    /** Params: group, topic, partition. Columns: next_offset. */
+    String selectOffset(Tables t);
+
+    // ---- detection ----------------------------------------------------------------------------
+
+    /** The dialect of a JDBC URL ({@code jdbc:postgresql:}, {@code jdbc:mariadb:}, {@code jdbc:mysql:}, {@code jdbc:h2:}). */
+    static Dialect forUrl(String url) {
+        String u = url == null ? "" : url.toLowerCase(Locale.ROOT);
+        if (u.startsWith("jdbc:postgresql:")) {
+            return POSTGRES;
+        }
+        if (u.startsWith("jdbc:mariadb:") || u.startsWith("jdbc:mysql:")) {
+            return MARIADB;
+        }
+        if (u.startsWith("jdbc:h2:")) {
+            return H2;
+        }
+        throw new ConfigException("unsupported database URL " + Jdbc.redact(url)
+                + ": eventsync supports jdbc:postgresql:, jdbc:mariadb:, jdbc:mysql: and jdbc:h2:");
+    }
+
+    /** The dialect of an open connection, from its metadata. */
+    static Dialect of(Connection connection) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
+        if (product.contains("postgres")) {
+            return POSTGRES;
+        }
+        if (product.contains("mariadb") || product.contains("mysql")) {
+            return MARIADB;
+        }
+        if (product.equals("h2")) {
+            return H2;
+        }
+        return forUrl(connection.getMetaData().getURL());
+    }
+}

@@ -1,0 +1,45 @@
+package io.eventsync.jdbc.internal;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** H2 2.x, the embedded default: standard SQL, MERGE ... USING for upserts. */
+final class H2Dialect extends StandardDialect {
+
+    @Override
+    public String name() {
+        return "h2";
+    }
+
+    @Override
+    public String nowPlusMillis() {
+        return "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
+    }
+
+    @Override
+    public String upsertMax(String table, List<String> keys, String value, String time) {
+        StringBuilder src = new StringBuilder();
+        for (String key : keys) {
+            src.append("CAST(? AS VARCHAR(500)) AS ").append(key).append(", ");
+        }
+        src.append("CAST(? AS BIGINT) AS ").append(value);
+        String on = keys.stream().map(k -> "cur." + k + " = src." + k).collect(Collectors.joining(" AND "));
+        String cols = String.join(", ", keys) + ", " + value + ", " + time;
+        String vals = keys.stream().map(k -> "src." + k).collect(Collectors.joining(", ")) + ", src." + value + ", " + now();
+        return "MERGE INTO " + table + " AS cur USING (SELECT " + src + ") AS src ON " + on
+                + " WHEN MATCHED THEN UPDATE SET " + value + " = GREATEST(cur." + value + ", src." + value + "), "
+                + time + " = " + now()
+                + " WHEN NOT MATCHED THEN INSERT (" + cols + ") VALUES (" + vals + ")";
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        return codeIs(e, 23505) || stateIs(e, "23505");
+    }
+
+    @Override
+    public boolean isMissingTable(SQLException e) {
+        return codeIs(e, 42102, 42104, 90079) || stateIs(e, "42S02", "42S04");
+    }
+}

@@ -1,0 +1,60 @@
+package io.eventsync.jdbc.internal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * MariaDB 10.5+ and MySQL 8+: backtick quoting, AUTO_INCREMENT, ON DUPLICATE KEY upserts. Times are
+ * UTC_TIMESTAMP so that they do not depend on a session's time zone (DATETIME has none).
+ */
+final class MariaDbDialect extends StandardDialect {
+
+    @Override
+    public String name() {
+        return "mariadb";
+    }
+
+    @Override
+    public String quote(String identifier) {
+        return '`' + Identifiers.require("identifier", identifier) + '`';
+    }
+
+    @Override
+    public String now() {
+        return "UTC_TIMESTAMP(6)";
+    }
+
+    @Override
+    public String nowPlusMillis() {
+        return "(UTC_TIMESTAMP(6) + INTERVAL (? * 1000) MICROSECOND)";
+    }
+
+    @Override
+    public String currentSchema(Connection connection) throws SQLException {
+        return connection.getCatalog();
+    }
+
+    @Override
+    String[] generatedIdColumns() {
+        return new String[] {"id"};
+    }
+
+    @Override
+    public String upsertMax(String table, List<String> keys, String value, String time) {
+        String cols = String.join(", ", keys) + ", " + value + ", " + time;
+        return "INSERT INTO " + table + " (" + cols + ") VALUES (" + params(keys.size() + 1) + ", " + now() + ")"
+                + " ON DUPLICATE KEY UPDATE " + value + " = GREATEST(" + value + ", VALUES(" + value + ")), "
+                + time + " = VALUES(" + time + ")";
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        return codeIs(e, 1062);
+    }
+
+    @Override
+    public boolean isMissingTable(SQLException e) {
+        return codeIs(e, 1146, 1049) || stateIs(e, "42S02");
+    }
+}

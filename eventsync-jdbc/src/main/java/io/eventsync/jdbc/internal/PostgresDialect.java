@@ -1,0 +1,63 @@
+package io.eventsync.jdbc.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** PostgreSQL 12+: identity columns, ON CONFLICT upserts, NOTIFY delivered at commit. */
+final class PostgresDialect extends StandardDialect {
+
+    @Override
+    public String name() {
+        return "postgresql";
+    }
+
+    @Override
+    public String nowPlusMillis() {
+        return "(CURRENT_TIMESTAMP + ? * INTERVAL '1 millisecond')";
+    }
+
+    @Override
+    public boolean supportsNotify() {
+        return true;
+    }
+
+    /**
+     * One round trip for the row and its signal: a data-modifying CTE inserts, and pg_notify queues
+     * the notification, which PostgreSQL delivers only when (and if) the transaction commits; repeated
+     * identical notifications in one transaction are folded into one.
+     */
+    @Override
+    public long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException {
+        String sql = "WITH ins AS (" + insertOutboxSql(t) + " RETURNING id) SELECT id, pg_notify(?, '') FROM ins";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int next = bindOutbox(ps, row, 1);
+            ps.setString(next, channel);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    @Override
+    public String upsertMax(String table, List<String> keys, String value, String time) {
+        String cols = String.join(", ", keys) + ", " + value + ", " + time;
+        return "INSERT INTO " + table + " AS cur (" + cols + ") VALUES (" + params(keys.size() + 1) + ", " + now() + ")"
+                + " ON CONFLICT (" + keys.stream().collect(Collectors.joining(", ")) + ") DO UPDATE SET "
+                + value + " = GREATEST(cur." + value + ", EXCLUDED." + value + "), " + time + " = EXCLUDED." + time;
+    }
+
+    @Override
+    public boolean isDuplicateKey(SQLException e) {
+        return stateIs(e, "23505");
+    }
+
+    @Override
+    public boolean isMissingTable(SQLException e) {
+        return stateIs(e, "42P01", "3F000");
+    }
+}

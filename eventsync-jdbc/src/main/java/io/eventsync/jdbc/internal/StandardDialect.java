@@ -1,0 +1,180 @@
+package io.eventsync.jdbc.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * The statements the three dialects write the same way (plain SQL with {@code LIMIT} and
+ * {@code FOR UPDATE}, which all three accept). A dialect overrides what it writes differently.
+ */
+abstract class StandardDialect implements Dialect {
+
+    @Override
+    public String quote(String identifier) {
+        return '"' + Identifiers.require("identifier", identifier) + '"';
+    }
+
+    @Override
+    public String now() {
+        return "CURRENT_TIMESTAMP";
+    }
+
+    @Override
+    public String currentSchema(Connection connection) throws SQLException {
+        return connection.getSchema();
+    }
+
+    @Override
+    public long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(insertOutboxSql(t), generatedIdColumns())) {
+            bindOutbox(ps, row, 1);
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                if (!keys.next()) {
+                    throw new SQLException("no generated id returned for the insert into " + t.outboxName());
+                }
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    /** How to ask the driver for the generated id. */
+    String[] generatedIdColumns() {
+        return new String[] {"id"};
+    }
+
+    String insertOutboxSql(Tables t) {
+        return "INSERT INTO " + t.outbox()
+                + " (source, event_id, subject, event_type, event_sequence, payload, created_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, " + now() + ")";
+    }
+
+    static int bindOutbox(PreparedStatement ps, OutboxRow row, int first) throws SQLException {
+        int i = first;
+        ps.setString(i++, row.source());
+        ps.setString(i++, row.eventId());
+        ps.setString(i++, row.subject());
+        ps.setString(i++, row.type());
+        ps.setLong(i++, row.sequence());
+        ps.setBytes(i++, row.payload());
+        return i;
+    }
+
+    @Override
+    public String selectOutboxBatch(Tables t) {
+        return "SELECT id, subject, event_sequence, payload FROM " + t.outbox()
+                + " WHERE source = ? ORDER BY id LIMIT ?";
+    }
+
+    @Override
+    public String deleteOutboxRow(Tables t) {
+        return "DELETE FROM " + t.outbox() + " WHERE id = ?";
+    }
+
+    @Override
+    public String insertLease(Tables t) {
+        return "INSERT INTO " + t.lease() + " (name, owner, epoch, expires_at) VALUES (?, ?, 1, " + nowPlusMillis() + ")";
+    }
+
+    @Override
+    public String acquireLease(Tables t) {
+        return "UPDATE " + t.lease()
+                + " SET epoch = CASE WHEN owner = ? THEN epoch ELSE epoch + 1 END, owner = ?, expires_at = "
+                + nowPlusMillis() + " WHERE name = ? AND (owner = ? OR expires_at < " + now() + ")";
+    }
+
+    @Override
+    public String selectLease(Tables t) {
+        return "SELECT owner, epoch FROM " + t.lease() + " WHERE name = ?";
+    }
+
+    @Override
+    public String lockLease(Tables t) {
+        return selectLease(t) + " FOR UPDATE";
+    }
+
+    @Override
+    public String releaseLease(Tables t) {
+        return "UPDATE " + t.lease() + " SET expires_at = " + nowPlusMillis()
+                + " WHERE name = ? AND owner = ? AND epoch = ?";
+    }
+
+    @Override
+    public String lockLogHead(Tables t) {
+        return "SELECT next_offset FROM " + t.logHead() + " WHERE topic = ? FOR UPDATE";
+    }
+
+    @Override
+    public String insertLogHead(Tables t) {
+        return "INSERT INTO " + t.logHead() + " (topic, next_offset) VALUES (?, 0)";
+    }
+
+    @Override
+    public String updateLogHead(Tables t) {
+        return "UPDATE " + t.logHead() + " SET next_offset = ? WHERE topic = ?";
+    }
+
+    @Override
+    public String insertLogEntry(Tables t) {
+        return "INSERT INTO " + t.log() + " (topic, log_offset, event_key, event_id, payload, created_at)"
+                + " VALUES (?, ?, ?, ?, ?, " + now() + ")";
+    }
+
+    @Override
+    public String selectLogBatch(Tables t) {
+        return "SELECT log_offset, payload FROM " + t.log()
+                + " WHERE topic = ? AND log_offset >= ? ORDER BY log_offset LIMIT ?";
+    }
+
+    @Override
+    public String selectSlowestGroup(Tables t) {
+        return "SELECT MIN(next_offset), COUNT(*) FROM " + t.logGroup() + " WHERE topic = ?";
+    }
+
+    @Override
+    public String selectLogTopics(Tables t) {
+        return "SELECT topic FROM " + t.logHead();
+    }
+
+    @Override
+    public String deleteRetainedLog(Tables t) {
+        return "DELETE FROM " + t.log() + " WHERE topic = ? AND log_offset < ? AND created_at < " + nowPlusMillis();
+    }
+
+    @Override
+    public String selectOffset(Tables t) {
+        return "SELECT next_offset FROM " + t.offsets() + " WHERE consumer_group = ? AND topic = ? AND log_partition = ?";
+    }
+
+    static String params(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    static boolean stateIs(SQLException e, String... states) {
+        for (Throwable x = e; x != null; x = x.getCause()) {
+            if (x instanceof SQLException s && s.getSQLState() != null) {
+                for (String state : states) {
+                    if (s.getSQLState().equals(state)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    static boolean codeIs(SQLException e, int... codes) {
+        for (Throwable x = e; x != null; x = x.getCause()) {
+            if (x instanceof SQLException s) {
+                for (int code : codes) {
+                    if (s.getErrorCode() == code) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,88 @@
+-- eventsync schema for MariaDB (10.5+) and MySQL (8+). Placeholders: ${schema} (an existing
+-- database) and ${prefix} (table prefix, default eventsync_). Both are plain identifiers
+-- ([A-Za-z_][A-Za-z0-9_]*), so the file also works as a Flyway/Liquibase migration. Idempotent.
+-- Indexes are declared inside CREATE TABLE because MySQL has no CREATE INDEX IF NOT EXISTS.
+-- Times are UTC (DATETIME(6) filled with UTC_TIMESTAMP), independent of the session time zone.
+
+-- Source side: events written in the business transaction, removed by the relay once published.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}outbox` (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    source VARCHAR(200) NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    subject VARCHAR(500) NOT NULL,
+    event_type VARCHAR(500) NOT NULL,
+    event_sequence BIGINT NOT NULL,
+    payload LONGBLOB NOT NULL,
+    created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    INDEX `${prefix}outbox_source_id` (source, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Fenced leases: one relay per outbox, one reader per log group. epoch grows on every takeover.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}lease` (
+    name VARCHAR(500) NOT NULL PRIMARY KEY,
+    owner VARCHAR(200) NOT NULL,
+    epoch BIGINT NOT NULL,
+    expires_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Embedded log: gapless offsets per topic, assigned under the head row's lock.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}log` (
+    topic VARCHAR(200) NOT NULL,
+    log_offset BIGINT NOT NULL,
+    event_key VARCHAR(500) NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    payload LONGBLOB NOT NULL,
+    created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (topic, log_offset)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}log_head` (
+    topic VARCHAR(200) NOT NULL PRIMARY KEY,
+    next_offset BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+-- Positions consumer groups report back to the log's database, so retention knows what all have passed.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}log_group` (
+    consumer_group VARCHAR(200) NOT NULL,
+    topic VARCHAR(200) NOT NULL,
+    next_offset BIGINT NOT NULL,
+    updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (consumer_group, topic)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Consumer side: the offsets a consumer owns, in its own database.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}offsets` (
+    consumer_group VARCHAR(200) NOT NULL,
+    topic VARCHAR(200) NOT NULL,
+    log_partition VARCHAR(200) NOT NULL,
+    next_offset BIGINT NOT NULL,
+    updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (consumer_group, topic, log_partition)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Consumer side: one row per applied event; the primary key makes a second apply impossible.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}inbox` (
+    subscription VARCHAR(200) NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    source VARCHAR(200) NOT NULL,
+    source_position BIGINT NOT NULL,
+    applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (subscription, event_id),
+    INDEX `${prefix}inbox_source_position` (subscription, source, source_position)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Consumer side: events that could not be applied (FAILED) and those parked behind them (HELD).
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    subscription VARCHAR(200) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    seq BIGINT NOT NULL,
+    event_id VARCHAR(64),
+    event_key VARCHAR(500),
+    event_type VARCHAR(500),
+    payload LONGBLOB NOT NULL,
+    reason TEXT NOT NULL,
+    error_chain MEDIUMTEXT,
+    attempts INT NOT NULL,
+    first_failure DATETIME(6) NOT NULL,
+    last_failure DATETIME(6) NOT NULL,
+    INDEX `${prefix}dead_letters_key_seq` (subscription, event_key, seq)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

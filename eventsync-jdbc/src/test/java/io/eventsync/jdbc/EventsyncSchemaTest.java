@@ -1,0 +1,40 @@
+package io.eventsync.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.eventsync.ConfigException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+class EventsyncSchemaTest {
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void schemaInstallsTwiceAndEveryTableIsUsable(TestDatabase.Kind kind) {
+        try (TestDatabase db = TestDatabase.create(kind)) {
+            EventsyncSchema.install(db.dataSource(), db.names());
+            for (String table : new String[] {"outbox", "lease", "log", "log_head", "log_group", "offsets", "inbox", "dead_letters"}) {
+                assertThat(db.count(table)).as(table).isZero();
+            }
+        }
+    }
+
+    @Test
+    void identifiersFromConfigurationAreValidated() {
+        assertThatThrownBy(() -> SchemaNames.of("x\"; DROP TABLE y; --"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("schema");
+        assertThatThrownBy(() -> new SchemaNames("ok", "bad-prefix"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("prefix").hasMessageContaining("bad-prefix");
+    }
+
+    @Test
+    void ddlIsRenderedPerDialectWithQuotedNames() {
+        assertThat(EventsyncSchema.ddl("mariadb", SchemaNames.of("shop")))
+                .anyMatch(s -> s.contains("`shop`.`eventsync_outbox`"));
+        assertThat(EventsyncSchema.ddl("postgresql", new SchemaNames("shop", "es_")))
+                .anyMatch(s -> s.contains("\"shop\".\"es_outbox\""))
+                .noneMatch(s -> s.contains("${"));
+    }
+}
