@@ -1,0 +1,297 @@
+package io.eventsync.jdbc;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Message;
+import io.eventsync.ConfigException;
+import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
+import io.eventsync.handler.EventContext;
+import io.eventsync.handler.Handler;
+import io.eventsync.handler.HandlerOptions;
+import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.Outcome;
+import io.eventsync.jdbc.internal.CopyColumn;
+import io.eventsync.jdbc.internal.CopySql;
+import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.v1.Envelope;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * A copy of another service's data, kept in a table of this service's database: a mapping from a
+ * payload type to a table, with key columns (from payload fields or the event's subject), a version
+ * column, and only the declared payload fields (field-mask style: nothing else is stored).
+ *
+ * <p>Its {@link #handler()} runs inside a {@link JdbcApplyScope} transaction and
+ * <ul>
+ *   <li>upserts the row when the event's {@code sequence} is greater than the stored version, and
+ *       otherwise returns {@code Skipped("stale: version X <= Y")};</li>
+ *   <li>deletes the row on a tombstone event, remembering the deleted version (in
+ *       {@code eventsync_copy_tombstones}) so an older event cannot bring the row back.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * CopyTable orders = CopyTable.builder(OrderChanged.getDescriptor(), "orders_copy")
+ *         .key("order_id", "order_id")          // column <- payload field
+ *         .column("customer_id", "customer.id") // nested field path
+ *         .column("amount_cents")               // column named like the field
+ *         .versionColumn("version")
+ *         .build();
+ * orders.createTable(dataSource);               // optional, idempotent
+ * handlers.on(OrderChanged.getDescriptor(), orders.handler(), options);
+ * }</pre>
+ */
+public final class CopyTable {
+    private final Descriptor payloadType;
+    private final String schema;
+    private final String table;
+    private final String versionColumn;
+    private final List<CopyColumn> keys;
+    private final List<CopyColumn> values;
+    private final Map<SqlKind, CopySql> sql = new EnumMap<>(SqlKind.class);
+
+    private CopyTable(Builder b) {
+        this.payloadType = b.payloadType;
+        this.schema = b.schema;
+        this.table = b.table;
+        this.versionColumn = b.versionColumn;
+        this.keys = List.copyOf(b.keys);
+        this.values = List.copyOf(b.values);
+    }
+
+    public static Builder builder(Descriptor payloadType, String table) {
+        return new Builder(payloadType, table);
+    }
+
+    public String table() {
+        return table;
+    }
+
+    public Descriptor payloadType() {
+        return payloadType;
+    }
+
+    /** The handler that applies events of {@link #payloadType()} to this table. */
+    public Handler<Message> handler() {
+        return this::apply;
+    }
+
+    /** Registers {@link #handler()} for {@link #payloadType()} on {@code handlers}. */
+    public HandlerRegistry.Builder registerOn(HandlerRegistry.Builder handlers, HandlerOptions options) {
+        return handlers.on(payloadType, handler(), options);
+    }
+
+    /** Creates the copy table and the tombstones table if they do not exist. */
+    public void createTable(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            for (String ddl : sql(SqlKind.of(c)).createTables) {
+                st.execute(ddl);
+            }
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot create copy table " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Outcome apply(Message payload, EventContext context) throws SQLException {
+        Connection c = context.resource(Connection.class).orElseThrow(() -> new PermanentException(
+                "CopyTable " + table + " needs the apply transaction's Connection; run its handler with a JdbcApplyScope"));
+        String type = payload.getDescriptorForType().getFullName();
+        if (!type.equals(payloadType.getFullName())) {
+            throw new PermanentException("CopyTable " + table + " copies " + payloadType.getFullName()
+                    + " but received " + type);
+        }
+        Envelope event = context.envelope();
+        CopySql q = sql(SqlKind.of(c));
+        long sequence = event.getSequence();
+        List<Object> keyValues = new ArrayList<>(keys.size());
+        for (CopyColumn k : keys) {
+            Object v = k.value(payload, event.getSubject());
+            if (v == null || (v instanceof String s && s.isEmpty())) {
+                throw new PermanentException("event " + event.getId() + " subject " + event.getSubject()
+                        + " has no value for key column " + k.column() + " of copy table " + table);
+            }
+            keyValues.add(v);
+        }
+        Long stored = selectLong(c, q.selectVersion, keyValues);
+        if (stored != null && sequence <= stored) {
+            return Outcome.skipped("stale: version " + sequence + " <= " + stored + " stored in " + table);
+        }
+        String rowKey = stored == null ? rowKey(keyValues) : null;
+        Long deletedAt = stored == null ? selectTombstone(c, q, rowKey) : null;
+        if (deletedAt != null && sequence <= deletedAt) {
+            return Outcome.skipped("stale: version " + sequence + " <= " + deletedAt + " deleted from " + table);
+        }
+        if (event.getTombstone()) {
+            if (stored != null) {
+                execute(c, q.delete, keyValues);
+            }
+            try (PreparedStatement ps = c.prepareStatement(q.upsertTombstone)) {
+                ps.setString(1, table);
+                ps.setString(2, rowKey == null ? rowKey(keyValues) : rowKey);
+                ps.setLong(3, sequence);
+                ps.executeUpdate();
+            }
+            return Outcome.applied();
+        }
+        upsert(c, q, payload, event, keyValues, sequence);
+        if (deletedAt != null) {
+            try (PreparedStatement ps = c.prepareStatement(q.deleteTombstone)) {
+                ps.setString(1, table);
+                ps.setString(2, rowKey);
+                ps.executeUpdate();
+            }
+        }
+        return Outcome.applied();
+    }
+
+    private void upsert(Connection c, CopySql q, Message payload, Envelope event, List<Object> keyValues, long sequence)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(q.upsert)) {
+            int i = 1;
+            for (int k = 0; k < keys.size(); k++) {
+                keys.get(k).bind(ps, i++, keyValues.get(k));
+            }
+            for (CopyColumn col : values) {
+                col.bind(ps, i++, col.value(payload, event.getSubject()));
+            }
+            ps.setLong(i, sequence);
+            ps.executeUpdate();
+        }
+    }
+
+    private Long selectLong(Connection c, String query, List<Object> keyValues) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(query)) {
+            for (int k = 0; k < keys.size(); k++) {
+                keys.get(k).bind(ps, k + 1, keyValues.get(k));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private Long selectTombstone(Connection c, CopySql q, String rowKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(q.selectTombstone)) {
+            ps.setString(1, table);
+            ps.setString(2, rowKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private void execute(Connection c, String statement, List<Object> keyValues) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(statement)) {
+            for (int k = 0; k < keys.size(); k++) {
+                keys.get(k).bind(ps, k + 1, keyValues.get(k));
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /** A key's text form for the tombstones table: each part length-prefixed, so no separator can collide. */
+    private static String rowKey(List<Object> keyValues) {
+        StringBuilder sb = new StringBuilder();
+        for (Object v : keyValues) {
+            String s = v instanceof byte[] b ? Base64.getEncoder().encodeToString(b) : String.valueOf(v);
+            sb.append(s.length()).append(':').append(s);
+        }
+        return sb.toString();
+    }
+
+    private synchronized CopySql sql(SqlKind kind) {
+        return sql.computeIfAbsent(kind, k -> new CopySql(k, schema, table, keys, versionColumn, values));
+    }
+
+    public static final class Builder {
+        private final Descriptor payloadType;
+        private final String table;
+        private String schema;
+        private String versionColumn = "version";
+        private final List<CopyColumn> keys = new ArrayList<>();
+        private final List<CopyColumn> values = new ArrayList<>();
+
+        private Builder(Descriptor payloadType, String table) {
+            this.payloadType = Objects.requireNonNull(payloadType, "payloadType");
+            this.table = table;
+        }
+
+        /** The schema (database on MariaDB) of the copy table; default: the connection's. */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** A key column filled from a payload field path. */
+        public Builder key(String column, String fieldPath) {
+            keys.add(CopyColumn.field(column, fieldPath, payloadType));
+            return this;
+        }
+
+        /** A key column filled from the event's subject (the aggregate key). */
+        public Builder keyFromSubject(String column) {
+            keys.add(CopyColumn.subject(column));
+            return this;
+        }
+
+        /** A column filled from a payload field path ({@code a.b.c} for nested fields). */
+        public Builder column(String column, String fieldPath) {
+            values.add(CopyColumn.field(column, fieldPath, payloadType));
+            return this;
+        }
+
+        /** A column named like the payload field it is filled from. */
+        public Builder column(String field) {
+            return column(field, field);
+        }
+
+        /** The column holding the event sequence of the row, default {@code version}. */
+        public Builder versionColumn(String versionColumn) {
+            this.versionColumn = versionColumn;
+            return this;
+        }
+
+        public CopyTable build() {
+            SqlKind.requireIdentifier("table", table);
+            if (schema != null) {
+                SqlKind.requireIdentifier("schema", schema);
+            }
+            SqlKind.requireIdentifier("versionColumn", versionColumn);
+            if (keys.isEmpty()) {
+                throw new ConfigException("copy table " + table + " needs at least one key column; declare"
+                        + " key(column, fieldPath) or keyFromSubject(column)");
+            }
+            Set<String> seen = new HashSet<>();
+            seen.add(versionColumn.toLowerCase());
+            for (CopyColumn c : keys) {
+                requireUnique(seen, c.column());
+            }
+            for (CopyColumn c : values) {
+                requireUnique(seen, c.column());
+            }
+            return new CopyTable(this);
+        }
+
+        private void requireUnique(Set<String> seen, String column) {
+            if (!seen.add(column.toLowerCase())) {
+                throw new ConfigException("copy table " + table + " declares column " + column
+                        + " twice (or it clashes with versionColumn " + versionColumn + ")");
+            }
+        }
+    }
+}

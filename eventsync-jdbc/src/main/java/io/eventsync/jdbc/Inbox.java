@@ -1,0 +1,201 @@
+package io.eventsync.jdbc;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.Position;
+import io.eventsync.jdbc.internal.InboxSignal;
+import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.jdbc.internal.ConsumerTables;
+import io.eventsync.v1.Envelope;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+
+/**
+ * The consumer's record of applied events ({@code eventsync_inbox}): one row per (subscription, event id),
+ * written in the apply transaction, so an event is applied at most once per subscription even when it
+ * is delivered many times. Each row also keeps the event's source and outbox position, which is what
+ * {@link #awaitApplied} (read-your-writes across services) waits for.
+ *
+ * <p>One instance per copy database; share it between the {@link JdbcApplyScope} and callers of
+ * {@code awaitApplied} so that waiters in this JVM are woken by the commit instead of polling.
+ */
+public final class Inbox {
+    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    private final DataSource dataSource;
+    private final ConsumerTables tables;
+    private final InboxSignal signal = new InboxSignal();
+    private volatile SqlKind kind;
+
+    private Inbox(Builder b) {
+        this.dataSource = b.dataSource;
+        this.tables = new ConsumerTables(b.schema, b.tablePrefix);
+    }
+
+    public static Builder builder(DataSource dataSource) {
+        return new Builder(dataSource);
+    }
+
+    /**
+     * Waits until {@code subscription} has applied the event that the source's outbox gave
+     * {@code position}. Returns true as soon as it has (woken by the apply commit in this JVM, by
+     * polling with backoff otherwise), false when {@code timeout} passes first.
+     *
+     * @throws EventsyncException when the copy database cannot be read (the message names it)
+     */
+    public boolean awaitApplied(Position position, String subscription, Duration timeout)
+            throws InterruptedException {
+        Objects.requireNonNull(position, "position");
+        Objects.requireNonNull(subscription, "subscription");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        InboxSignal.Key key = new InboxSignal.Key(subscription, position.source(), position.value());
+        long pollNanos = TimeUnit.MILLISECONDS.toNanos(1);
+        while (true) {
+            // Register before reading, so a commit between the read and the wait still wakes us.
+            CountDownLatch latch = signal.register(key);
+            try {
+                if (isApplied(position, subscription)) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                latch.await(Math.min(left, pollNanos), TimeUnit.NANOSECONDS);
+                pollNanos = Math.min(pollNanos * 2, MAX_POLL_NANOS);
+            } finally {
+                signal.unregister(key, latch);
+            }
+        }
+    }
+
+    /**
+     * Like {@link #awaitApplied} but throws a {@link EventsyncException} naming the position, the
+     * subscription and the timeout when it passes.
+     */
+    public void requireApplied(Position position, String subscription, Duration timeout)
+            throws InterruptedException {
+        if (!awaitApplied(position, subscription, timeout)) {
+            throw new EventsyncException("event at position " + position + " was not applied by subscription '"
+                    + subscription + "' within " + timeout + "; the consumer may be stopped, lagging or parked"
+                    + " on a dead letter (check the dead letters of '" + subscription + "')");
+        }
+    }
+
+    /** True when {@code subscription} has applied the event at {@code position}. */
+    public boolean isApplied(Position position, String subscription) {
+        try (Connection c = dataSource.getConnection()) {
+            SqlKind k = kind(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables.inbox(k)
+                    + " WHERE subscription = ? AND source = ? AND source_position = ?")) {
+                ps.setString(1, subscription);
+                ps.setString(2, position.source());
+                ps.setLong(3, position.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot read the inbox " + tables.inbox(SqlKind.H2)
+                    + " to check position " + position + " of subscription '" + subscription + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** True when {@code subscription} has applied the event with id {@code eventId}. */
+    public boolean contains(String subscription, String eventId) {
+        try (Connection c = dataSource.getConnection()) {
+            SqlKind k = kind(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables.inbox(k)
+                    + " WHERE subscription = ? AND event_id = ?")) {
+                ps.setString(1, subscription);
+                ps.setString(2, eventId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot read the inbox of subscription '" + subscription + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Inserts the inbox row of {@code envelope} on the apply transaction's connection. Returns false
+     * (and leaves the transaction to be rolled back) when the row exists: the event was applied before.
+     */
+    boolean record(Connection c, SqlKind k, String subscription, Envelope envelope) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + tables.inbox(k)
+                + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setString(1, subscription);
+            ps.setString(2, envelope.getId());
+            ps.setString(3, envelope.getSource());
+            ps.setLong(4, envelope.getPosition());
+            ps.setTimestamp(5, Timestamp.from(Instant.now()));
+            ps.executeUpdate();
+            return true;
+        } catch (SQLException e) {
+            if (SqlKind.isUniqueViolation(e)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Called after the apply transaction committed. */
+    void committed(String subscription, Envelope envelope) {
+        signal.applied(subscription, envelope.getSource(), envelope.getPosition());
+    }
+
+    SqlKind kind(Connection c) throws SQLException {
+        SqlKind k = kind;
+        if (k == null) {
+            k = SqlKind.of(c);
+            kind = k;
+        }
+        return k;
+    }
+
+    DataSource dataSource() {
+        return dataSource;
+    }
+
+    ConsumerTables tables() {
+        return tables;
+    }
+
+    public static final class Builder {
+        private final DataSource dataSource;
+        private String schema;
+        private String tablePrefix = ConsumerTables.DEFAULT_PREFIX;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        }
+
+        /** The schema (database on MariaDB) holding the eventsync tables; default: the connection's. */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** Prefix of the eventsync tables, default {@code eventsync_}. */
+        public Builder tablePrefix(String tablePrefix) {
+            this.tablePrefix = tablePrefix;
+            return this;
+        }
+
+        public Inbox build() {
+            new ConsumerTables(schema, tablePrefix); // validates both, naming the field and value
+            return new Inbox(this);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.eventsync.jdbc;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.Invocation;
+import io.eventsync.handler.Outcome;
+import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The apply path of a copy: one transaction in the copy's database per event.
+ *
+ * <ol>
+ *   <li>insert the inbox row (subscription, event id, source, position); if it exists the event was
+ *       applied before: roll back and return {@code Skipped("duplicate ...")} without calling the handler;</li>
+ *   <li>bind the {@link Connection} for the handler ({@code context.resource(Connection.class)}) and run it;</li>
+ *   <li>on {@code Applied}, write the follow-up events it emitted to this service's own outbox, on the
+ *       same connection, so they exist if and only if the handler's changes commit;</li>
+ *   <li>commit, unless the dispatcher abandoned the invocation; on an exception, {@code RetryAfter} or
+ *       {@code Reject}, roll back (nothing of the attempt remains, the inbox row included).</li>
+ * </ol>
+ *
+ * <p>An abandoned handler (one that ignored cancellation past its grace period) must never commit: the
+ * scope registers an abort hook that aborts its connection ({@link Connection#abort}), and checks
+ * {@link Invocation#abandoned()} right before committing. Should a late commit still slip between the
+ * check and the abort, the unique inbox row makes the retry a duplicate, so the event is applied once.
+ *
+ * <p>Thread-safe; one instance serves every lane of a dispatcher. Close it to stop its abort executor.
+ */
+public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(JdbcApplyScope.class);
+
+    private final DataSource dataSource;
+    private final Inbox inbox;
+    private final FollowUps followUps;
+    private final MeterRegistry meters;
+    private final Map<String, Counter> duplicates = new ConcurrentHashMap<>();
+    private final ExecutorService aborter;
+
+    private JdbcApplyScope(Builder b) {
+        this.inbox = b.inbox;
+        this.dataSource = inbox.dataSource();
+        this.followUps = b.followUps;
+        this.meters = b.meters;
+        AtomicInteger n = new AtomicInteger();
+        this.aborter = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "eventsync-apply-abort-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A scope applying to the database of {@code inbox}'s DataSource. */
+    public static Builder builder(Inbox inbox) {
+        return new Builder(inbox);
+    }
+
+    /**
+     * Writes the follow-up events a handler emitted, in the apply transaction. Implemented by the
+     * service's outbox (see {@code Outbox}); the default refuses follow-ups, so a handler that emits
+     * without an outbox configured fails loudly instead of losing them.
+     */
+    @FunctionalInterface
+    public interface FollowUps {
+        void append(Connection connection, List<Envelope> events) throws SQLException;
+    }
+
+    @Override
+    public Outcome apply(Invocation invocation) throws Exception {
+        Envelope event = invocation.envelope();
+        String subscription = invocation.subscription();
+        Connection c = dataSource.getConnection();
+        boolean aborted = false;
+        try {
+            invocation.onAbort(() -> abort(c, invocation));
+            c.setAutoCommit(false);
+            SqlKind kind = inbox.kind(c);
+            if (!inbox.record(c, kind, subscription, event)) {
+                c.rollback();
+                duplicates(subscription).increment();
+                log.debug("duplicate event {} subject {} in subscription {}: already applied, handler not called",
+                        event.getId(), event.getSubject(), subscription);
+                return Outcome.skipped("duplicate: event " + event.getId() + " was already applied in subscription "
+                        + subscription);
+            }
+            invocation.bind(Connection.class, c);
+            Outcome outcome = invocation.proceed();
+            if (outcome instanceof Outcome.RetryAfter || outcome instanceof Outcome.Reject) {
+                c.rollback();
+                return outcome;
+            }
+            if (outcome instanceof Outcome.Applied) {
+                writeFollowUps(c, invocation);
+            }
+            if (invocation.abandoned()) {
+                aborted = true;
+                throw new EventsyncException("invocation of event " + event.getId() + " subject " + event.getSubject()
+                        + " was abandoned; its transaction is not committed (the event is retried)");
+            }
+            c.commit();
+            inbox.committed(subscription, event);
+            return outcome;
+        } catch (Throwable t) {
+            rollbackQuietly(c, event, t);
+            throw t;
+        } finally {
+            closeQuietly(c, event, aborted);
+        }
+    }
+
+    private void writeFollowUps(Connection c, Invocation invocation) throws SQLException {
+        List<Envelope> emitted = invocation.emitted();
+        if (emitted.isEmpty()) {
+            return;
+        }
+        if (followUps == null) {
+            throw new io.eventsync.PermanentException("handler emitted " + emitted.size() + " follow-up event(s) for event "
+                    + invocation.envelope().getId() + " but no outbox is configured on the JdbcApplyScope;"
+                    + " set JdbcApplyScope.builder(...).followUps(outbox::append)");
+        }
+        followUps.append(c, emitted);
+    }
+
+    private void abort(Connection c, Invocation invocation) {
+        Envelope event = invocation.envelope();
+        log.warn("aborting the apply connection of abandoned invocation: event {} subject {} subscription {}",
+                event.getId(), event.getSubject(), invocation.subscription());
+        try {
+            c.abort(aborter);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("abort of the apply connection failed for event {} subject {}: {}",
+                    event.getId(), event.getSubject(), e.toString());
+        }
+    }
+
+    private static void rollbackQuietly(Connection c, Envelope event, Throwable cause) {
+        try {
+            if (!c.isClosed()) {
+                c.rollback();
+            }
+        } catch (SQLException | RuntimeException e) {
+            // The connection is broken or aborted; the server rolls the transaction back on its own.
+            cause.addSuppressed(e);
+            log.debug("rollback failed for event {} subject {}: {}", event.getId(), event.getSubject(), e.toString());
+        }
+    }
+
+    private static void closeQuietly(Connection c, Envelope event, boolean aborted) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            log.debug("closing the apply connection failed for event {} subject {} (aborted={}): {}",
+                    event.getId(), event.getSubject(), aborted, e.toString());
+        }
+    }
+
+    private Counter duplicates(String subscription) {
+        return duplicates.computeIfAbsent(subscription, s -> Counter.builder("eventsync.inbox.duplicates")
+                .description("events delivered again after they were applied; skipped by the inbox")
+                .tag("subscription", s)
+                .register(meters));
+    }
+
+    @Override
+    public void close() {
+        aborter.shutdown();
+        try {
+            if (!aborter.awaitTermination(5, TimeUnit.SECONDS)) {
+                aborter.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            aborter.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public static final class Builder {
+        private final Inbox inbox;
+        private FollowUps followUps;
+        private MeterRegistry meters = new SimpleMeterRegistry();
+
+        private Builder(Inbox inbox) {
+            this.inbox = Objects.requireNonNull(inbox, "inbox");
+        }
+
+        /** Where emitted follow-up events go, e.g. {@code outbox::append}. */
+        public Builder followUps(FollowUps followUps) {
+            this.followUps = followUps;
+            return this;
+        }
+
+        public Builder meterRegistry(MeterRegistry meters) {
+            this.meters = Objects.requireNonNull(meters, "meterRegistry");
+            return this;
+        }
+
+        public JdbcApplyScope build() {
+            return new JdbcApplyScope(this);
+        }
+    }
+}

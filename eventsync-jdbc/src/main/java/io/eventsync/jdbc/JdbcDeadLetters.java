@@ -1,0 +1,244 @@
+package io.eventsync.jdbc;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.DeadLetterStore;
+import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.jdbc.internal.ConsumerTables;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * Dead letters in the consumer's own database ({@code eventsync_dead_letters}). {@link #add} commits
+ * before it returns (the dispatcher acknowledges the event right after), letters of a key keep the
+ * order in which they were added ({@code seq}), and {@link #update} keeps a letter's place.
+ *
+ * <p>Listing, showing, replaying and discarding are done through the dispatcher
+ * ({@code Dispatcher.replay/discard}), which reads and removes letters here.
+ */
+public final class JdbcDeadLetters implements DeadLetterStore {
+    private static final String COLUMNS =
+            "id, subscription, kind, seq, event_id, event_key, event_type, payload, reason, error_chain, attempts,"
+            + " first_failure, last_failure";
+
+    private final DataSource dataSource;
+    private final ConsumerTables tables;
+    /**
+     * Order of letters. Letters of one key are added by one lane at a time, so a counter that starts
+     * above every stored seq (and above the clock, for a restarted process) keeps their order.
+     */
+    private final AtomicLong seq = new AtomicLong(Long.MIN_VALUE);
+    private volatile SqlKind kind;
+
+    private JdbcDeadLetters(DataSource dataSource, ConsumerTables tables) {
+        this.dataSource = dataSource;
+        this.tables = tables;
+    }
+
+    public static JdbcDeadLetters create(DataSource dataSource) {
+        return create(dataSource, null, ConsumerTables.DEFAULT_PREFIX);
+    }
+
+    /** Dead letters in {@code schema} (null: the connection's) with table prefix {@code tablePrefix}. */
+    public static JdbcDeadLetters create(DataSource dataSource, String schema, String tablePrefix) {
+        return new JdbcDeadLetters(Objects.requireNonNull(dataSource, "dataSource"), new ConsumerTables(schema, tablePrefix));
+    }
+
+    @Override
+    public void add(DeadLetter letter) {
+        try (Connection c = dataSource.getConnection()) {
+            SqlKind k = kind(c);
+            long next = nextSeq(c, k);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + tables.deadLetters(k) + " ("
+                    + columns(k) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                bind(ps, letter, next);
+                ps.executeUpdate();
+            }
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot store dead letter " + letter.id() + " of event " + letter.eventId()
+                    + " (subscription " + letter.subscription() + "): " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<DeadLetter> list(String subscription) {
+        return query("WHERE subscription = ? ORDER BY seq", subscription);
+    }
+
+    @Override
+    public Optional<DeadLetter> get(String id) {
+        return query("WHERE id = ?", id).stream().findFirst();
+    }
+
+    @Override
+    public List<DeadLetter> byKey(String subscription, String key) {
+        return query("WHERE subscription = ? AND " + keyColumn() + " = ? ORDER BY seq", subscription, key);
+    }
+
+    @Override
+    public Set<String> keys(String subscription) {
+        Set<String> keys = new LinkedHashSet<>();
+        for (DeadLetter l : list(subscription)) {
+            keys.add(l.key());
+        }
+        return keys;
+    }
+
+    @Override
+    public boolean update(DeadLetter letter) {
+        return write("UPDATE %s SET subscription = ?, kind = ?, event_id = ?, " + keyColumn() + " = ?, event_type = ?,"
+                + " payload = ?, reason = ?, error_chain = ?, attempts = ?, first_failure = ?, last_failure = ?"
+                + " WHERE id = ?", letter.id(), ps -> {
+                    ps.setString(1, letter.subscription());
+                    ps.setString(2, letter.kind().name());
+                    ps.setString(3, letter.eventId());
+                    ps.setString(4, letter.key());
+                    ps.setString(5, letter.type());
+                    ps.setBytes(6, letter.bytes());
+                    ps.setString(7, letter.reason());
+                    ps.setString(8, joinChain(letter.errorChain()));
+                    ps.setInt(9, letter.attempts());
+                    ps.setTimestamp(10, Timestamp.from(letter.firstFailure()));
+                    ps.setTimestamp(11, Timestamp.from(letter.lastFailure()));
+                    ps.setString(12, letter.id());
+                });
+    }
+
+    @Override
+    public boolean remove(String id) {
+        return write("DELETE FROM %s WHERE id = ?", id, ps -> ps.setString(1, id));
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private boolean write(String template, String id, Binder binder) {
+        try (Connection c = dataSource.getConnection()) {
+            SqlKind k = kind(c);
+            int n;
+            try (PreparedStatement ps = c.prepareStatement(String.format(template, tables.deadLetters(k)))) {
+                binder.bind(ps);
+                n = ps.executeUpdate();
+            }
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+            return n > 0;
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot write dead letter " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<DeadLetter> query(String where, String... args) {
+        try (Connection c = dataSource.getConnection()) {
+            SqlKind k = kind(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + columns(k) + " FROM " + tables.deadLetters(k)
+                    + " " + where)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setString(i + 1, args[i]);
+                }
+                List<DeadLetter> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(read(rs));
+                    }
+                }
+                return out;
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("cannot read dead letters from " + tables.deadLetters(SqlKind.POSTGRESQL)
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, DeadLetter l, long seq) throws SQLException {
+        ps.setString(1, l.id());
+        ps.setString(2, l.subscription());
+        ps.setString(3, l.kind().name());
+        ps.setLong(4, seq);
+        ps.setString(5, l.eventId());
+        ps.setString(6, l.key());
+        ps.setString(7, l.type());
+        ps.setBytes(8, l.bytes());
+        ps.setString(9, l.reason());
+        ps.setString(10, joinChain(l.errorChain()));
+        ps.setInt(11, l.attempts());
+        ps.setTimestamp(12, Timestamp.from(l.firstFailure()));
+        ps.setTimestamp(13, Timestamp.from(l.lastFailure()));
+    }
+
+    private static DeadLetter read(ResultSet rs) throws SQLException {
+        return new DeadLetter(rs.getString(1), rs.getString(2), DeadLetter.Kind.valueOf(rs.getString(3)),
+                rs.getString(5), rs.getString(6), rs.getString(7), rs.getBytes(8), rs.getString(9),
+                splitChain(rs.getString(10)), rs.getInt(11), rs.getTimestamp(12).toInstant(),
+                rs.getTimestamp(13).toInstant());
+    }
+
+    /** The chain is stored as lines; a newline inside a message is escaped so lines stay one per message. */
+    static String joinChain(List<String> chain) {
+        StringBuilder sb = new StringBuilder();
+        for (String m : chain) {
+            if (sb.length() > 0) {
+                sb.append('\n');
+            }
+            sb.append(String.valueOf(m).replace("\\", "\\\\").replace("\n", "\\n"));
+        }
+        return sb.toString();
+    }
+
+    static List<String> splitChain(String stored) {
+        if (stored == null || stored.isEmpty()) {
+            return List.of();
+        }
+        return Arrays.stream(stored.split("\n", -1))
+                .map(s -> s.replace("\\n", "\n").replace("\\\\", "\\"))
+                .toList();
+    }
+
+    private long nextSeq(Connection c, SqlKind k) throws SQLException {
+        if (seq.get() == Long.MIN_VALUE) {
+            long start = System.currentTimeMillis() * 1000;
+            try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM " + tables.deadLetters(k));
+                 ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    start = Math.max(start, rs.getLong(1) + 1);
+                }
+            }
+            seq.compareAndSet(Long.MIN_VALUE, start);
+        }
+        return seq.getAndIncrement();
+    }
+
+    private static String keyColumn() {
+        return "event_key";
+    }
+
+    private static String columns(SqlKind k) {
+        return COLUMNS;
+    }
+
+    private SqlKind kind(Connection c) throws SQLException {
+        SqlKind k = kind;
+        if (k == null) {
+            k = SqlKind.of(c);
+            kind = k;
+        }
+        return k;
+    }
+}

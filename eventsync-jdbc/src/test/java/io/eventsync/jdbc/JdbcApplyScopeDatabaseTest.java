@@ -1,0 +1,171 @@
+package io.eventsync.jdbc;
+
+import static io.eventsync.jdbc.Accounts.account;
+import static io.eventsync.jdbc.Accounts.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.Message;
+import io.eventsync.Position;
+import io.eventsync.handler.Handler;
+import io.eventsync.handler.Outcome;
+import io.eventsync.jdbc.test.AccountChanged;
+import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The apply transaction on real PostgreSQL, MariaDB and H2 (file mode). */
+@Tag("database")
+class JdbcApplyScopeDatabaseTest {
+    private static final String SUB = "accounts-copy";
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void redeliveredEventIsAppliedOnce(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).meterRegistry(meters).build()) {
+                AccountChanged payload = account("a1", 100);
+                Envelope e = event(payload, 1, 1);
+                TestInvocation first = new TestInvocation(SUB, e, payload, copy.handler());
+                TestInvocation again = new TestInvocation(SUB, e, payload, copy.handler());
+
+                assertThat(scope.apply(first)).isEqualTo(Outcome.applied());
+                Outcome second = scope.apply(again);
+
+                assertThat(second).isInstanceOf(Outcome.Skipped.class);
+                assertThat(((Outcome.Skipped) second).reason()).startsWith("duplicate");
+                assertThat(again.calls).isZero();
+                assertThat(meters.get("eventsync.inbox.duplicates").tag("subscription", SUB).counter().count())
+                        .isEqualTo(1.0);
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox")).isEqualTo(1);
+                assertThat(db.count("SELECT balance_cents FROM accounts_copy WHERE account_id = 'a1'")).isEqualTo(100);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void failedAttemptLeavesNothingAndTheRetryApplies(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).build()) {
+                AccountChanged payload = account("a1", 100);
+                Envelope e = event(payload, 1, 7);
+                Handler<Message> failsAfterWriting = (p, ctx) -> {
+                    copy.handler().handle(p, ctx);
+                    throw new IllegalStateException("crash after the write");
+                };
+                assertThatThrownBy(() -> scope.apply(new TestInvocation(SUB, e, payload, failsAfterWriting)))
+                        .hasMessageContaining("crash after the write");
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox")).isZero();
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy")).isZero();
+
+                Handler<Message> rejects = (p, ctx) -> {
+                    copy.handler().handle(p, ctx);
+                    return Outcome.reject("bad");
+                };
+                assertThat(scope.apply(new TestInvocation(SUB, e, payload, rejects))).isInstanceOf(Outcome.Reject.class);
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy")).isZero();
+
+                assertThat(scope.apply(new TestInvocation(SUB, e, payload, copy.handler()))).isEqualTo(Outcome.applied());
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy")).isEqualTo(1);
+                assertThat(inbox.isApplied(new Position(Accounts.SOURCE, 7), SUB)).isTrue();
+                assertThat(inbox.contains(SUB, e.getId())).isTrue();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void abandonedHandlerCannotCommit(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            db.execute("CREATE TABLE side_effects (note VARCHAR(100))");
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).build()) {
+                AccountChanged payload = account("z1", 5);
+                Envelope e = event(payload, 1, 1);
+                CountDownLatch wrote = new CountDownLatch(1);
+                CountDownLatch abandoned = new CountDownLatch(1);
+                // A zombie: writes, then ignores its cancellation and keeps going after it was abandoned.
+                Handler<Message> zombie = (p, ctx) -> {
+                    copy.handler().handle(p, ctx);
+                    wrote.countDown();
+                    while (!abandoned.await(10, TimeUnit.SECONDS)) {
+                        // ignores interruption and the deadline on purpose
+                    }
+                    Connection c = ctx.resource(Connection.class).orElseThrow();
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO side_effects VALUES ('late')")) {
+                        ps.executeUpdate();
+                    } catch (Exception ignored) {
+                        // the aborted connection refuses; a zombie would not care
+                    }
+                    return Outcome.applied();
+                };
+                TestInvocation zombieCall = new TestInvocation(SUB, e, payload, zombie);
+                CompletableFuture<Outcome> running = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return scope.apply(zombieCall);
+                    } catch (Exception ex) {
+                        throw new RuntimeException(ex);
+                    }
+                });
+                assertThat(wrote.await(30, TimeUnit.SECONDS)).isTrue();
+                zombieCall.abandon();
+                abandoned.countDown();
+                assertThatThrownBy(() -> running.get(30, TimeUnit.SECONDS)).hasRootCauseInstanceOf(Exception.class);
+
+                // The retry on a fresh worker applies the event once.
+                assertThat(scope.apply(new TestInvocation(SUB, e, payload, copy.handler()))).isEqualTo(Outcome.applied());
+                assertThat(db.count("SELECT COUNT(*) FROM side_effects")).isZero();
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox")).isEqualTo(1);
+                assertThat(db.count("SELECT balance_cents FROM accounts_copy WHERE account_id = 'z1'")).isEqualTo(5);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void awaitAppliedWakesWhenTheApplyCommitsAndTimesOutOtherwise(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).build()) {
+                AccountChanged payload = account("w1", 1);
+                Envelope e = event(payload, 1, 42);
+                Position token = new Position(Accounts.SOURCE, 42);
+                assertThat(inbox.awaitApplied(token, SUB, Duration.ofMillis(50))).isFalse();
+                assertThatThrownBy(() -> inbox.requireApplied(token, SUB, Duration.ofMillis(10)))
+                        .hasMessageContaining("accounts@42").hasMessageContaining(SUB);
+
+                CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return inbox.awaitApplied(token, SUB, Duration.ofSeconds(30));
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                });
+                scope.apply(new TestInvocation(SUB, e, payload, copy.handler()));
+                assertThat(waiter.get(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(inbox.awaitApplied(token, "other-subscription", Duration.ofMillis(20))).isFalse();
+            }
+        }
+    }
+}
