@@ -56,6 +56,7 @@ public final class WireDiagnosis {
             return path + "nesting deeper than the " + maxDepth + "-level recursion limit";
         }
         CodedInputStream in = bytes.newCodedInput();
+        in.enableAliasing(true); // nested messages are read as slices, not copied once per level
         in.setRecursionLimit(Math.max(0, maxDepth - depth));
         int lastField = 0;
         while (true) {

@@ -29,7 +29,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
-class EnvelopeCodecProperties {
+class EnvelopeCodecPropertiesTest {
     private static final Duration FINISHES_WITHIN = Duration.ofSeconds(20);
     private final EnvelopeCodec codec = EnvelopeCodec.defaults();
 
