@@ -1,12 +1,22 @@
 package io.eventsync.handler;
 
+import io.eventsync.ConfigException;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.internal.DispatchEngine;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Runs the handlers of one subscription: decodes and validates each delivery, routes it to its
@@ -16,56 +26,239 @@ import java.time.Duration;
  * earlier offset of their partition are done.
  *
  * <p>Build with {@link #builder(String)}; pass it to {@code Transport.subscribe} as the
- * {@link DeliveryHandler}; close it to stop.
+ * {@link DeliveryHandler}; close it to stop. Threads: {@code eventsync-<subscription>-lane-<n>} (one per
+ * lane, replaced when a handler is abandoned) and {@code eventsync-<subscription>-watchdog}.
  */
 public final class Dispatcher implements DeliveryHandler, AutoCloseable {
-    // IMPLEMENTATION PENDING (core issue): the dispatcher helper fills this in.
 
-    private Dispatcher() {}
+    private final String subscription;
+    private final DeadLetterStore deadLetters;
+    private final DispatchEngine engine;
+
+    private Dispatcher(String subscription, DeadLetterStore deadLetters, DispatchEngine engine) {
+        this.subscription = subscription;
+        this.deadLetters = deadLetters;
+        this.engine = engine;
+    }
 
     public static Builder builder(String subscription) {
         return new Builder(subscription);
     }
 
+    /**
+     * Takes one delivery. Blocks while {@code maxInFlight} events are unfinished (backpressure). After
+     * {@link #close()} it returns at once without acknowledging, so the event is delivered again.
+     */
     @Override
     public void onDelivery(Delivery delivery) throws InterruptedException {
-        throw new UnsupportedOperationException("pending");
+        engine.onDelivery(delivery);
     }
 
-    /** Re-runs a dead letter through the normal apply path; on success releases the key's held events in order. */
-    public void replay(String deadLetterId) {
-        throw new UnsupportedOperationException("pending");
+    /**
+     * Re-runs a FAILED dead letter through the normal apply path (with retries), in its key's order:
+     * on success it is removed and the key's HELD letters are released, in order, the same way; a
+     * letter that fails again becomes the key's FAILED letter in place and the rest stay held. The key
+     * is unparked only when none of its letters remain; events arriving meanwhile wait behind.
+     *
+     * @return completes with true when the key has no letter left, false when one failed again (or the
+     *         letter was already gone)
+     * @throws IllegalArgumentException if there is no such letter in this subscription
+     * @throws IllegalStateException if the letter is HELD (replay the key's FAILED letter instead)
+     */
+    public CompletableFuture<Boolean> replay(String deadLetterId) {
+        return engine.release(deadLetterId, true);
     }
 
-    /** Drops a dead letter and releases the key's held events in order. */
-    public void discard(String deadLetterId) {
-        throw new UnsupportedOperationException("pending");
+    /** Drops a FAILED dead letter and releases the key's held events in order, as {@link #replay} does. */
+    public CompletableFuture<Boolean> discard(String deadLetterId) {
+        return engine.release(deadLetterId, false);
+    }
+
+    public String subscription() {
+        return subscription;
+    }
+
+    /** Where this dispatcher keeps its dead letters. */
+    public DeadLetterStore deadLetters() {
+        return deadLetters;
+    }
+
+    /** Keys whose events are currently held behind a dead letter. */
+    public Set<String> parkedKeys() {
+        return engine.parkedKeys();
+    }
+
+    /** Payload types whose handler was abandoned at least once (gauge {@code eventsync.handler.degraded}). */
+    public Set<String> degradedTypes() {
+        return engine.degradedTypes();
+    }
+
+    /** Deliveries taken and not yet applied, skipped or dead-lettered. */
+    public int inFlight() {
+        return engine.inFlight();
+    }
+
+    /**
+     * Stops taking deliveries, lets those in flight finish for up to {@code shutdownTimeout}, then
+     * cancels the rest (they stay unacknowledged and are delivered again) and stops every thread it owns.
+     * Close the transport's subscription first so no new deliveries arrive.
+     */
+    @Override
+    public void close() {
+        engine.close();
     }
 
     @Override
-    public void close() {}
+    public String toString() {
+        return "Dispatcher{" + subscription + "}";
+    }
 
     public static final class Builder {
         private final String subscription;
+        private HandlerRegistry handlers;
+        private TypeRegistry types;
+        private EnvelopeCodec codec;
+        private EnvelopeValidator validator;
+        private ApplyScope scope = ApplyScope.DIRECT;
+        private DeadLetterStore deadLetters;
+        private int lanes = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private int maxInFlight = 10_000;
+        private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.DEAD_LETTER;
+        private DeadLetterPolicy unknownTypeDeadLetterPolicy = DeadLetterPolicy.PARK_KEY;
+        private MeterRegistry meterRegistry = Metrics.globalRegistry;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Clock clock = Clock.systemUTC();
+        private Consumer<List<Envelope>> followUps;
 
         private Builder(String subscription) {
             this.subscription = subscription;
         }
 
-        public Builder handlers(HandlerRegistry handlers) { return this; }
-        public Builder types(TypeRegistry types) { return this; }
-        public Builder codec(EnvelopeCodec codec) { return this; }
-        public Builder validator(EnvelopeValidator validator) { return this; }
-        public Builder applyScope(ApplyScope scope) { return this; }
-        public Builder deadLetters(DeadLetterStore store) { return this; }
-        public Builder lanes(int lanes) { return this; }
-        public Builder maxInFlight(int maxInFlight) { return this; }
-        public Builder unknownTypePolicy(UnknownTypePolicy policy) { return this; }
-        public Builder meterRegistry(MeterRegistry registry) { return this; }
-        public Builder shutdownTimeout(Duration timeout) { return this; }
+        /** Required: the handlers of this subscription, one per payload type. */
+        public Builder handlers(HandlerRegistry handlers) {
+            this.handlers = handlers;
+            return this;
+        }
+
+        /** Required: the payload types; every handled type must be in it. */
+        public Builder types(TypeRegistry types) {
+            this.types = types;
+            return this;
+        }
+
+        /** Default {@link EnvelopeCodec#defaults()}. */
+        public Builder codec(EnvelopeCodec codec) {
+            this.codec = codec;
+            return this;
+        }
+
+        /** Default {@link EnvelopeValidator#defaults()}. */
+        public Builder validator(EnvelopeValidator validator) {
+            this.validator = validator;
+            return this;
+        }
+
+        /** The unit of work around each invocation; default {@link ApplyScope#DIRECT}. */
+        public Builder applyScope(ApplyScope scope) {
+            this.scope = scope;
+            return this;
+        }
+
+        /** Default a new {@link InMemoryDeadLetters}. Parked keys are restored from it at build. */
+        public Builder deadLetters(DeadLetterStore store) {
+            this.deadLetters = store;
+            return this;
+        }
+
+        /** Parallel lanes (keys are hashed to lanes); default the number of processors, at least 2. */
+        public Builder lanes(int lanes) {
+            this.lanes = lanes;
+            return this;
+        }
+
+        /** Unfinished deliveries at most; beyond it {@link #onDelivery} blocks. Default 10,000. */
+        public Builder maxInFlight(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
+        /** What to do with an event whose type has no handler; default {@link UnknownTypePolicy#DEAD_LETTER}. */
+        public Builder unknownTypePolicy(UnknownTypePolicy policy) {
+            this.unknownTypePolicy = policy;
+            return this;
+        }
+
+        /** Whether a dead-lettered event of an unknown type parks its key; default {@link DeadLetterPolicy#PARK_KEY}. */
+        public Builder unknownTypeDeadLetterPolicy(DeadLetterPolicy policy) {
+            this.unknownTypeDeadLetterPolicy = policy;
+            return this;
+        }
+
+        /** Default {@link Metrics#globalRegistry}. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
+        }
+
+        /** How long {@link #close()} lets in-flight events finish; default 10 s. */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /** The clock of deadlines and dead-letter times; default UTC system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /**
+         * Receives the follow-up events a handler emitted, after its outcome was Applied, in order. Meant
+         * for {@link ApplyScope#DIRECT}: a transactional scope (the JDBC apply path) writes them to its own
+         * outbox instead, so leave this unset there. A failure here is a transient failure of the event.
+         */
+        public Builder followUps(Consumer<List<Envelope>> sink) {
+            this.followUps = sink;
+            return this;
+        }
 
         public Dispatcher build() {
-            return new Dispatcher();
+            if (subscription == null || subscription.isBlank()) {
+                throw new ConfigException("dispatcher subscription must not be blank, but was '" + subscription + "'");
+            }
+            if (handlers == null) {
+                throw new ConfigException("dispatcher handlers must be set (HandlerRegistry), but was null");
+            }
+            if (types == null) {
+                throw new ConfigException("dispatcher types must be set (TypeRegistry), but was null");
+            }
+            for (String type : handlers.registrations().keySet()) {
+                if (types.find(type).isEmpty()) {
+                    throw new ConfigException("dispatcher types does not contain " + type + ", which has a handler on "
+                            + "subscription " + subscription + "; add it to the TypeRegistry");
+                }
+            }
+            if (lanes < 1 || lanes > 1024) {
+                throw new ConfigException("dispatcher lanes must be 1..1024, but was " + lanes);
+            }
+            if (maxInFlight < 1) {
+                throw new ConfigException("dispatcher maxInFlight must be >= 1, but was " + maxInFlight);
+            }
+            if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
+                throw new ConfigException("dispatcher shutdownTimeout must be >= 0, but was " + shutdownTimeout);
+            }
+            Objects.requireNonNull(scope, "applyScope");
+            Objects.requireNonNull(unknownTypePolicy, "unknownTypePolicy");
+            Objects.requireNonNull(unknownTypeDeadLetterPolicy, "unknownTypeDeadLetterPolicy");
+            Objects.requireNonNull(meterRegistry, "meterRegistry");
+            Objects.requireNonNull(clock, "clock");
+            DeadLetterStore store = deadLetters != null ? deadLetters : new InMemoryDeadLetters();
+            DispatchEngine engine = new DispatchEngine(new DispatchEngine.Settings(subscription, handlers, types,
+                    codec != null ? codec : EnvelopeCodec.defaults(),
+                    validator != null ? validator : EnvelopeValidator.defaults(), scope, store, lanes, maxInFlight,
+                    unknownTypePolicy == UnknownTypePolicy.SKIP, unknownTypeDeadLetterPolicy, meterRegistry,
+                    shutdownTimeout, clock, followUps));
+            return new Dispatcher(subscription, store, engine);
         }
     }
 

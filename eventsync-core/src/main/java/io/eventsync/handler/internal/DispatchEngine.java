@@ -1,0 +1,544 @@
+package io.eventsync.handler.internal;
+
+import com.google.protobuf.Message;
+import io.eventsync.DecodeException;
+import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
+import io.eventsync.ValidationException;
+import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.envelope.EnvelopeValidator;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.DeadLetterPolicy;
+import io.eventsync.handler.DeadLetterStore;
+import io.eventsync.handler.HandlerOptions;
+import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.HandlerRegistry.Registration;
+import io.eventsync.handler.Outcome;
+import io.eventsync.transport.Delivery;
+import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machinery behind {@code Dispatcher}: decodes deliveries, routes them to lanes by key, runs
+ * each attempt inside the apply scope under the watchdog, turns outcomes and failures into retries,
+ * dead letters (parking keys) and in-order acknowledgements.
+ *
+ * <p>Invariant: a delivery's ticket is marked done (and so acknowledged, in partition order) only
+ * after its event was applied, skipped, or stored as a FAILED or HELD dead letter. Every other path
+ * (stopping, a store that cannot be written, an abandoned runner) leaves it unacknowledged.
+ */
+public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
+    private static final Logger log = LoggerFactory.getLogger(DispatchEngine.class);
+
+    /** Everything the builder collected, validated. */
+    public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
+                           EnvelopeValidator validator, ApplyScope scope, DeadLetterStore deadLetters, int lanes,
+                           int maxInFlight, boolean skipUnknownTypes, DeadLetterPolicy unknownTypeDeadLetterPolicy,
+                           MeterRegistry meterRegistry, Duration shutdownTimeout, Clock clock,
+                           Consumer<List<Envelope>> followUps) {}
+
+    private final Settings s;
+    private final Lane[] lanes;
+    private final Watchdog watchdog;
+    private final AckTracker acks;
+    private final DispatchMetrics metrics;
+    private final Parking parking;
+    private final Semaphore permits;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ReentrantLock idleLock = new ReentrantLock();
+    private final Condition idle = idleLock.newCondition();
+    private final Set<String> degraded = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+    private volatile boolean stopping;
+
+    public DispatchEngine(Settings settings) {
+        this.s = settings;
+        this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription());
+        this.acks = new AckTracker(d -> {});
+        this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
+        this.parking.load(settings.handlers(), settings.unknownTypeDeadLetterPolicy());
+        this.permits = new Semaphore(settings.maxInFlight());
+        settings.handlers().registrations().keySet().forEach(metrics::of); // degraded gauges exist from the start
+        this.lanes = new Lane[settings.lanes()];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = new Lane("eventsync-" + settings.subscription() + "-lane-" + i, this);
+        }
+        this.watchdog = new Watchdog("eventsync-" + settings.subscription() + "-watchdog", this);
+        for (Lane lane : lanes) {
+            lane.start();
+        }
+    }
+
+    // ---- intake (transport threads) ------------------------------------------------------------
+
+    /** Blocks while {@code maxInFlight} events are unfinished: backpressure toward the transport. */
+    public void onDelivery(Delivery delivery) throws InterruptedException {
+        if (closing) {
+            return; // not acknowledged: delivered again to the next consumer
+        }
+        permits.acquire();
+        if (closing) {
+            permits.release();
+            return;
+        }
+        inFlight.incrementAndGet();
+        AckTracker.Ticket ticket = acks.register(delivery);
+        Work work = prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
+        laneOf(work.key).enqueue(work);
+    }
+
+    /** Decodes, finds the handler, unpacks and validates; failures are kept to be dead-lettered in key order. */
+    private Work prepare(byte[] bytes, String partition, long offset, AckTracker.Ticket ticket, DeadLetter letter) {
+        Envelope envelope = null;
+        Throwable decodeFailure = null;
+        try {
+            envelope = s.codec().decode(bytes);
+        } catch (DecodeException e) {
+            decodeFailure = e;
+        } catch (RuntimeException e) {
+            decodeFailure = new DecodeException("the codec failed on " + bytes.length + " bytes: " + e, e);
+        }
+        String key = letter != null ? letter.key() : envelope == null ? "" : keyOf(envelope);
+        Work w = new Work(key, bytes, partition, offset, ticket, letter);
+        w.envelope = envelope;
+        if (decodeFailure != null) {
+            w.policy = DeadLetterPolicy.SKIP; // no key to park
+            w.preFailure = decodeFailure;
+            w.preFailureReason = "undecodable";
+            return w;
+        }
+        Registration registration = s.handlers().find(envelope.getType()).orElse(null);
+        if (registration == null) {
+            w.policy = s.unknownTypeDeadLetterPolicy();
+            if (s.skipUnknownTypes()) {
+                w.skipUnknown = true;
+            } else {
+                w.preFailure = new PermanentException("no handler for payload type '" + envelope.getType()
+                        + "' on subscription " + s.subscription()
+                        + "; register one, or set unknownTypePolicy(SKIP) to ignore such events");
+                w.preFailureReason = "unknown_type";
+            }
+            return w;
+        }
+        w.registration = registration;
+        w.policy = registration.options().deadLetterPolicy();
+        try {
+            Message payload = s.types().unpack(envelope);
+            s.validator().validate(envelope, payload);
+            w.payload = payload;
+        } catch (ValidationException e) {
+            w.preFailure = e;
+            w.preFailureReason = "invalid";
+        } catch (DecodeException e) {
+            w.preFailure = e;
+            w.preFailureReason = "undecodable";
+        } catch (RuntimeException e) {
+            w.preFailure = new PermanentException("unpacking or validating the payload of event "
+                    + envelope.getId() + " failed unexpectedly: " + e, e);
+            w.preFailureReason = "invalid";
+        }
+        return w;
+    }
+
+    static String keyOf(Envelope envelope) {
+        String key = envelope.getPartitionKey();
+        return key.isEmpty() ? envelope.getSubject() : key;
+    }
+
+    private Lane laneOf(String key) {
+        int h = key.hashCode();
+        return lanes[Math.floorMod(h ^ (h >>> 16), lanes.length)];
+    }
+
+    // ---- lanes ---------------------------------------------------------------------------------
+
+    @Override
+    public Step process(Entry head, Lane.Runner runner) {
+        try {
+            return head instanceof Work w ? processWork(w, runner) : processRelease((Release) head, runner);
+        } catch (RuntimeException e) {
+            // A bug here must not kill the lane or lose the event: try again later, unacknowledged.
+            log.error("processing key {} on {} failed unexpectedly; retrying in 1 s", head.key,
+                    runner.thread.getName(), e);
+            return Step.retry(TimeUnit.SECONDS.toNanos(1));
+        }
+    }
+
+    private Step processWork(Work w, Lane.Runner runner) {
+        if (w.pendingDeadLetter != null) {
+            return deadLetter(w, w.pendingDeadLetterReason, w.pendingDeadLetter);
+        }
+        if (w.pendingSuccess) {
+            return succeeded(w);
+        }
+        if (w.pendingFailure != null) {
+            Throwable failure = w.pendingFailure;
+            w.pendingFailure = null;
+            return failed(w, failure);
+        }
+        if (w.letter == null && w.attempts == 0 && !w.key.isEmpty() && parking.isParked(w.key)) {
+            return hold(w);
+        }
+        if (w.skipUnknown) {
+            metrics.of(w.type()).skipped.increment();
+            return succeeded(w);
+        }
+        if (w.preFailure != null) {
+            w.recordFailure(parking.now(), w.preFailure);
+            return deadLetter(w, w.preFailureReason, w.preFailure);
+        }
+        return attempt(w, runner);
+    }
+
+    private Step attempt(Work w, Lane.Runner runner) {
+        if (stopping) {
+            return Step.STOPPED;
+        }
+        HandlerOptions options = w.registration.options();
+        int number = ++w.attempts;
+        long start = System.nanoTime();
+        Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
+                start + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
+        runner.attempt = a;
+        Watchdog.Watch watch = watchdog.watch(a);
+        if (stopping) {
+            a.cancel();
+        }
+        Outcome outcome = null;
+        Throwable error = null;
+        try {
+            outcome = s.scope().apply(a);
+            if (outcome == null) {
+                error = new IllegalStateException("the apply scope returned null for event " + w.eventId());
+            }
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            error = t;
+        }
+        if (!a.finish()) {
+            return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
+        }
+        runner.attempt = null;
+        watchdog.unwatch(watch);
+        Thread.interrupted(); // a timeout interrupt belongs to this attempt only
+        DispatchMetrics.TypeMeters m = metrics.of(w.type());
+        m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (stopping && (error != null || a.isCancelled())) {
+            return Step.STOPPED; // cancelled by close(): leave it unacknowledged
+        }
+        if (error != null) {
+            if (a.timedOut() && !(error instanceof PermanentException)) {
+                error = new EventsyncException("handler for " + w.type() + " timed out after "
+                        + options.timeout().toMillis() + " ms on attempt " + number, error);
+            }
+            return failed(w, error);
+        }
+        return outcome(w, a, outcome, m);
+    }
+
+    private Step outcome(Work w, Attempt a, Outcome outcome, DispatchMetrics.TypeMeters m) {
+        if (outcome instanceof Outcome.Applied) {
+            List<Envelope> emitted = a.emitted();
+            if (s.followUps() != null && !emitted.isEmpty()) {
+                try {
+                    s.followUps().accept(emitted);
+                } catch (RuntimeException e) {
+                    return failed(w, new EventsyncException("publishing " + emitted.size()
+                            + " follow-up events of event " + w.eventId() + " failed", e));
+                }
+            }
+            m.applied.increment();
+            return succeeded(w);
+        }
+        if (outcome instanceof Outcome.Skipped skipped) {
+            log.debug("event {} (subject {}) skipped by handler {}: {}", w.eventId(), w.key, w.type(),
+                    skipped.reason());
+            m.skipped.increment();
+            return succeeded(w);
+        }
+        if (outcome instanceof Outcome.RetryAfter retry) {
+            return retryOrGiveUp(w, new EventsyncException("handler asked to retry after " + retry.delay()
+                    + ": " + retry.reason()), retry.delay().toNanos());
+        }
+        Outcome.Reject reject = (Outcome.Reject) outcome;
+        PermanentException error = new PermanentException("rejected by handler " + w.type() + ": " + reject.reason());
+        w.recordFailure(parking.now(), error);
+        return deadLetter(w, "rejected", error);
+    }
+
+    private Step failed(Work w, Throwable error) {
+        if (error instanceof PermanentException) {
+            w.recordFailure(parking.now(), error);
+            String reason = error instanceof ValidationException ? "invalid"
+                    : error instanceof DecodeException ? "undecodable" : "permanent";
+            return deadLetter(w, reason, error);
+        }
+        long backoff = w.registration.options().retryPolicy().backoff(w.attempts).toNanos();
+        return retryOrGiveUp(w, error, backoff);
+    }
+
+    private Step retryOrGiveUp(Work w, Throwable error, long delayNanos) {
+        w.recordFailure(parking.now(), error);
+        int max = w.registration.options().retryPolicy().maxAttempts();
+        if (w.attempts < max) {
+            metrics.of(w.type()).retried.increment();
+            log.debug("event {} (subject {}) failed attempt {} of {} in handler {}; retrying in {} ms: {}",
+                    w.eventId(), w.key, w.attempts, max, w.type(), TimeUnit.NANOSECONDS.toMillis(delayNanos),
+                    error.toString());
+            return Step.retry(delayNanos);
+        }
+        return deadLetter(w, "exhausted", new EventsyncException("gave up after " + w.attempts
+                + " attempts; last error: " + error.getMessage(), error));
+    }
+
+    private Step deadLetter(Work w, String reasonClass, Throwable error) {
+        String reason = reasonClass.equals("exhausted") || reasonClass.equals("rejected")
+                ? error.getMessage() : reasonClass + ": " + error.getMessage();
+        DeadLetter letter;
+        try {
+            letter = w.letter == null ? parking.fail(w, reason, error) : parking.failAgain(w, reason, error);
+        } catch (RuntimeException e) {
+            w.pendingDeadLetter = error;
+            w.pendingDeadLetterReason = reasonClass;
+            return storeFailed(w, e);
+        }
+        w.pendingDeadLetter = null;
+        metrics.of(w.type()).deadLettered(reasonClass);
+        log.warn("event {} (subject {}, handler {}) on subscription {} is dead letter {} after {} attempt(s){}: {}",
+                w.eventId().isEmpty() ? "<undecodable>" : w.eventId(), w.key, w.type(), s.subscription(),
+                letter.id(), letter.attempts(), parking.isParked(w.key) ? "; its key is parked" : "", reason);
+        if (w.letter == null) {
+            finishDelivery(w);
+        } else {
+            w.failedAgain = true;
+        }
+        return Step.DONE;
+    }
+
+    private Step hold(Work w) {
+        try {
+            DeadLetter letter = parking.hold(w);
+            log.debug("event {} (subject {}) held as dead letter {} behind its parked key", w.eventId(), w.key,
+                    letter.id());
+        } catch (RuntimeException e) {
+            return storeFailed(w, e);
+        }
+        finishDelivery(w);
+        return Step.DONE;
+    }
+
+    private Step succeeded(Work w) {
+        if (w.letter == null) {
+            finishDelivery(w);
+            return Step.DONE;
+        }
+        try {
+            parking.store().remove(w.letter.id());
+        } catch (RuntimeException e) {
+            w.pendingSuccess = true;
+            return storeFailed(w, e);
+        }
+        w.pendingSuccess = false;
+        log.info("dead letter {} (event {}, subject {}) was re-applied on subscription {}", w.letter.id(),
+                w.eventId(), w.key, s.subscription());
+        return Step.DONE;
+    }
+
+    /** The dead-letter store could not be written: keep the event (unacknowledged) and try again. */
+    private Step storeFailed(Work w, RuntimeException e) {
+        w.storeFailures++;
+        long delay = Math.min(TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100) << Math.min(6, w.storeFailures));
+        log.warn("writing the dead letter store for event {} (subject {}) failed {} time(s); retrying in {} ms",
+                w.eventId(), w.key, w.storeFailures, TimeUnit.NANOSECONDS.toMillis(delay), e);
+        return Step.retry(delay);
+    }
+
+    private void finishDelivery(Work w) {
+        w.ticket.done();
+        permits.release();
+        if (inFlight.decrementAndGet() == 0 && closing) {
+            idleLock.lock();
+            try {
+                idle.signalAll();
+            } finally {
+                idleLock.unlock();
+            }
+        }
+    }
+
+    // ---- release of dead letters -----------------------------------------------------------------
+
+    private Step processRelease(Release r, Lane.Runner runner) {
+        while (true) {
+            if (r.current == null) {
+                DeadLetter next;
+                if (!r.started) {
+                    DeadLetter target = parking.store().get(r.letterId).orElse(null);
+                    if (target == null) {
+                        r.result.complete(false); // replayed or discarded meanwhile
+                        return Step.DONE;
+                    }
+                    if (r.mode == Release.Mode.DISCARD) {
+                        parking.store().remove(target.id());
+                        r.started = true;
+                        log.info("dead letter {} (event {}, subject {}) was discarded on subscription {}",
+                                target.id(), target.eventId(), target.key(), s.subscription());
+                        next = parking.nextHeld(r.key);
+                    } else {
+                        r.started = true;
+                        next = target;
+                    }
+                } else {
+                    next = parking.nextHeld(r.key);
+                }
+                if (next == null) {
+                    r.result.complete(!parking.isParked(r.key));
+                    return Step.DONE;
+                }
+                r.current = prepare(next.bytes(), "dead-letters", 0, null, next);
+            }
+            Step step = processWork(r.current, runner);
+            if (step.kind != Step.Kind.DONE) {
+                return step;
+            }
+            boolean failedAgain = r.current.failedAgain;
+            r.current = null;
+            if (failedAgain) {
+                r.result.complete(false);
+                return Step.DONE;
+            }
+        }
+    }
+
+    /** Queues a replay or discard behind the key's current entries; see {@code Dispatcher#replay}. */
+    public CompletableFuture<Boolean> release(String letterId, boolean replay) {
+        if (closing) {
+            throw new IllegalStateException("dispatcher of subscription " + s.subscription() + " is closed");
+        }
+        DeadLetter letter = parking.store().get(letterId).orElseThrow(() -> new IllegalArgumentException(
+                "no dead letter with id " + letterId));
+        if (!letter.subscription().equals(s.subscription())) {
+            throw new IllegalArgumentException("dead letter " + letterId + " belongs to subscription "
+                    + letter.subscription() + ", not " + s.subscription());
+        }
+        if (letter.kind() == DeadLetter.Kind.HELD) {
+            throw new IllegalStateException("dead letter " + letterId + " is HELD behind its key's FAILED letter; "
+                    + (replay ? "replay" : "discard") + " that one and the held ones are released in order");
+        }
+        Release r = new Release(letter.key(), replay ? Release.Mode.REPLAY : Release.Mode.DISCARD, letterId);
+        laneOf(r.key).enqueue(r);
+        return r.result;
+    }
+
+    // ---- watchdog --------------------------------------------------------------------------------
+
+    @Override
+    public void timedOut(Attempt a) {
+        metrics.of(a.type()).timedOut.increment();
+        log.debug("event {} (subject {}) passed its deadline in handler {}; cancelled and interrupted",
+                a.envelope().getId(), a.work.key, a.type());
+    }
+
+    @Override
+    public void abandoned(Attempt a, List<Runnable> abortHooks) {
+        for (Runnable hook : abortHooks) {
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                log.warn("an abort hook of event {} (handler {}) failed", a.envelope().getId(), a.type(), e);
+            }
+        }
+        DispatchMetrics.TypeMeters m = metrics.of(a.type());
+        m.abandoned.increment();
+        m.degraded.set(1);
+        degraded.add(a.type());
+        HandlerOptions options = a.work.registration.options();
+        log.warn("handler {} is degraded: it ignored cancellation of event {} (subject {}) on subscription {} "
+                + "for {} ms past its {} ms timeout; abandoned thread {} and retrying the event on a fresh worker",
+                a.type(), a.envelope().getId(), a.work.key, s.subscription(), options.cancellationGrace().toMillis(),
+                options.timeout().toMillis(), a.runner.thread.getName());
+        a.work.pendingFailure = new EventsyncException("handler " + a.type() + " was abandoned: it did not return within "
+                + options.cancellationGrace().toMillis() + " ms after its " + options.timeout().toMillis()
+                + " ms timeout on attempt " + a.attempt());
+        a.runner.lane().replace(a.runner);
+    }
+
+    // ---- state and shutdown ----------------------------------------------------------------------
+
+    public Set<String> degradedTypes() {
+        return Set.copyOf(degraded);
+    }
+
+    public Set<String> parkedKeys() {
+        return parking.parkedKeys();
+    }
+
+    /** Deliveries taken and not yet applied, skipped or dead-lettered. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        permits.release(s.maxInFlight()); // wakes transport threads blocked on backpressure; they see closing
+        long deadline = System.nanoTime() + s.shutdownTimeout().toNanos();
+        idleLock.lock();
+        try {
+            while (inFlight.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    log.info("subscription {} closing with {} events unfinished after {} ms; they stay "
+                            + "unacknowledged and will be delivered again", s.subscription(), inFlight.get(),
+                            s.shutdownTimeout().toMillis());
+                    break;
+                }
+                idle.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            idleLock.unlock();
+        }
+        stopping = true;
+        Lane.Runner[] runners = new Lane.Runner[lanes.length];
+        for (int i = 0; i < lanes.length; i++) {
+            runners[i] = lanes[i].stop();
+            Attempt a = runners[i] == null ? null : runners[i].attempt;
+            if (a != null) {
+                a.cancel();
+            }
+        }
+        watchdog.stop();
+        for (Lane.Runner runner : runners) {
+            try {
+                if (runner != null && !runner.join(TimeUnit.SECONDS.toMillis(5))) {
+                    log.warn("lane thread {} did not stop within 5 s (its handler ignores interruption)",
+                            runner.thread.getName());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

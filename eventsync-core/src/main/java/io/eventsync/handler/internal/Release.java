@@ -1,0 +1,25 @@
+package io.eventsync.handler.internal;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A replay or discard of a key's FAILED dead letter, then the in-order release of the letters held
+ * behind it. It runs as an entry of the key's lane so that events arriving meanwhile wait behind it.
+ */
+final class Release extends Entry {
+    enum Mode { REPLAY, DISCARD }
+
+    final Mode mode;
+    final String letterId;
+    /** Completes true when every letter of the key was released, false when one failed again. */
+    final CompletableFuture<Boolean> result = new CompletableFuture<>();
+    boolean started;
+    /** The letter being re-applied right now, with its attempt state. */
+    Work current;
+
+    Release(String key, Mode mode, String letterId) {
+        super(key);
+        this.mode = mode;
+        this.letterId = letterId;
+    }
+}

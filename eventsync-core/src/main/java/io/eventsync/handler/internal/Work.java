@@ -1,0 +1,73 @@
+package io.eventsync.handler.internal;
+
+import com.google.protobuf.Message;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.DeadLetterPolicy;
+import io.eventsync.handler.HandlerRegistry.Registration;
+import io.eventsync.v1.Envelope;
+import java.time.Instant;
+
+/**
+ * One event on its way through a lane: what was received, what decoding made of it, and the state of
+ * its attempts. Confined to the lane that owns its key (or to the transport thread before enqueueing).
+ */
+final class Work extends Entry {
+    final byte[] bytes;
+    final String partition;
+    final long offset;
+    /** The acknowledgement ticket of a delivery; null when re-applying a dead letter. */
+    final AckTracker.Ticket ticket;
+    /** The dead letter being re-applied by a release; null for a delivery. */
+    final DeadLetter letter;
+
+    Envelope envelope; // null when the bytes did not decode
+    Registration registration; // null when no handler is registered for the type
+    Message payload;
+    DeadLetterPolicy policy;
+    /** A failure found before any handler ran (decode, unknown type, validation): dead-letter at its turn. */
+    Throwable preFailure;
+    String preFailureReason;
+    /** True when the event is skipped without a handler (unknown type, SKIP policy). */
+    boolean skipUnknown;
+
+    int attempts;
+    Instant firstFailure;
+    Instant lastFailure;
+    Throwable lastError;
+    /** Set when the previous runner was abandoned on this work; the replacement handles it first. */
+    Throwable pendingFailure;
+    /** Consecutive failures to write to the dead-letter store (retried, never dropped). */
+    int storeFailures;
+    /** A dead letter decided but not yet stored (the store failed); written before anything else. */
+    Throwable pendingDeadLetter;
+    String pendingDeadLetterReason;
+    /** A re-applied letter succeeded but could not yet be removed from the store. */
+    boolean pendingSuccess;
+    /** For a release: true when this letter failed again and was updated in place. */
+    boolean failedAgain;
+
+    Work(String key, byte[] bytes, String partition, long offset, AckTracker.Ticket ticket, DeadLetter letter) {
+        super(key);
+        this.bytes = bytes;
+        this.partition = partition;
+        this.offset = offset;
+        this.ticket = ticket;
+        this.letter = letter;
+    }
+
+    String eventId() {
+        return envelope == null ? "" : envelope.getId();
+    }
+
+    String type() {
+        return envelope == null ? "" : envelope.getType();
+    }
+
+    void recordFailure(Instant now, Throwable error) {
+        if (firstFailure == null) {
+            firstFailure = now;
+        }
+        lastFailure = now;
+        lastError = error;
+    }
+}
