@@ -43,6 +43,11 @@ public interface Dialect {
         return false;
     }
 
+    /** Params: channel. Queues a notification delivered at commit; null where there is none. */
+    default String notifySql() {
+        return null;
+    }
+
     /** A unique or primary key violation (SQLState class 23 with the vendor's duplicate code). */
     boolean isDuplicateKey(SQLException e);
 

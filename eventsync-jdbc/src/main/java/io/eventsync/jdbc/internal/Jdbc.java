@@ -21,6 +21,39 @@ public final class Jdbc {
         return SECRET.matcher(url.replaceAll("//[^/@]*@", "//")).replaceAll("$1=***");
     }
 
+    /**
+     * The database a URL points at, without parameters or credentials: writers and readers that
+     * configured their pools differently still meet on the same in-process signal.
+     */
+    public static String databaseId(String url) {
+        String r = redact(url);
+        int cut = r.length();
+        for (char c : new char[] {';', '?'}) {
+            int i = r.indexOf(c);
+            if (i >= 0) {
+                cut = Math.min(cut, i);
+            }
+        }
+        return r.substring(0, cut);
+    }
+
+    /** The URL a data source connects to, redacted, when it can tell (HikariCP can). */
+    public static String urlOf(DataSource dataSource) {
+        if (dataSource instanceof com.zaxxer.hikari.HikariDataSource h && h.getJdbcUrl() != null) {
+            return redact(h.getJdbcUrl());
+        }
+        return dataSource.getClass().getSimpleName();
+    }
+
+    /** The innermost cause's message: what the driver said (connection refused, access denied). */
+    public static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == t ? String.valueOf(t.getMessage()) : t.getMessage() + " <- " + root.getMessage();
+    }
+
     /** The URL of a connection, redacted; never throws. */
     public static String urlOf(Connection c) {
         try {
@@ -38,8 +71,8 @@ public final class Jdbc {
         try {
             return dataSource.getConnection();
         } catch (SQLException e) {
-            throw new EventsyncException("cannot connect to the database for " + purpose + " (SQLState "
-                    + e.getSQLState() + "): " + e.getMessage()
+            throw new EventsyncException("cannot connect to " + urlOf(dataSource) + " for " + purpose + " (SQLState "
+                    + e.getSQLState() + "): " + rootMessage(e)
                     + "; check that the server is running and reachable and that the credentials are right", e);
         }
     }

@@ -25,6 +25,11 @@ final class PostgresDialect extends StandardDialect {
         return true;
     }
 
+    @Override
+    public String notifySql() {
+        return "SELECT pg_notify(?, '')";
+    }
+
     /**
      * One round trip for the row and its signal: a data-modifying CTE inserts, and pg_notify queues
      * the notification, which PostgreSQL delivers only when (and if) the transaction commits; repeated

@@ -1,0 +1,13 @@
+package io.eventsync.jdbc.internal;
+
+import io.eventsync.transport.Publisher;
+import javax.sql.DataSource;
+
+/** A publisher that writes to a database and can check a relay's {@link Fence} in its transactions. */
+public interface FencedPublisher extends Publisher {
+
+    /** The database it writes to: the relay fences only when it is its own. */
+    DataSource dataSource();
+
+    void fence(Fence fence);
+}

@@ -1,0 +1,197 @@
+package io.eventsync.jdbc.internal;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
+import io.eventsync.transport.OutboundEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends to one topic of the embedded log. Sends are queued and written by one thread in batches,
+ * one transaction per batch: it locks the topic's head row, inserts the entries at the next offsets,
+ * moves the head, commits, and only then completes the futures. The head lock serializes writers
+ * of a topic, so offsets are gapless and commit in offset order: a reader that has seen offset n
+ * never later finds a smaller offset appearing (no late commit inside the log).
+ */
+public final class LogPublisher implements FencedPublisher {
+    private static final Logger log = LoggerFactory.getLogger(LogPublisher.class);
+
+    private final LogContext context;
+    private final String topic;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private final Runnable onClose;
+    private volatile Fence fence = Fence.NONE;
+    private volatile boolean closed;
+
+    private record Pending(OutboundEvent event, CompletableFuture<Void> done) {}
+
+    public LogPublisher(LogContext context, String topic, Runnable onClose) {
+        this.context = context;
+        this.topic = topic;
+        this.onClose = onClose;
+        this.writer = new Thread(this::run, "eventsync-log-writer-" + topic);
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    @Override
+    public DataSource dataSource() {
+        return context.dataSource();
+    }
+
+    @Override
+    public void fence(Fence fence) {
+        this.fence = fence;
+    }
+
+    @Override
+    public CompletableFuture<Void> send(OutboundEvent event) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new EventsyncException("log publisher of " + topic + " is closed"));
+        }
+        if (event.bytes().length > context.maxEventBytes()) {
+            return CompletableFuture.failedFuture(new PermanentException("event " + event.envelope().getId() + " is "
+                    + event.bytes().length + " bytes, over the log's limit of " + context.maxEventBytes()));
+        }
+        Pending p = new Pending(event, new CompletableFuture<>());
+        queue.add(p);
+        return p.done;
+    }
+
+    @Override
+    public int maxEventBytes() {
+        return context.maxEventBytes();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            writer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        onClose.run();
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>();
+        try {
+            while (!closed || !queue.isEmpty()) {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, context.batchSize() - 1);
+                write(batch);
+                batch.clear();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            EventsyncException stop = new EventsyncException("log publisher of " + topic + " stopped");
+            batch.forEach(p -> p.done.completeExceptionally(stop));
+            queue.forEach(p -> p.done.completeExceptionally(stop));
+        }
+    }
+
+    private void write(List<Pending> batch) {
+        try (Connection c = Jdbc.connect(context.dataSource(), "appending to log topic " + topic)) {
+            Tables t = context.tables(c);
+            c.setAutoCommit(false);
+            try {
+                if (!fence.holds(c)) {
+                    c.rollback();
+                    fail(batch, new EventsyncException("not appended to log topic " + topic
+                            + ": the relay lost its lease to another relay"));
+                    return;
+                }
+                long next = lockHead(c, t);
+                try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogEntry(t))) {
+                    for (Pending p : batch) {
+                        ps.setString(1, topic);
+                        ps.setLong(2, next++);
+                        ps.setString(3, p.event.key());
+                        ps.setString(4, p.event.envelope().getId());
+                        ps.setBytes(5, p.event.bytes());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                try (PreparedStatement ps = c.prepareStatement(t.dialect().updateLogHead(t))) {
+                    ps.setLong(1, next);
+                    ps.setString(2, topic);
+                    ps.executeUpdate();
+                }
+                if (t.dialect().notifySql() != null) {
+                    try (PreparedStatement ps = c.prepareStatement(t.dialect().notifySql())) {
+                        ps.setString(1, context.channel(topic));
+                        ps.execute();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                Jdbc.rollbackQuietly(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            context.signal(topic).signal();
+            batch.forEach(p -> p.done.complete(null));
+        } catch (SQLException e) {
+            Tables t = context.tablesIfKnown();
+            fail(batch, Jdbc.failure(t, "appending " + batch.size() + " events to log topic " + topic,
+                    t == null ? "log" : t.log(), e));
+        } catch (RuntimeException e) {
+            fail(batch, e);
+        }
+    }
+
+    private void fail(List<Pending> batch, Throwable e) {
+        log.debug("append to log topic {} failed: {}", topic, e.getMessage());
+        batch.forEach(p -> p.done.completeExceptionally(e));
+    }
+
+    /** The topic's next offset, its head row locked until commit; creates the head on first use. */
+    private long lockHead(Connection c, Tables t) throws SQLException {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement(t.dialect().lockLogHead(t))) {
+                ps.setString(1, topic);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return rs.getLong(1);
+                    }
+                }
+            }
+            // First write to the topic: create its head in its own transaction (a concurrent creator
+            // wins with a duplicate key, which is fine), then lock it.
+            try (Connection other = context.dataSource().getConnection()) {
+                other.setAutoCommit(true);
+                try (PreparedStatement ps = other.prepareStatement(t.dialect().insertLogHead(t))) {
+                    ps.setString(1, topic);
+                    ps.executeUpdate();
+                } catch (SQLException e) {
+                    if (!t.dialect().isDuplicateKey(e)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        throw new SQLException("log head of topic " + topic + " missing after creating it");
+    }
+}

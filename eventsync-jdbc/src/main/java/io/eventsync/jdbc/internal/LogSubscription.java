@@ -1,0 +1,286 @@
+package io.eventsync.jdbc.internal;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.jdbc.Offsets;
+import io.eventsync.transport.Delivery;
+import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.transport.Subscription;
+import io.eventsync.transport.SubscriptionSpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumer of a log topic for a group. Reads by offset in batches, hands each entry to the
+ * handler, and stores the group's offset in the consumer's database when acks advance.
+ *
+ * <p><b>One active reader per group, in both modes.</b> A topic of the embedded log is one ordered
+ * sequence (one partition). Letting several consumers of a group read it at once would need per-key
+ * claims to keep per-key order, and buys little: the dispatcher behind a subscription already runs
+ * keys in parallel lanes. So the consumers of a group compete for a lease ({@code log:<topic>:<group>})
+ * in the log's database; the holder reads, the others stand by and take over from the stored offset
+ * when it stops or dies. In {@code FANOUT} each group is its own subscriber and reads everything; in
+ * {@code QUEUE} the group is the queue and each event goes to whichever consumer holds the lease.
+ *
+ * <p><b>Exactly-once effect.</b> Delivery is at least once: the offset is stored after the ack, so a
+ * crash between the copy's commit and the offset store redelivers events that were already applied
+ * (as does a takeover while the previous holder still had events in flight). The consumer's inbox
+ * row, inserted in the same transaction as the change (primary key subscription + event id), turns
+ * every such redelivery into a skip, so each event takes effect once. Stored offsets only rise.
+ */
+public final class LogSubscription implements Subscription {
+    private static final Logger log = LoggerFactory.getLogger(LogSubscription.class);
+    static final String PARTITION = "0";
+
+    private final LogContext context;
+    private final SubscriptionSpec spec;
+    private final DeliveryHandler handler;
+    private final Offsets offsets;
+    private final Runnable onClose;
+    private final String owner = UUID.randomUUID().toString();
+    private final Thread thread;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicLong acked = new AtomicLong(-1);
+
+    private volatile boolean running = true;
+    private Tables tables;
+    private Lease lease;
+    private Waiter waiter;
+    private boolean active;
+    private long leaseEpoch;
+    private long lastRenewNanos;
+    private long next;
+    private long flushed = -1;
+    private long highestDelivered = -1;
+
+    public LogSubscription(LogContext context, SubscriptionSpec spec, DeliveryHandler handler, Offsets offsets,
+                           Runnable onClose) {
+        this.context = context;
+        this.spec = spec;
+        this.handler = handler;
+        this.offsets = offsets;
+        this.onClose = onClose;
+        this.thread = new Thread(this::run, "eventsync-log-" + spec.topic() + "-" + spec.group());
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    @Override
+    public SubscriptionSpec spec() {
+        return spec;
+    }
+
+    /** True while this consumer holds its group's lease and reads. */
+    public boolean active() {
+        return active;
+    }
+
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        stopped.countDown();
+        try {
+            thread.join(context.leaseDuration().toMillis() * 2);
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(context.leaseDuration().toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        onClose.run();
+    }
+
+    private void run() {
+        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+        Backoff idle = context.idleBackoff();
+        try {
+            while (running) {
+                try {
+                    if (tables == null) {
+                        bind();
+                    }
+                    if (!holdLease()) {
+                        stopped.await(context.leaseDuration().toMillis() / 3, TimeUnit.MILLISECONDS);
+                        continue;
+                    }
+                    int delivered = deliverBatch();
+                    flushAcks();
+                    retry.reset();
+                    if (delivered > 0) {
+                        idle.reset();
+                    } else if (waiter.await(idle.next())) {
+                        idle.reset();
+                    }
+                } catch (SQLException | EventsyncException e) {
+                    long wait = retry.next();
+                    log.error("subscription {} of log topic {} failed, retrying in {} ms: {}", spec.group(), spec.topic(),
+                            wait, e.getMessage());
+                    stopped.await(wait, TimeUnit.MILLISECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void bind() throws SQLException {
+        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
+            Tables t = context.tables(c);
+            lease = new Lease(t, "log:" + spec.topic() + ":" + spec.group(), owner, context.leaseDuration());
+            waiter = Waiter.create(t.dialect(), context.dataSource(), context.channel(spec.topic()),
+                    context.signal(spec.topic()));
+            tables = t;
+        }
+    }
+
+    private boolean holdLease() throws SQLException {
+        long now = System.nanoTime();
+        if (active && now - lastRenewNanos < context.leaseDuration().toNanos() / 3) {
+            return true;
+        }
+        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
+            c.setAutoCommit(true);
+            OptionalLong held = lease.tryAcquire(c);
+            if (held.isEmpty()) {
+                if (active) {
+                    log.warn("subscription {} of log topic {} lost its group lease; standing by", spec.group(), spec.topic());
+                }
+                active = false;
+                return false;
+            }
+            lastRenewNanos = now;
+            if (!active || held.getAsLong() != leaseEpoch) {
+                // (Re)activated: whatever another consumer acked meanwhile is in the offset store.
+                leaseEpoch = held.getAsLong();
+                next = Math.max(offsets.load(spec.group(), spec.topic(), PARTITION), acked.get());
+                reportGroupPosition(c, next);
+                active = true;
+                log.info("subscription {} of log topic {} reads from offset {}", spec.group(), spec.topic(), next);
+            }
+            return true;
+        }
+    }
+
+    private int deliverBatch() throws SQLException, InterruptedException {
+        List<Entry> entries = new ArrayList<>();
+        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group());
+             PreparedStatement ps = c.prepareStatement(tables.dialect().selectLogBatch(tables))) {
+            ps.setString(1, spec.topic());
+            ps.setLong(2, next);
+            ps.setInt(3, context.batchSize());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    entries.add(new Entry(rs.getLong(1), rs.getBytes(2)));
+                }
+            }
+        }
+        for (Entry e : entries) {
+            if (!running) {
+                break;
+            }
+            int count = e.offset <= highestDelivered ? 2 : 1;
+            handler.onDelivery(new LogDelivery(e.offset, e.bytes, count));
+            highestDelivered = Math.max(highestDelivered, e.offset);
+            next = e.offset + 1;
+        }
+        return entries.size();
+    }
+
+    private record Entry(long offset, byte[] bytes) {}
+
+    /** Stores the acked position in the consumer's database, and reports it to the log's for retention. */
+    private void flushAcks() throws SQLException {
+        long a = acked.get();
+        if (a <= flushed) {
+            return;
+        }
+        offsets.store(spec.group(), spec.topic(), PARTITION, a);
+        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
+            c.setAutoCommit(true);
+            reportGroupPosition(c, a);
+        }
+        flushed = a;
+    }
+
+    private void reportGroupPosition(Connection c, long position) {
+        Positions.raise(c, tables, tables.logGroup(), List.of("consumer_group", "topic"),
+                List.of(spec.group(), spec.topic()), position);
+    }
+
+    private void shutdown() {
+        try {
+            if (tables != null) {
+                flushAcks();
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("subscription {} of log topic {} could not store its last offset; those events are delivered again: {}",
+                    spec.group(), spec.topic(), e.getMessage());
+        }
+        if (active && lease != null) {
+            try (Connection c = context.dataSource().getConnection()) {
+                c.setAutoCommit(true);
+                lease.release(c, leaseEpoch);
+            } catch (SQLException | RuntimeException e) {
+                log.debug("could not release group lease {}: {}", lease.name(), e.getMessage());
+            }
+        }
+        active = false;
+        if (waiter != null) {
+            waiter.close();
+        }
+    }
+
+    private final class LogDelivery implements Delivery {
+        private final long offset;
+        private final byte[] bytes;
+        private final int count;
+
+        LogDelivery(long offset, byte[] bytes, int count) {
+            this.offset = offset;
+            this.bytes = bytes;
+            this.count = count;
+        }
+
+        @Override
+        public String partition() {
+            return PARTITION;
+        }
+
+        @Override
+        public long offset() {
+            return offset;
+        }
+
+        @Override
+        public byte[] bytes() {
+            return bytes;
+        }
+
+        @Override
+        public int deliveryCount() {
+            return count;
+        }
+
+        @Override
+        public void ack() {
+            acked.accumulateAndGet(offset + 1, Math::max);
+        }
+    }
+}

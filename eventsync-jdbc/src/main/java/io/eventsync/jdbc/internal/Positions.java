@@ -1,0 +1,40 @@
+package io.eventsync.jdbc.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/** Raising a position row (offsets, log group positions) with the dialect's upsert. */
+public final class Positions {
+    private Positions() {}
+
+    public static void raise(Connection c, Tables t, String table, List<String> keyColumns, List<String> keys, long value) {
+        String sql = t.dialect().upsertMax(table, keyColumns, "next_offset", "updated_at");
+        for (int attempt = 1; ; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                for (String key : keys) {
+                    ps.setString(i++, key);
+                }
+                ps.setLong(i, value);
+                ps.executeUpdate();
+                return;
+            } catch (SQLException e) {
+                // Two first inserts at once: one loses with a duplicate key; the row exists now, so retry.
+                if (attempt == 1 && t.dialect().isDuplicateKey(e) && autoCommit(c)) {
+                    continue;
+                }
+                throw Jdbc.failure(t, "storing position " + keys + " = " + value, table, e);
+            }
+        }
+    }
+
+    private static boolean autoCommit(Connection c) {
+        try {
+            return c.getAutoCommit();
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.eventsync.jdbc;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.StringValue;
+import com.google.protobuf.Timestamp;
+import io.eventsync.transport.OutboundEvent;
+import io.eventsync.transport.Publisher;
+import io.eventsync.v1.Envelope;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+/** Envelopes and a recording publisher for JDBC tests. */
+public final class TestEvents {
+    private TestEvents() {}
+
+    public static Envelope event(String source, String subject, long sequence) {
+        Instant now = Instant.now();
+        return Envelope.newBuilder()
+                .setId(UUID.randomUUID().toString())
+                .setSource(source)
+                .setType("google.protobuf.StringValue")
+                .setSubject(subject)
+                .setSequence(sequence)
+                .setSpecversion("1.0")
+                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .setPayload(Any.pack(StringValue.of(subject + "#" + sequence)))
+                .build();
+    }
+
+    /**
+     * A publisher that keeps what it confirmed, in order; events matching {@code reject} fail. Not a
+     * mock of a database or broker: it is the far side of the relay under test.
+     */
+    public static final class RecordingPublisher implements Publisher {
+        public final List<Envelope> confirmed = new CopyOnWriteArrayList<>();
+        public final List<byte[]> bytes = new CopyOnWriteArrayList<>();
+        private volatile Predicate<Envelope> reject = e -> false;
+
+        public RecordingPublisher rejecting(Predicate<Envelope> reject) {
+            this.reject = reject;
+            return this;
+        }
+
+        @Override
+        public synchronized CompletableFuture<Void> send(OutboundEvent event) {
+            if (reject.test(event.envelope())) {
+                return CompletableFuture.failedFuture(new IllegalStateException("rejected " + event.envelope().getSubject()));
+            }
+            confirmed.add(event.envelope());
+            bytes.add(event.bytes());
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public int maxEventBytes() {
+            return 1 << 20;
+        }
+
+        @Override
+        public void close() {}
+    }
+}
