@@ -12,7 +12,10 @@ import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.Outcome;
 import io.eventsync.jdbc.internal.CopyColumn;
 import io.eventsync.jdbc.internal.CopySql;
-import io.eventsync.jdbc.internal.SqlKind;
+import io.eventsync.jdbc.internal.Dialect;
+import io.eventsync.jdbc.internal.Identifiers;
+import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +24,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.EnumMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +63,8 @@ public final class CopyTable {
     private final String versionColumn;
     private final List<CopyColumn> keys;
     private final List<CopyColumn> values;
-    private final Map<SqlKind, CopySql> sql = new EnumMap<>(SqlKind.class);
+    /** Built on first use per dialect, when the schema (if not configured) is known from a connection. */
+    private final Map<String, CopySql> sql = new ConcurrentHashMap<>();
 
     private CopyTable(Builder b) {
         this.payloadType = b.payloadType;
@@ -95,8 +99,9 @@ public final class CopyTable {
 
     /** Creates the copy table and the tombstones table if they do not exist. */
     public void createTable(DataSource dataSource) {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
-            for (String ddl : sql(SqlKind.of(c)).createTables) {
+        try (Connection c = Jdbc.connect(dataSource, "creating copy table " + table);
+             Statement st = c.createStatement()) {
+            for (String ddl : sql(c).createTables) {
                 st.execute(ddl);
             }
             if (!c.getAutoCommit()) {
@@ -116,7 +121,7 @@ public final class CopyTable {
                     + " but received " + type);
         }
         Envelope event = context.envelope();
-        CopySql q = sql(SqlKind.of(c));
+        CopySql q = sql(c);
         long sequence = event.getSequence();
         List<Object> keyValues = new ArrayList<>(keys.size());
         for (CopyColumn k : keys) {
@@ -214,8 +219,15 @@ public final class CopyTable {
         return sb.toString();
     }
 
-    private synchronized CopySql sql(SqlKind kind) {
-        return sql.computeIfAbsent(kind, k -> new CopySql(k, schema, table, keys, versionColumn, values));
+    private CopySql sql(Connection c) throws SQLException {
+        Dialect dialect = Dialect.of(c);
+        CopySql q = sql.get(dialect.name());
+        if (q == null) {
+            Tables tables = Tables.resolve(c, schema == null ? SchemaNames.defaults() : SchemaNames.of(schema));
+            q = new CopySql(tables, table, keys, versionColumn, values);
+            sql.putIfAbsent(dialect.name(), q);
+        }
+        return q;
     }
 
     public static final class Builder {
@@ -267,11 +279,11 @@ public final class CopyTable {
         }
 
         public CopyTable build() {
-            SqlKind.requireIdentifier("table", table);
+            Identifiers.require("table", table);
             if (schema != null) {
-                SqlKind.requireIdentifier("schema", schema);
+                Identifiers.require("schema", schema);
             }
-            SqlKind.requireIdentifier("versionColumn", versionColumn);
+            Identifiers.require("versionColumn", versionColumn);
             if (keys.isEmpty()) {
                 throw new ConfigException("copy table " + table + " needs at least one key column; declare"
                         + " key(column, fieldPath) or keyFromSubject(column)");

@@ -3,8 +3,8 @@ package io.eventsync.jdbc;
 import io.eventsync.EventsyncException;
 import io.eventsync.Position;
 import io.eventsync.jdbc.internal.InboxSignal;
-import io.eventsync.jdbc.internal.SqlKind;
-import io.eventsync.jdbc.internal.ConsumerTables;
+import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,13 +31,13 @@ public final class Inbox {
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final DataSource dataSource;
-    private final ConsumerTables tables;
+    private final SchemaNames names;
     private final InboxSignal signal = new InboxSignal();
-    private volatile SqlKind kind;
+    private volatile Tables tables;
 
     private Inbox(Builder b) {
         this.dataSource = b.dataSource;
-        this.tables = new ConsumerTables(b.schema, b.tablePrefix);
+        this.names = b.names;
     }
 
     public static Builder builder(DataSource dataSource) {
@@ -92,9 +92,8 @@ public final class Inbox {
 
     /** True when {@code subscription} has applied the event at {@code position}. */
     public boolean isApplied(Position position, String subscription) {
-        try (Connection c = dataSource.getConnection()) {
-            SqlKind k = kind(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables.inbox(k)
+        try (Connection c = Jdbc.connect(dataSource, "reading the inbox")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables(c).inbox()
                     + " WHERE subscription = ? AND source = ? AND source_position = ?")) {
                 ps.setString(1, subscription);
                 ps.setString(2, position.source());
@@ -104,17 +103,15 @@ public final class Inbox {
                 }
             }
         } catch (SQLException e) {
-            throw new EventsyncException("cannot read the inbox " + tables.inbox(SqlKind.H2)
-                    + " to check position " + position + " of subscription '" + subscription + "': "
-                    + e.getMessage(), e);
+            throw Jdbc.failure(tables, "checking position " + position + " of subscription '" + subscription + "'",
+                    "inbox", e);
         }
     }
 
     /** True when {@code subscription} has applied the event with id {@code eventId}. */
     public boolean contains(String subscription, String eventId) {
-        try (Connection c = dataSource.getConnection()) {
-            SqlKind k = kind(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables.inbox(k)
+        try (Connection c = Jdbc.connect(dataSource, "reading the inbox")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + tables(c).inbox()
                     + " WHERE subscription = ? AND event_id = ?")) {
                 ps.setString(1, subscription);
                 ps.setString(2, eventId);
@@ -123,8 +120,7 @@ public final class Inbox {
                 }
             }
         } catch (SQLException e) {
-            throw new EventsyncException("cannot read the inbox of subscription '" + subscription + "': "
-                    + e.getMessage(), e);
+            throw Jdbc.failure(tables, "reading the inbox of subscription '" + subscription + "'", "inbox", e);
         }
     }
 
@@ -132,8 +128,9 @@ public final class Inbox {
      * Inserts the inbox row of {@code envelope} on the apply transaction's connection. Returns false
      * (and leaves the transaction to be rolled back) when the row exists: the event was applied before.
      */
-    boolean record(Connection c, SqlKind k, String subscription, Envelope envelope) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + tables.inbox(k)
+    boolean record(Connection c, String subscription, Envelope envelope) throws SQLException {
+        Tables t = tables(c);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.inbox()
                 + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
             ps.setString(1, subscription);
             ps.setString(2, envelope.getId());
@@ -143,10 +140,11 @@ public final class Inbox {
             ps.executeUpdate();
             return true;
         } catch (SQLException e) {
-            if (SqlKind.isUniqueViolation(e)) {
+            if (t.dialect().isDuplicateKey(e)) {
                 return false;
             }
-            throw e;
+            throw Jdbc.failure(t, "recording event " + envelope.getId() + " in the inbox of subscription '"
+                    + subscription + "'", t.inbox(), e);
         }
     }
 
@@ -155,46 +153,34 @@ public final class Inbox {
         signal.applied(subscription, envelope.getSource(), envelope.getPosition());
     }
 
-    SqlKind kind(Connection c) throws SQLException {
-        SqlKind k = kind;
-        if (k == null) {
-            k = SqlKind.of(c);
-            kind = k;
+    Tables tables(Connection c) throws SQLException {
+        Tables t = tables;
+        if (t == null) {
+            t = Tables.resolve(c, names);
+            tables = t;
         }
-        return k;
+        return t;
     }
 
     DataSource dataSource() {
         return dataSource;
     }
 
-    ConsumerTables tables() {
-        return tables;
-    }
-
     public static final class Builder {
         private final DataSource dataSource;
-        private String schema;
-        private String tablePrefix = ConsumerTables.DEFAULT_PREFIX;
+        private SchemaNames names = SchemaNames.defaults();
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         }
 
-        /** The schema (database on MariaDB) holding the eventsync tables; default: the connection's. */
-        public Builder schema(String schema) {
-            this.schema = schema;
-            return this;
-        }
-
-        /** Prefix of the eventsync tables, default {@code eventsync_}. */
-        public Builder tablePrefix(String tablePrefix) {
-            this.tablePrefix = tablePrefix;
+        /** Where the eventsync tables are (schema and prefix); default: the connection's schema, {@code eventsync_}. */
+        public Builder schema(SchemaNames names) {
+            this.names = Objects.requireNonNull(names, "schema");
             return this;
         }
 
         public Inbox build() {
-            new ConsumerTables(schema, tablePrefix); // validates both, naming the field and value
             return new Inbox(this);
         }
     }

@@ -4,7 +4,6 @@ import io.eventsync.EventsyncException;
 import io.eventsync.handler.ApplyScope;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
-import io.eventsync.jdbc.internal.SqlKind;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -85,13 +84,12 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     public Outcome apply(Invocation invocation) throws Exception {
         Envelope event = invocation.envelope();
         String subscription = invocation.subscription();
-        Connection c = dataSource.getConnection();
+        Connection c = connect(event, subscription);
         boolean aborted = false;
         try {
             invocation.onAbort(() -> abort(c, invocation));
             c.setAutoCommit(false);
-            SqlKind kind = inbox.kind(c);
-            if (!inbox.record(c, kind, subscription, event)) {
+            if (!inbox.record(c, subscription, event)) {
                 c.rollback();
                 duplicates(subscription).increment();
                 log.debug("duplicate event {} subject {} in subscription {}: already applied, handler not called",
@@ -121,6 +119,27 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             throw t;
         } finally {
             closeQuietly(c, event, aborted);
+        }
+    }
+
+    /**
+     * A pool reports "connection not available" and keeps the driver's reason (wrong password, unknown
+     * host, server down) in the cause; the message carries that reason so the log line says what to fix.
+     * Transient: the dispatcher retries with backoff, so nothing is lost while the database is away.
+     */
+    private Connection connect(Envelope event, String subscription) {
+        try {
+            return dataSource.getConnection();
+        } catch (SQLException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String reason = root == e ? "" : " (cause: " + root.getMessage() + ")";
+            throw new EventsyncException("cannot connect to the database for applying event " + event.getId()
+                    + " subject " + event.getSubject() + " of subscription " + subscription + " (SQLState "
+                    + e.getSQLState() + "): " + e.getMessage() + reason
+                    + "; check that the server is running and reachable and that the credentials are right", e);
         }
     }
 

@@ -1,10 +1,9 @@
 package io.eventsync.jdbc;
 
-import io.eventsync.EventsyncException;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterStore;
-import io.eventsync.jdbc.internal.SqlKind;
-import io.eventsync.jdbc.internal.ConsumerTables;
+import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Tables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,35 +33,36 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             + " first_failure, last_failure";
 
     private final DataSource dataSource;
-    private final ConsumerTables tables;
+    private final SchemaNames names;
     /**
      * Order of letters. Letters of one key are added by one lane at a time, so a counter that starts
      * above every stored seq (and above the clock, for a restarted process) keeps their order.
      */
     private final AtomicLong seq = new AtomicLong(Long.MIN_VALUE);
-    private volatile SqlKind kind;
+    private volatile Tables tables;
 
-    private JdbcDeadLetters(DataSource dataSource, ConsumerTables tables) {
+    private JdbcDeadLetters(DataSource dataSource, SchemaNames names) {
         this.dataSource = dataSource;
-        this.tables = tables;
+        this.names = names;
     }
 
+    /** Dead letters in the connection's schema, table {@code eventsync_dead_letters}. */
     public static JdbcDeadLetters create(DataSource dataSource) {
-        return create(dataSource, null, ConsumerTables.DEFAULT_PREFIX);
+        return create(dataSource, SchemaNames.defaults());
     }
 
-    /** Dead letters in {@code schema} (null: the connection's) with table prefix {@code tablePrefix}. */
-    public static JdbcDeadLetters create(DataSource dataSource, String schema, String tablePrefix) {
-        return new JdbcDeadLetters(Objects.requireNonNull(dataSource, "dataSource"), new ConsumerTables(schema, tablePrefix));
+    /** Dead letters in the eventsync tables named by {@code names}. */
+    public static JdbcDeadLetters create(DataSource dataSource, SchemaNames names) {
+        return new JdbcDeadLetters(Objects.requireNonNull(dataSource, "dataSource"), Objects.requireNonNull(names, "names"));
     }
 
     @Override
     public void add(DeadLetter letter) {
-        try (Connection c = dataSource.getConnection()) {
-            SqlKind k = kind(c);
-            long next = nextSeq(c, k);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + tables.deadLetters(k) + " ("
-                    + columns(k) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (Connection c = Jdbc.connect(dataSource, "storing a dead letter")) {
+            Tables t = tables(c);
+            long next = nextSeq(c, t);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.deadLetters() + " ("
+                    + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 bind(ps, letter, next);
                 ps.executeUpdate();
             }
@@ -70,8 +70,8 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 c.commit();
             }
         } catch (SQLException e) {
-            throw new EventsyncException("cannot store dead letter " + letter.id() + " of event " + letter.eventId()
-                    + " (subscription " + letter.subscription() + "): " + e.getMessage(), e);
+            throw Jdbc.failure(tables, "storing dead letter " + letter.id() + " of event " + letter.eventId()
+                    + " (subscription " + letter.subscription() + ")", "dead letters", e);
         }
     }
 
@@ -129,10 +129,9 @@ public final class JdbcDeadLetters implements DeadLetterStore {
     }
 
     private boolean write(String template, String id, Binder binder) {
-        try (Connection c = dataSource.getConnection()) {
-            SqlKind k = kind(c);
+        try (Connection c = Jdbc.connect(dataSource, "writing a dead letter")) {
             int n;
-            try (PreparedStatement ps = c.prepareStatement(String.format(template, tables.deadLetters(k)))) {
+            try (PreparedStatement ps = c.prepareStatement(String.format(template, tables(c).deadLetters()))) {
                 binder.bind(ps);
                 n = ps.executeUpdate();
             }
@@ -141,14 +140,13 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             }
             return n > 0;
         } catch (SQLException e) {
-            throw new EventsyncException("cannot write dead letter " + id + ": " + e.getMessage(), e);
+            throw Jdbc.failure(tables, "writing dead letter " + id, "dead letters", e);
         }
     }
 
     private List<DeadLetter> query(String where, String... args) {
-        try (Connection c = dataSource.getConnection()) {
-            SqlKind k = kind(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + columns(k) + " FROM " + tables.deadLetters(k)
+        try (Connection c = Jdbc.connect(dataSource, "reading dead letters")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + tables(c).deadLetters()
                     + " " + where)) {
                 for (int i = 0; i < args.length; i++) {
                     ps.setString(i + 1, args[i]);
@@ -162,8 +160,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 return out;
             }
         } catch (SQLException e) {
-            throw new EventsyncException("cannot read dead letters from " + tables.deadLetters(SqlKind.POSTGRESQL)
-                    + ": " + e.getMessage(), e);
+            throw Jdbc.failure(tables, "reading dead letters", "dead letters", e);
         }
     }
 
@@ -211,10 +208,10 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 .toList();
     }
 
-    private long nextSeq(Connection c, SqlKind k) throws SQLException {
+    private long nextSeq(Connection c, Tables t) throws SQLException {
         if (seq.get() == Long.MIN_VALUE) {
             long start = System.currentTimeMillis() * 1000;
-            try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM " + tables.deadLetters(k));
+            try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM " + t.deadLetters());
                  ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     start = Math.max(start, rs.getLong(1) + 1);
@@ -229,16 +226,12 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         return "event_key";
     }
 
-    private static String columns(SqlKind k) {
-        return COLUMNS;
-    }
-
-    private SqlKind kind(Connection c) throws SQLException {
-        SqlKind k = kind;
-        if (k == null) {
-            k = SqlKind.of(c);
-            kind = k;
+    private Tables tables(Connection c) throws SQLException {
+        Tables t = tables;
+        if (t == null) {
+            t = Tables.resolve(c, names);
+            tables = t;
         }
-        return k;
+        return t;
     }
 }

@@ -89,7 +89,7 @@ final class TestDb implements AutoCloseable {
 
     /** Installs the consumer's eventsync tables (inbox, dead letters) into this database. */
     TestDb withConsumerTables() {
-        TestSchema.install(this);
+        EventsyncSchema.install(dataSource, SchemaNames.defaults());
         return this;
     }
 

@@ -26,11 +26,11 @@ public record CopyColumn(String column, List<String> path, Kind valueKind, boole
     public enum Kind { INT, LONG, BOOL, FLOAT, DOUBLE, STRING, BYTES, ENUM, TIMESTAMP }
 
     public static CopyColumn subject(String column) {
-        return new CopyColumn(SqlKind.requireIdentifier("column", column), List.of(), Kind.STRING, true);
+        return new CopyColumn(Identifiers.require("column", column), List.of(), Kind.STRING, true);
     }
 
     public static CopyColumn field(String column, String fieldPath, Descriptor payload) {
-        SqlKind.requireIdentifier("column", column);
+        Identifiers.require("column", column);
         if (fieldPath == null || fieldPath.isBlank()) {
             throw new ConfigException("field path of column " + column + " must not be empty, but was: " + fieldPath);
         }
@@ -83,17 +83,26 @@ public record CopyColumn(String column, List<String> path, Kind valueKind, boole
     }
 
     /** The column's SQL type; keys get bounded strings so every dialect can index them. */
-    public String sqlType(SqlKind kind, boolean key) {
+    public String sqlType(Dialect dialect, boolean key) {
+        String d = dialect.name();
         return switch (valueKind) {
             case INT -> "INTEGER";
             case LONG -> "BIGINT";
             case BOOL -> "BOOLEAN";
             case FLOAT -> "REAL";
-            case DOUBLE -> kind.doubleType();
-            case STRING -> key ? "VARCHAR(255)" : (kind == SqlKind.MARIADB ? "TEXT" : kind == SqlKind.H2 ? "VARCHAR" : "TEXT");
-            case BYTES -> key ? (kind == SqlKind.MARIADB ? "VARBINARY(255)" : kind.binaryType()) : kind.binaryType();
+            case DOUBLE -> d.equals("mariadb") ? "DOUBLE" : "DOUBLE PRECISION";
+            case STRING -> key ? "VARCHAR(255)" : d.equals("h2") ? "VARCHAR" : "TEXT";
+            case BYTES -> switch (d) {
+                case "postgresql" -> "BYTEA";
+                case "mariadb" -> key ? "VARBINARY(255)" : "LONGBLOB";
+                default -> "VARBINARY";
+            };
             case ENUM -> "VARCHAR(255)";
-            case TIMESTAMP -> kind.timestampType();
+            case TIMESTAMP -> switch (d) {
+                case "postgresql" -> "TIMESTAMPTZ";
+                case "mariadb" -> "DATETIME(6)";
+                default -> "TIMESTAMP(6) WITH TIME ZONE";
+            };
         };
     }
 

@@ -14,7 +14,6 @@ import java.util.stream.Collectors;
  * the delete cannot resurrect the row.
  */
 public final class CopySql {
-    public static final String TOMBSTONES = "eventsync_copy_tombstones";
 
     public final String selectVersion;
     public final String upsert;
@@ -24,9 +23,9 @@ public final class CopySql {
     public final String deleteTombstone;
     public final List<String> createTables;
 
-    public CopySql(SqlKind kind, String schema, String table, List<CopyColumn> keys, String versionColumn,
-                   List<CopyColumn> values) {
-        String t = kind.qualified(schema, table);
+    public CopySql(Tables tables, String table, List<CopyColumn> keys, String versionColumn, List<CopyColumn> values) {
+        Dialect kind = tables.dialect();
+        String t = tables.qualified(table);
         String v = kind.quote(versionColumn);
         String keyMatch = keys.stream().map(k -> kind.quote(k.column()) + " = ?").collect(Collectors.joining(" AND "));
         List<CopyColumn> all = new ArrayList<>(keys);
@@ -39,20 +38,20 @@ public final class CopySql {
 
         this.selectVersion = "SELECT " + v + " FROM " + t + " WHERE " + keyMatch + " FOR UPDATE";
         this.delete = "DELETE FROM " + t + " WHERE " + keyMatch;
-        this.upsert = switch (kind) {
-            case POSTGRESQL -> "INSERT INTO " + t + " AS cur (" + colList + ") VALUES (" + params + ")"
+        this.upsert = switch (kind.name()) {
+            case "postgresql" -> "INSERT INTO " + t + " AS cur (" + colList + ") VALUES (" + params + ")"
                     + " ON CONFLICT (" + keyList + ") DO UPDATE SET "
                     + values.stream().map(c -> kind.quote(c.column()) + " = EXCLUDED." + kind.quote(c.column()))
                             .map(s -> s + ", ").collect(Collectors.joining())
                     + v + " = EXCLUDED." + v + " WHERE cur." + v + " < EXCLUDED." + v;
             // MariaDB evaluates the assignments left to right with already-updated values, so the
             // version column is assigned last and every other column compares the old version.
-            case MARIADB -> "INSERT INTO " + t + " (" + colList + ") VALUES (" + params + ")"
+            case "mariadb" -> "INSERT INTO " + t + " (" + colList + ") VALUES (" + params + ")"
                     + " ON DUPLICATE KEY UPDATE "
                     + values.stream().map(c -> kind.quote(c.column()) + " = IF(" + v + " < VALUES(" + v + "), VALUES("
                             + kind.quote(c.column()) + "), " + kind.quote(c.column()) + "), ").collect(Collectors.joining())
                     + v + " = GREATEST(" + v + ", VALUES(" + v + "))";
-            case H2 -> "MERGE INTO " + t + " AS cur USING (VALUES (" + castParams(kind, keys, values) + ")) AS src ("
+            default -> "MERGE INTO " + t + " AS cur USING (VALUES (" + castParams(kind, keys, values) + ")) AS src ("
                     + colList + ") ON " + keys.stream().map(k -> "cur." + kind.quote(k.column()) + " = src."
                             + kind.quote(k.column())).collect(Collectors.joining(" AND "))
                     + " WHEN MATCHED AND cur." + v + " < src." + v + " THEN UPDATE SET "
@@ -63,15 +62,15 @@ public final class CopySql {
                     + cols.stream().map(c -> "src." + c).collect(Collectors.joining(", ")) + ")";
         };
 
-        String tomb = kind.qualified(schema, TOMBSTONES);
+        String tomb = tables.table("copy_tombstones");
         this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ? FOR UPDATE";
         this.deleteTombstone = "DELETE FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
-        this.upsertTombstone = switch (kind) {
-            case POSTGRESQL -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
+        this.upsertTombstone = switch (kind.name()) {
+            case "postgresql" -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
                     + " ON CONFLICT (copy_table, row_key) DO UPDATE SET version = EXCLUDED.version";
-            case MARIADB -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
+            case "mariadb" -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
                     + " ON DUPLICATE KEY UPDATE version = VALUES(version)";
-            case H2 -> "MERGE INTO " + tomb + " (copy_table, row_key, version) KEY (copy_table, row_key) VALUES (?, ?, ?)";
+            default -> "MERGE INTO " + tomb + " (copy_table, row_key, version) KEY (copy_table, row_key) VALUES (?, ?, ?)";
         };
 
         StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (");
@@ -88,7 +87,7 @@ public final class CopySql {
     }
 
     /** H2 cannot infer the type of a bare parameter in a VALUES row, so each one is cast to its column type. */
-    private static String castParams(SqlKind kind, List<CopyColumn> keys, List<CopyColumn> values) {
+    private static String castParams(Dialect kind, List<CopyColumn> keys, List<CopyColumn> values) {
         List<String> casts = new ArrayList<>();
         keys.forEach(k -> casts.add("CAST(? AS " + k.sqlType(kind, true) + ")"));
         values.forEach(c -> casts.add("CAST(? AS " + c.sqlType(kind, false) + ")"));

@@ -84,3 +84,12 @@ CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}dead_letters" (
     last_failure TIMESTAMP WITH TIME ZONE NOT NULL
 );
 CREATE INDEX IF NOT EXISTS "${schema}"."${prefix}dead_letters_key_seq" ON "${schema}"."${prefix}dead_letters" (subscription, event_key, seq);
+
+-- Consumer side: the version at which a copy-table row was deleted (CopyTable), so an older event
+-- arriving after the delete cannot bring the row back.
+CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}copy_tombstones" (
+    copy_table VARCHAR(128) NOT NULL,
+    row_key VARCHAR(512) NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (copy_table, row_key)
+);

@@ -86,3 +86,12 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
     last_failure DATETIME(6) NOT NULL,
     INDEX `${prefix}dead_letters_key_seq` (subscription, event_key, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Consumer side: the version at which a copy-table row was deleted (CopyTable), so an older event
+-- arriving after the delete cannot bring the row back.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}copy_tombstones` (
+    copy_table VARCHAR(128) NOT NULL,
+    row_key VARCHAR(512) NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (copy_table, row_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
