@@ -11,7 +11,7 @@ import io.eventsync.jdbc.JdbcApplyScope;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
-import io.eventsync.transport.Transport;
+import io.eventsync.transport.DeliveryHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +33,7 @@ final class CopyService implements AutoCloseable {
     private final JdbcApplyScope jdbcScope;
     private final HandlerRegistry handlers;
     private final TypeRegistry types;
-    private final Transport transport;
+    private final Subscriber subscriber;
     private final String topic;
     private final MeterRegistry meters;
     final AtomicLong restarts = new AtomicLong();
@@ -41,19 +41,25 @@ final class CopyService implements AutoCloseable {
     private Subscription subscription;
 
     CopyService(String name, DataSource dataSource, HandlerRegistry handlers, TypeRegistry types,
-                Transport transport, String topic, MeterRegistry meters,
+                Subscriber subscriber, String topic, MeterRegistry meters,
                 Function<String, Long> sourceCommitNanos, Runnable onProgress) {
         this.name = name;
         this.dataSource = dataSource;
         this.handlers = handlers;
         this.types = types;
-        this.transport = transport;
+        this.subscriber = subscriber;
         this.topic = topic;
         this.meters = meters;
         this.inbox = Inbox.builder(dataSource).build();
         this.jdbcScope = JdbcApplyScope.builder(inbox).meterRegistry(meters).build();
         this.scope = new MeasuredScope(jdbcScope, sourceCommitNanos, onProgress);
         this.deadLetters = JdbcDeadLetters.create(dataSource);
+    }
+
+    /** Subscribes a dispatcher; given the copy's database so a transport can keep offsets there. */
+    @FunctionalInterface
+    interface Subscriber {
+        Subscription subscribe(SubscriptionSpec spec, DeliveryHandler handler, DataSource copyDatabase);
     }
 
     synchronized void start() {
@@ -68,7 +74,7 @@ final class CopyService implements AutoCloseable {
                 .meterRegistry(meters)
                 .shutdownTimeout(Duration.ofSeconds(10))
                 .build();
-        subscription = transport.subscribe(SubscriptionSpec.fanout(topic, name), dispatcher);
+        subscription = subscriber.subscribe(SubscriptionSpec.fanout(topic, name), dispatcher, dataSource);
     }
 
     /** Stops consuming and starts again: what was delivered but not acknowledged comes again. */

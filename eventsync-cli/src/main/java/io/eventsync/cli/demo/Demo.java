@@ -11,8 +11,11 @@ import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.RetryPolicy;
 import io.eventsync.jdbc.EventsyncSchema;
-import io.eventsync.transport.Transport;
-import io.eventsync.transport.inprocess.InProcessTransport;
+import io.eventsync.jdbc.EmbeddedLog;
+import io.eventsync.jdbc.Offsets;
+import io.eventsync.jdbc.Outbox;
+import io.eventsync.jdbc.Relay;
+import io.eventsync.transport.Publisher;
 import io.eventsync.verify.DiffReport;
 import io.eventsync.verify.TableDiff;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -77,11 +80,18 @@ public final class Demo {
         install(shipping, DemoTables.SHIPPING);
 
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        DuplicatingTransport transport = new DuplicatingTransport(transport(), settings.faults().duplicate());
+        // The embedded log lives in the source's database; each copy keeps its offsets in its own.
+        EmbeddedLog log = EmbeddedLog.builder().dataSource(orders).build();
+        DuplicatingTransport transport = new DuplicatingTransport(log, settings.faults().duplicate());
         resources.add(0, transport);
+        CopyService.Subscriber subscriber = (spec, handler, copyDb) -> log.subscribe(spec, handler, Offsets.in(copyDb));
 
-        OrdersSource source = new OrdersSource(orders, OrdersSource.standInOutbox());
-        StandInRelay relay = new StandInRelay(orders, transport.publisher(TOPIC), OrdersSource.SOURCE);
+        Outbox outbox = Outbox.of(OrdersSource.SOURCE);
+        OrdersSource source = new OrdersSource(orders, outbox::append);
+        Publisher publisher = transport.publisher(TOPIC);
+        resources.add(0, publisher);
+        Relay relay = Relay.builder().dataSource(orders).source(OrdersSource.SOURCE).publisher(publisher)
+                .meterRegistry(meters).build().start();
         resources.add(0, relay);
 
         TypeRegistry types = TypeRegistry.builder()
@@ -96,9 +106,9 @@ public final class Demo {
                         .maxBackoff(Duration.ofMillis(200)).build())
                 .build();
         CopyService billingCopy = new CopyService("billing", billing, CopyHandlers.billing(options, faults), types,
-                transport, TOPIC, meters, source::commitNanos, this::signal);
+                subscriber, TOPIC, meters, source::commitNanos, this::signal);
         CopyService shippingCopy = new CopyService("shipping", shipping, CopyHandlers.shipping(options, faults), types,
-                transport, TOPIC, meters, source::commitNanos, this::signal);
+                subscriber, TOPIC, meters, source::commitNanos, this::signal);
         List<CopyService> copies = List.of(billingCopy, shippingCopy);
         resources.add(0, billingCopy);
         resources.add(0, shippingCopy);
@@ -108,7 +118,6 @@ public final class Demo {
         resources.add(0, chaos::shutdownNow);
         SplittableRandom restartRandom = new SplittableRandom(settings.seed());
         Writers writers = new Writers(settings, source, () -> {
-            relay.wake();
             if (settings.faults().restart() > 0) {
                 double roll;
                 synchronized (restartRandom) {
@@ -189,10 +198,6 @@ public final class Demo {
         return String.format("%s written %,d  applied %,d  %,.0f ev/s  lag %,d",
                 Progress.bar(written == 0 ? 0 : (double) applied / written, 24), written, applied,
                 applied / seconds, Math.max(0, written - applied));
-    }
-
-    private Transport transport() {
-        return InProcessTransport.builder().partitions(8).build();
     }
 
     private HikariDataSource h2(String name, int poolSize) {

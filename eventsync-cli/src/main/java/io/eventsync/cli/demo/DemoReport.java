@@ -96,8 +96,8 @@ public final class DemoReport implements Json.Value {
             c.put("retries", copy.scope.retries.get());
             c.put("duplicates_suppressed", copy.scope.duplicates.get());
             c.put("restarts", copy.restarts.get());
-            c.put("timeouts", meter(meters, copy.name, "timeout"));
-            c.put("abandoned", meter(meters, copy.name, "abandon"));
+            c.put("timeouts", meter(meters, copy.name, "eventsync.dispatcher.timed_out"));
+            c.put("abandoned", meter(meters, copy.name, "eventsync.dispatcher.abandoned"));
             totalRetries += copy.scope.retries.get();
             totalDuplicates += copy.scope.duplicates.get();
 
@@ -167,7 +167,7 @@ public final class DemoReport implements Json.Value {
         boolean found = false;
         for (Meter m : meters.getMeters()) {
             String name = m.getId().getName();
-            if (!name.startsWith("eventsync.") || !name.contains(word)) {
+            if (!name.equals(word)) {
                 continue;
             }
             String sub = m.getId().getTag("subscription");

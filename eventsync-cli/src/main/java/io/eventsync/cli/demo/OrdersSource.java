@@ -67,26 +67,6 @@ final class OrdersSource {
         return event;
     }
 
-    /**
-     * Appends to {@code eventsync_outbox} with plain JDBC: the demo's stand-in until eventsync-jdbc's
-     * {@code Outbox} is wired in. Stores the encoded envelope, like the relay expects.
-     */
-    static OutboxWriter standInOutbox() {
-        io.eventsync.envelope.EnvelopeCodec codec = io.eventsync.envelope.EnvelopeCodec.defaults();
-        return (c, e) -> {
-            try (PreparedStatement st = c.prepareStatement("INSERT INTO eventsync_outbox"
-                    + " (source, event_id, subject, event_type, event_sequence, payload) VALUES (?, ?, ?, ?, ?, ?)")) {
-                st.setString(1, e.getSource());
-                st.setString(2, e.getId());
-                st.setString(3, e.getSubject());
-                st.setString(4, e.getType());
-                st.setLong(5, e.getSequence());
-                st.setBytes(6, codec.encode(e));
-                st.executeUpdate();
-            }
-        };
-    }
-
     Long commitNanos(String eventId) {
         return commitNanos.get(eventId);
     }
