@@ -8,6 +8,8 @@ import io.eventsync.cli.demo.proto.OrderPlaced;
 import io.eventsync.cli.demo.proto.OrderShipped;
 import io.eventsync.cli.internal.Progress;
 import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.DeadLetter;
+import java.util.stream.Collectors;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.RetryPolicy;
 import io.eventsync.jdbc.EventsyncSchema;
@@ -45,8 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Demo {
     private static final Logger log = LoggerFactory.getLogger(Demo.class);
     static final String TOPIC = "shop.orders";
-    static final Duration HANDLER_TIMEOUT = Duration.ofMillis(250);
-    static final Duration CANCELLATION_GRACE = Duration.ofMillis(100);
+    static final Duration HANDLER_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration CANCELLATION_GRACE = Duration.ofMillis(250);
 
     private final DemoSettings settings;
     private final ReentrantLock progressLock = new ReentrantLock();
@@ -152,10 +154,12 @@ public final class Demo {
         long deadline = System.nanoTime() + settings.catchUp().toNanos();
         long expectedValid = writers.written.get();
         int expectedInvalid = writers.invalidEventIds.size();
+        log.info("writers done: {} valid and {} invalid events; waiting for the copies", expectedValid, expectedInvalid);
         while (true) {
             boolean done = true;
             for (CopyService copy : copies) {
-                if (copy.applied() < expectedValid || copy.deadLetters().size() < expectedInvalid) {
+                if (copy.applied() < expectedValid || (expectedInvalid > 0 && !copy.deadLetters().stream()
+                        .map(DeadLetter::eventId).collect(Collectors.toSet()).containsAll(writers.invalidEventIds))) {
                     done = false;
                     break;
                 }
@@ -202,7 +206,10 @@ public final class Demo {
 
     private HikariDataSource h2(String name, int poolSize) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(url(name));
+        // async: stores through AsynchronousFileChannel, which a thread interrupt cannot close. With the
+        // default file channel, interrupting a handler in the middle of H2 I/O (a timeout) closes the
+        // database file for every connection ("ClosedChannelException") and the copy is dead.
+        config.setJdbcUrl("jdbc:h2:async:" + settings.dir().toAbsolutePath().resolve(name));
         config.setUsername("sa");
         config.setPassword("");
         config.setMaximumPoolSize(poolSize);

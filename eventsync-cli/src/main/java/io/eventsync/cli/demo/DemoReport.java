@@ -104,11 +104,11 @@ public final class DemoReport implements Json.Value {
             List<DeadLetter> letters = copy.deadLetters();
             Map<String, Long> reasons = new TreeMap<>();
             boolean onlyInvalid = true;
-            int invalidLettered = 0;
+            Set<String> invalidLettered = new java.util.HashSet<>();
             for (DeadLetter letter : letters) {
-                reasons.merge(shortReason(letter.reason()), 1L, Long::sum);
+                reasons.merge(shortReason(letter), 1L, Long::sum);
                 if (invalidIds.contains(letter.eventId())) {
-                    invalidLettered++;
+                    invalidLettered.add(letter.eventId());
                 } else {
                     onlyInvalid = false;
                 }
@@ -119,11 +119,12 @@ public final class DemoReport implements Json.Value {
                     invalidApplied++;
                 }
             }
-            boolean invalidOk = onlyInvalid && invalidLettered == invalidIds.size() && invalidApplied == 0;
+            // Every invalid event is a dead letter here, no valid event is, and none reached the copy.
+            boolean invalidOk = onlyInvalid && invalidLettered.size() == invalidIds.size() && invalidApplied == 0;
             Map<String, Object> dead = new LinkedHashMap<>();
             dead.put("count", letters.size());
             dead.put("reasons", reasons);
-            dead.put("invalid_events_dead_lettered", invalidLettered);
+            dead.put("invalid_events_dead_lettered", invalidLettered.size());
             dead.put("invalid_events_applied", invalidApplied);
             dead.put("invalid_events_only_in_dead_letters", invalidOk);
             c.put("dead_letters", dead);
@@ -185,8 +186,12 @@ public final class DemoReport implements Json.Value {
         return found ? (Object) (long) sum : "n/a";
     }
 
-    private static String shortReason(String reason) {
-        String oneLine = reason.replace('\n', ' ');
+    private static String shortReason(DeadLetter letter) {
+        if (letter.kind() == DeadLetter.Kind.HELD) {
+            // Their reasons name the letter they wait behind; one line for all of them reads better.
+            return "held behind an earlier dead letter of the same key (until it is replayed or discarded)";
+        }
+        String oneLine = letter.reason().replace('\n', ' ');
         return oneLine.length() <= 160 ? oneLine : oneLine.substring(0, 157) + "...";
     }
 
@@ -206,6 +211,9 @@ public final class DemoReport implements Json.Value {
         out.append(String.format(Locale.ROOT, "  throughput       %,.0f events/s written, %,.0f events/s synced end to end (%.2f s)%n",
                 (double) w.get("write_events_per_second"), (double) w.get("synced_events_per_second"),
                 (double) w.get("end_to_end_seconds")));
+        if (settings.rate() == 0) {
+            out.append("  (as fast as possible: freshness includes waiting behind the backlog; --rate N measures it at a load)\n");
+        }
         out.append("  faults           ").append(settings.faults()).append('\n');
         Map<String, Object> injected = (Map<String, Object>) root.get("injected");
         if (settings.faults().any()) {

@@ -29,6 +29,7 @@ final class KeyChooser {
     }
 
     static String key(int index) {
-        return String.format("order-%06d", index);
+        String digits = Integer.toString(index);
+        return "order-" + "000000".substring(Math.min(6, digits.length())) + digits;
     }
 }
