@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 + "Start with: eventsync demo",
         subcommands = {
                 DemoCommand.class,
+                RunCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

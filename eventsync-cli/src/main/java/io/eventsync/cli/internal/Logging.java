@@ -65,6 +65,18 @@ public final class Logging {
         }
     }
 
+    /** Long-running commands log their lifecycle at INFO on stderr. */
+    public static void info() {
+        Logger root = context().getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(verbose ? Level.DEBUG : Level.INFO);
+        quietLibraries(context());
+    }
+
+    /** Stops logging cleanly (flushes appenders); for the shutdown hook, before the JVM halts. */
+    public static void flush() {
+        context().stop();
+    }
+
     public static boolean verbose() {
         return verbose;
     }
