@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo",
+        header = "The embedded demo: three services, faults on request, a report that proves every copy.",
         mixinStandardHelpOptions = true,
         description = "Runs three services in one JVM on the embedded default (H2 file databases, embedded"
                 + " transport): orders writes orders and their events in one transaction; billing and shipping keep"

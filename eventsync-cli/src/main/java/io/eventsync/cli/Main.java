@@ -18,6 +18,10 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DemoCommand.class,
                 RunCommand.class,
+                DlqCommand.class,
+                OffsetsCommand.class,
+                StatusCommand.class,
+                SchemaCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

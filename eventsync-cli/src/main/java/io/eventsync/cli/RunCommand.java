@@ -16,11 +16,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "run",
+        header = "Runs a pipeline from a YAML file (relay and/or consume into copy tables).",
         mixinStandardHelpOptions = true,
         description = "Runs a pipeline from a YAML file: relays a source database's outbox to a transport and/or"
                 + " consumes a topic into copy tables through declared mappings (payload types from a descriptor"
                 + " set; no Java code). The whole file is checked before anything connects: an error names the"
-                + " file, line and field, and exits 2. ${NAME} in a value is replaced by the environment variable"
+                + " file, line and field, and exits 2. $${NAME} in a value is replaced by the environment variable"
                 + " NAME (use it for passwords). SIGTERM or Ctrl-C stops taking work, finishes and commits what"
                 + " is in flight, and exits 0.",
         sortOptions = false)

@@ -17,6 +17,9 @@ public final class Json {
         Object toJson();
     }
 
+    /** Text that already is JSON (e.g. from protobuf's JsonFormat), written as is. */
+    public record Raw(String json) {}
+
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(out, value, 0);
@@ -26,6 +29,8 @@ public final class Json {
     private static void write(StringBuilder out, Object value, int depth) {
         if (value == null) {
             out.append("null");
+        } else if (value instanceof Raw raw) {
+            out.append(raw.json().strip().replace("\n", "\n" + "  ".repeat(depth)));
         } else if (value instanceof Value v) {
             write(out, v.toJson(), depth);
         } else if (value instanceof String s) {

@@ -82,6 +82,28 @@ public final class Pipeline implements AutoCloseable {
     private void consume(PipelineConfig config, ConsumeConfig consume, Transport transport, MeterRegistry meters) {
         HikariDataSource db = pool(config.name() + "-consume", consume.database());
         SchemaNames names = names(consume.database());
+        Dispatcher dispatcher = dispatcher(config, db, meters, open);
+        SubscriptionSpec spec = consume.queue() ? SubscriptionSpec.queue(consume.topic(), consume.group())
+                : SubscriptionSpec.fanout(consume.topic(), consume.group());
+        Subscription subscription = transport instanceof EmbeddedLog log
+                ? log.subscribe(spec, dispatcher, Offsets.in(db, names))
+                : transport.subscribe(spec, dispatcher);
+        // Closed first on shutdown: no new deliveries while the dispatcher drains.
+        open.push(subscription);
+        log.info("consuming topic {} as group {} into {} table(s)", consume.topic(), consume.group(),
+                consume.tables().size());
+    }
+
+    /**
+     * The consumer's dispatcher (handlers from the mappings, JDBC apply scope, dead letters in the copy's
+     * database), not subscribed to anything: {@code run} subscribes it, {@code dlq replay} uses it alone.
+     * What must be closed is pushed on {@code open}, the dispatcher last.
+     */
+    public static Dispatcher dispatcher(PipelineConfig config, DataSource db, MeterRegistry meters,
+                                        Deque<AutoCloseable> open) {
+        ConsumeConfig consume = config.consume().orElseThrow(() -> new io.eventsync.ConfigException(
+                config.file() + ": declares no consume section"));
+        SchemaNames names = names(consume.database());
         EventsyncSchema.install(db, names);
         HandlerOptions options = HandlerOptions.custom().timeout(consume.handlerTimeout())
                 .retryPolicy(RetryPolicy.custom().maxAttempts(consume.maxAttempts()).build()).build();
@@ -106,15 +128,7 @@ public final class Pipeline implements AutoCloseable {
                 .meterRegistry(meters)
                 .build();
         open.push(dispatcher);
-        SubscriptionSpec spec = consume.queue() ? SubscriptionSpec.queue(consume.topic(), consume.group())
-                : SubscriptionSpec.fanout(consume.topic(), consume.group());
-        Subscription subscription = transport instanceof EmbeddedLog log
-                ? log.subscribe(spec, dispatcher, Offsets.in(db, names))
-                : transport.subscribe(spec, dispatcher);
-        // Closed first on shutdown: no new deliveries while the dispatcher drains.
-        open.push(subscription);
-        log.info("consuming topic {} as group {} into {} table(s)", consume.topic(), consume.group(),
-                consume.tables().size());
+        return dispatcher;
     }
 
     private Transport transport(PipelineConfig config) {
@@ -127,7 +141,7 @@ public final class Pipeline implements AutoCloseable {
         return Transports.open(t, config.name());
     }
 
-    private static SchemaNames names(Database database) {
+    public static SchemaNames names(Database database) {
         return database.schema() == null ? SchemaNames.defaults() : SchemaNames.of(database.schema());
     }
 
@@ -138,6 +152,13 @@ public final class Pipeline implements AutoCloseable {
         if (existing != null) {
             return existing;
         }
+        HikariDataSource pool = openPool(name, database);
+        pools.put(identity, pool);
+        return pool;
+    }
+
+    /** A connection pool for {@code database}; the caller closes it. */
+    public static HikariDataSource openPool(String name, Database database) {
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName("eventsync-" + name);
         hikari.setJdbcUrl(h2KeepsOpenAtExit(database.jdbcUrl()));
@@ -146,9 +167,7 @@ public final class Pipeline implements AutoCloseable {
         }
         hikari.setPassword(database.password().value());
         hikari.setMaximumPoolSize(database.poolSize());
-        HikariDataSource pool = new HikariDataSource(hikari);
-        pools.put(identity, pool);
-        return pool;
+        return new HikariDataSource(hikari);
     }
 
     /**
