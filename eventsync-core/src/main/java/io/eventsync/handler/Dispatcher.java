@@ -59,6 +59,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
      * on success it is removed and the key's HELD letters are released, in order, the same way; a
      * letter that fails again becomes the key's FAILED letter in place and the rest stay held. The key
      * is unparked only when none of its letters remain; events arriving meanwhile wait behind.
+     * While a letter is re-applied, its {@link Invocation#partition()} is {@code "dead-letters"} and its
+     * {@link Invocation#offset()} is {@code -1}: an apply scope records no transport position for it.
      *
      * @return completes with true when the key has no letter left, false when one failed again (or the
      *         letter was already gone)
@@ -241,8 +243,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             if (lanes < 1 || lanes > 1024) {
                 throw new ConfigException("dispatcher lanes must be 1..1024, but was " + lanes);
             }
-            if (maxInFlight < 1) {
-                throw new ConfigException("dispatcher maxInFlight must be >= 1, but was " + maxInFlight);
+            if (maxInFlight < 1 || maxInFlight > 10_000_000) {
+                throw new ConfigException("dispatcher maxInFlight must be 1..10,000,000, but was " + maxInFlight);
             }
             if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
                 throw new ConfigException("dispatcher shutdownTimeout must be >= 0, but was " + shutdownTimeout);

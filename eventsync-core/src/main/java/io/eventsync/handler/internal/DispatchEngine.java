@@ -1,6 +1,5 @@
 package io.eventsync.handler.internal;
 
-import com.google.protobuf.Message;
 import io.eventsync.DecodeException;
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
@@ -14,7 +13,6 @@ import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.HandlerRegistry.Registration;
 import io.eventsync.handler.Outcome;
 import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
@@ -45,6 +43,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private static final Logger log = LoggerFactory.getLogger(DispatchEngine.class);
+    /**
+     * What {@code Invocation.partition()/offset()} say while a dead letter is re-applied: it did not
+     * come from the transport now, so an apply scope must not record a transport position for it.
+     */
+    public static final String REPLAY_PARTITION = "dead-letters";
+    public static final long REPLAY_OFFSET = -1;
 
     /** Everything the builder collected, validated. */
     public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
@@ -59,11 +63,13 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final AckTracker acks;
     private final DispatchMetrics metrics;
     private final Parking parking;
+    private final Intake intake;
     private final Semaphore permits;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
     private final Set<String> degraded = ConcurrentHashMap.newKeySet();
+    private final Releases releases;
     private volatile boolean closing;
     private volatile boolean stopping;
 
@@ -74,6 +80,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.parking.load(settings.handlers(), settings.unknownTypeDeadLetterPolicy());
         this.permits = new Semaphore(settings.maxInFlight());
+        this.intake = new Intake(settings);
+        this.releases = new Releases(settings.subscription(), parking, intake, this::processWork, this::laneOf);
         settings.handlers().registrations().keySet().forEach(metrics::of); // degraded gauges exist from the start
         this.lanes = new Lane[settings.lanes()];
         for (int i = 0; i < lanes.length; i++) {
@@ -99,66 +107,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         }
         inFlight.incrementAndGet();
         AckTracker.Ticket ticket = acks.register(delivery);
-        Work work = prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
+        Work work = intake.prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
         laneOf(work.key).enqueue(work);
-    }
-
-    /** Decodes, finds the handler, unpacks and validates; failures are kept to be dead-lettered in key order. */
-    private Work prepare(byte[] bytes, String partition, long offset, AckTracker.Ticket ticket, DeadLetter letter) {
-        Envelope envelope = null;
-        Throwable decodeFailure = null;
-        try {
-            envelope = s.codec().decode(bytes);
-        } catch (DecodeException e) {
-            decodeFailure = e;
-        } catch (RuntimeException e) {
-            decodeFailure = new DecodeException("the codec failed on " + bytes.length + " bytes: " + e, e);
-        }
-        String key = letter != null ? letter.key() : envelope == null ? "" : keyOf(envelope);
-        Work w = new Work(key, bytes, partition, offset, ticket, letter);
-        w.envelope = envelope;
-        if (decodeFailure != null) {
-            w.policy = DeadLetterPolicy.SKIP; // no key to park
-            w.preFailure = decodeFailure;
-            w.preFailureReason = "undecodable";
-            return w;
-        }
-        Registration registration = s.handlers().find(envelope.getType()).orElse(null);
-        if (registration == null) {
-            w.policy = s.unknownTypeDeadLetterPolicy();
-            if (s.skipUnknownTypes()) {
-                w.skipUnknown = true;
-            } else {
-                w.preFailure = new PermanentException("no handler for payload type '" + envelope.getType()
-                        + "' on subscription " + s.subscription()
-                        + "; register one, or set unknownTypePolicy(SKIP) to ignore such events");
-                w.preFailureReason = "unknown_type";
-            }
-            return w;
-        }
-        w.registration = registration;
-        w.policy = registration.options().deadLetterPolicy();
-        try {
-            Message payload = s.types().unpack(envelope);
-            s.validator().validate(envelope, payload);
-            w.payload = payload;
-        } catch (ValidationException e) {
-            w.preFailure = e;
-            w.preFailureReason = "invalid";
-        } catch (DecodeException e) {
-            w.preFailure = e;
-            w.preFailureReason = "undecodable";
-        } catch (RuntimeException e) {
-            w.preFailure = new PermanentException("unpacking or validating the payload of event "
-                    + envelope.getId() + " failed unexpectedly: " + e, e);
-            w.preFailureReason = "invalid";
-        }
-        return w;
-    }
-
-    static String keyOf(Envelope envelope) {
-        String key = envelope.getPartitionKey();
-        return key.isEmpty() ? envelope.getSubject() : key;
     }
 
     private Lane laneOf(String key) {
@@ -171,7 +121,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     @Override
     public Step process(Entry head, Lane.Runner runner) {
         try {
-            return head instanceof Work w ? processWork(w, runner) : processRelease((Release) head, runner);
+            return head instanceof Work w ? processWork(w, runner) : releases.process((Release) head, runner);
         } catch (RuntimeException e) {
             // A bug here must not kill the lane or lose the event: try again later, unacknowledged.
             log.error("processing key {} on {} failed unexpectedly; retrying in 1 s", head.key,
@@ -216,7 +166,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
                 start + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
         runner.attempt = a;
-        Watchdog.Watch watch = watchdog.watch(a);
+        watchdog.watch(a);
         if (stopping) {
             a.cancel();
         }
@@ -236,7 +186,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
         }
         runner.attempt = null;
-        watchdog.unwatch(watch);
+        watchdog.unwatch(a);
         Thread.interrupted(); // a timeout interrupt belongs to this attempt only
         DispatchMetrics.TypeMeters m = metrics.of(w.type());
         m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -385,66 +335,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
 
     // ---- release of dead letters -----------------------------------------------------------------
 
-    private Step processRelease(Release r, Lane.Runner runner) {
-        while (true) {
-            if (r.current == null) {
-                DeadLetter next;
-                if (!r.started) {
-                    DeadLetter target = parking.store().get(r.letterId).orElse(null);
-                    if (target == null) {
-                        r.result.complete(false); // replayed or discarded meanwhile
-                        return Step.DONE;
-                    }
-                    if (r.mode == Release.Mode.DISCARD) {
-                        parking.store().remove(target.id());
-                        r.started = true;
-                        log.info("dead letter {} (event {}, subject {}) was discarded on subscription {}",
-                                target.id(), target.eventId(), target.key(), s.subscription());
-                        next = parking.nextHeld(r.key);
-                    } else {
-                        r.started = true;
-                        next = target;
-                    }
-                } else {
-                    next = parking.nextHeld(r.key);
-                }
-                if (next == null) {
-                    r.result.complete(!parking.isParked(r.key));
-                    return Step.DONE;
-                }
-                r.current = prepare(next.bytes(), "dead-letters", 0, null, next);
-            }
-            Step step = processWork(r.current, runner);
-            if (step.kind != Step.Kind.DONE) {
-                return step;
-            }
-            boolean failedAgain = r.current.failedAgain;
-            r.current = null;
-            if (failedAgain) {
-                r.result.complete(false);
-                return Step.DONE;
-            }
-        }
-    }
-
     /** Queues a replay or discard behind the key's current entries; see {@code Dispatcher#replay}. */
     public CompletableFuture<Boolean> release(String letterId, boolean replay) {
         if (closing) {
             throw new IllegalStateException("dispatcher of subscription " + s.subscription() + " is closed");
         }
-        DeadLetter letter = parking.store().get(letterId).orElseThrow(() -> new IllegalArgumentException(
-                "no dead letter with id " + letterId));
-        if (!letter.subscription().equals(s.subscription())) {
-            throw new IllegalArgumentException("dead letter " + letterId + " belongs to subscription "
-                    + letter.subscription() + ", not " + s.subscription());
-        }
-        if (letter.kind() == DeadLetter.Kind.HELD) {
-            throw new IllegalStateException("dead letter " + letterId + " is HELD behind its key's FAILED letter; "
-                    + (replay ? "replay" : "discard") + " that one and the held ones are released in order");
-        }
-        Release r = new Release(letter.key(), replay ? Release.Mode.REPLAY : Release.Mode.DISCARD, letterId);
-        laneOf(r.key).enqueue(r);
-        return r.result;
+        return releases.request(letterId, replay);
     }
 
     // ---- watchdog --------------------------------------------------------------------------------
@@ -495,7 +391,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return inFlight.get();
     }
 
-    public void close() {
+    public synchronized void close() {
         if (closing) {
             return;
         }
@@ -529,6 +425,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             }
         }
         watchdog.stop();
+        metrics.close();
+        releases.cancelAll();
         for (Lane.Runner runner : runners) {
             try {
                 if (runner != null && !runner.join(TimeUnit.SECONDS.toMillis(5))) {

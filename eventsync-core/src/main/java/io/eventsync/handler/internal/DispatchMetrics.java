@@ -1,6 +1,7 @@
 package io.eventsync.handler.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -27,6 +28,14 @@ final class DispatchMetrics {
         return meters != null ? meters : byType.computeIfAbsent(type, TypeMeters::new);
     }
 
+    /**
+     * Removes the gauges, which point at this dispatcher's state: a dispatcher built later for the same
+     * subscription (a restart) registers its own. Counters are shared by name and tags and stay.
+     */
+    void close() {
+        byType.values().forEach(m -> registry.remove(m.degradedGauge));
+    }
+
     /** Meters of one payload type. */
     final class TypeMeters {
         private final Tags tags;
@@ -37,6 +46,7 @@ final class DispatchMetrics {
         final Counter abandoned;
         final Timer duration;
         final AtomicInteger degraded = new AtomicInteger();
+        private final Gauge degradedGauge;
         private final ConcurrentHashMap<String, Counter> deadLettered = new ConcurrentHashMap<>();
 
         private TypeMeters(String type) {
@@ -47,7 +57,8 @@ final class DispatchMetrics {
             this.timedOut = registry.counter("eventsync.dispatcher.timed_out", tags);
             this.abandoned = registry.counter("eventsync.dispatcher.abandoned", tags);
             this.duration = Timer.builder("eventsync.handler.duration").tags(tags).register(registry);
-            registry.gauge("eventsync.handler.degraded", tags, degraded);
+            this.degradedGauge = Gauge.builder("eventsync.handler.degraded", degraded, AtomicInteger::get)
+                    .tags(tags).strongReference(true).register(registry);
         }
 
         /** {@code reason}: undecodable, unknown_type, invalid, rejected, permanent, exhausted. */

@@ -107,11 +107,13 @@ final class InProcessSubscription implements Subscription {
         try {
             handler.onDelivery(delivery);
         } catch (RuntimeException e) {
-            // Not acknowledged, so it is delivered again to the group's next consumer; keep going so
-            // one bad handler call does not stop the partition for good.
+            // Treated as a consumer crash: delivering later events would let their acks cover this
+            // one (acks are cumulative per partition) and lose it. Leaving the group hands the
+            // partitions, from the acknowledged position, to the group's other or next consumer.
             log.error("handler of in-process topic {} group {} failed on partition {} offset {}; "
-                    + "it stays unacknowledged", spec.topic(), spec.group(), delivery.partition(),
-                    delivery.offset(), e);
+                    + "this consumer leaves the group and the event will be delivered again",
+                    spec.topic(), spec.group(), delivery.partition(), delivery.offset(), e);
+            close();
         }
     }
 

@@ -1,0 +1,82 @@
+package io.eventsync.handler.internal;
+
+import com.google.protobuf.Message;
+import io.eventsync.DecodeException;
+import io.eventsync.PermanentException;
+import io.eventsync.ValidationException;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.DeadLetterPolicy;
+import io.eventsync.handler.HandlerRegistry.Registration;
+import io.eventsync.v1.Envelope;
+
+/**
+ * Turns received bytes into {@link Work}: decode, find the handler, unpack and validate the payload.
+ * Runs on the transport's thread (so decoding is parallel with the lanes) and never throws: a failure
+ * is kept on the work and dead-lettered when the work's turn in its key's order comes.
+ */
+final class Intake {
+    private final DispatchEngine.Settings s;
+
+    Intake(DispatchEngine.Settings settings) {
+        this.s = settings;
+    }
+
+    /** Decodes, finds the handler, unpacks and validates; failures are kept to be dead-lettered in key order. */
+    Work prepare(byte[] bytes, String partition, long offset, AckTracker.Ticket ticket, DeadLetter letter) {
+        Envelope envelope = null;
+        Throwable decodeFailure = null;
+        try {
+            envelope = s.codec().decode(bytes);
+        } catch (DecodeException e) {
+            decodeFailure = e;
+        } catch (RuntimeException e) {
+            decodeFailure = new DecodeException("the codec failed on " + bytes.length + " bytes: " + e, e);
+        }
+        String key = letter != null ? letter.key() : envelope == null ? "" : keyOf(envelope);
+        Work w = new Work(key, bytes, partition, offset, ticket, letter);
+        w.envelope = envelope;
+        if (decodeFailure != null) {
+            w.policy = DeadLetterPolicy.SKIP; // no key to park
+            w.preFailure = decodeFailure;
+            w.preFailureReason = "undecodable";
+            return w;
+        }
+        Registration registration = s.handlers().find(envelope.getType()).orElse(null);
+        if (registration == null) {
+            w.policy = s.unknownTypeDeadLetterPolicy();
+            if (s.skipUnknownTypes()) {
+                w.skipUnknown = true;
+            } else {
+                w.preFailure = new PermanentException("no handler for payload type '" + envelope.getType()
+                        + "' on subscription " + s.subscription()
+                        + "; register one, or set unknownTypePolicy(SKIP) to ignore such events");
+                w.preFailureReason = "unknown_type";
+            }
+            return w;
+        }
+        w.registration = registration;
+        w.policy = registration.options().deadLetterPolicy();
+        try {
+            Message payload = s.types().unpack(envelope);
+            s.validator().validate(envelope, payload);
+            w.payload = payload;
+        } catch (ValidationException e) {
+            w.preFailure = e;
+            w.preFailureReason = "invalid";
+        } catch (DecodeException e) {
+            w.preFailure = e;
+            w.preFailureReason = "undecodable";
+        } catch (RuntimeException e) {
+            w.preFailure = new PermanentException("unpacking or validating the payload of event "
+                    + envelope.getId() + " failed unexpectedly: " + e, e);
+            w.preFailureReason = "invalid";
+        }
+        return w;
+    }
+
+    static String keyOf(Envelope envelope) {
+        String key = envelope.getPartitionKey();
+        return key.isEmpty() ? envelope.getSubject() : key;
+    }
+
+}

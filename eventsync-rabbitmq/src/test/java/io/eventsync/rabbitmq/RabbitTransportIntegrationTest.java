@@ -1,0 +1,276 @@
+package io.eventsync.rabbitmq;
+
+import static io.eventsync.rabbitmq.TestEvents.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.eventsync.ConfigException;
+import io.eventsync.PermanentException;
+import io.eventsync.transport.Delivery;
+import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.transport.OutboundEvent;
+import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Subscription;
+import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.v1.Envelope;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Runs against the RabbitMQ broker on 127.0.0.1:5672 (guest/guest); no plugin needed. */
+class RabbitTransportIntegrationTest {
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+    private final List<RabbitTransport> transports = new ArrayList<>();
+    private final RabbitCleanup cleanup = new RabbitCleanup();
+    private String topic;
+
+    @BeforeEach
+    void names() {
+        topic = "test.rabbit-" + TestEvents.suffix();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        transports.forEach(RabbitTransport::close);
+        cleanup.deleteAll();
+    }
+
+    private RabbitTransport transport(RabbitTransport.Builder builder) {
+        RabbitTransport transport = builder.build();
+        transports.add(transport);
+        cleanup.topic(transport, topic);
+        return transport;
+    }
+
+    private RabbitTransport transport() {
+        return transport(RabbitTransport.builder());
+    }
+
+    private Subscription subscribe(RabbitTransport transport, SubscriptionSpec spec, DeliveryHandler handler) {
+        cleanup.group(transport, spec);
+        return transport.subscribe(spec, handler);
+    }
+
+    private static List<OutboundEvent> sendAll(Publisher publisher, List<OutboundEvent> events) throws Exception {
+        List<CompletableFuture<Void>> sends = events.stream().map(publisher::send).toList();
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
+        return events;
+    }
+
+    private static List<OutboundEvent> events(int keys, int perKey) {
+        return events(keys, 1, perKey);
+    }
+
+    private static List<OutboundEvent> events(int keys, int fromSeq, int toSeq) {
+        List<OutboundEvent> events = new ArrayList<>();
+        for (int seq = fromSeq; seq <= toSeq; seq++) {
+            for (int k = 0; k < keys; k++) {
+                events.add(event("key-" + k, seq));
+            }
+        }
+        return events;
+    }
+
+    /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
+    private static Map<String, List<Long>> firstSeenByKey(Recorder recorder) {
+        java.util.Set<String> seen = new HashSet<>();
+        Map<String, List<Long>> byKey = new java.util.TreeMap<>();
+        for (Envelope e : recorder.events) {
+            if (seen.add(e.getId())) {
+                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
+            }
+        }
+        return byKey;
+    }
+
+    /** What a relay does: a send that fails is sent again until the broker confirms it, in order. */
+    private static void sendConfirmed(Publisher publisher, List<OutboundEvent> events) {
+        for (OutboundEvent event : events) {
+            await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                    .ignoreExceptions().until(() -> {
+                        publisher.send(event).get();
+                        return true;
+                    });
+        }
+    }
+
+    private static List<String> ids(List<OutboundEvent> events) {
+        return events.stream().map(e -> e.envelope().getId()).toList();
+    }
+
+    @Test
+    void publishedEventArrivesWithItsBytes() throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        RabbitTransport transport = transport(RabbitTransport.builder().meterRegistry(meters));
+        Recorder recorder = Recorder.acking();
+        SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "copy");
+        subscribe(transport, spec, recorder);
+        OutboundEvent sent = event("order-1", 1);
+        transport.publisher(topic).send(sent).get();
+
+        await().atMost(DEADLINE).until(() -> recorder.events.size() == 1);
+        assertThat(recorder.events.get(0)).isEqualTo(sent.envelope());
+        assertThat(recorder.deliveries.get(0).partition()).isEqualTo(transport.queueNames(spec).get(0));
+        assertThat(recorder.deliveries.get(0).deliveryCount()).isEqualTo(1);
+        assertThat(meters.get("eventsync.transport.sent").tag("result", "ok").counter().count()).isEqualTo(1);
+        assertThat(meters.get("eventsync.transport.delivered").tag("group", "copy").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void eventsOfOneKeyArriveInTheOrderSentAcrossPartitions() throws Exception {
+        RabbitTransport transport = transport(RabbitTransport.builder().partitions(3));
+        Recorder recorder = Recorder.acking();
+        subscribe(transport, SubscriptionSpec.fanout(topic, "copy"), recorder);
+        List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(12, 30));
+
+        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
+        Map<String, List<Long>> byKey = recorder.events.stream().collect(Collectors.groupingBy(
+                Envelope::getSubject, Collectors.mapping(Envelope::getSequence, Collectors.toList())));
+        assertThat(byKey).hasSize(12);
+        byKey.values().forEach(seqs -> assertThat(seqs).isSorted().doesNotHaveDuplicates().hasSize(30));
+        Map<String, List<Long>> offsets = recorder.deliveries.stream().collect(Collectors.groupingBy(
+                Delivery::partition, Collectors.mapping(Delivery::offset, Collectors.toList())));
+        assertThat(offsets).hasSize(3);
+        offsets.values().forEach(o -> assertThat(o).isSorted().doesNotHaveDuplicates());
+    }
+
+    @Test
+    void everyGroupGetsEveryEventInFanOut() throws Exception {
+        RabbitTransport transport = transport();
+        Recorder billing = Recorder.acking();
+        Recorder search = Recorder.acking();
+        subscribe(transport, SubscriptionSpec.fanout(topic, "billing"), billing);
+        subscribe(transport, SubscriptionSpec.fanout(topic, "search"), search);
+        List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(3, 10));
+
+        await().atMost(DEADLINE).until(() -> billing.events.size() == 30 && search.events.size() == 30);
+        assertThat(billing.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
+        assertThat(search.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
+    }
+
+    @Test
+    void competingConsumersOfAQueueGroupGetEachEventOnce() throws Exception {
+        RabbitTransport one = transport(RabbitTransport.builder().partitions(4));
+        RabbitTransport two = transport(RabbitTransport.builder().partitions(4));
+        Recorder first = Recorder.acking();
+        Recorder second = Recorder.acking();
+        subscribe(one, SubscriptionSpec.queue(topic, "workers"), first);
+        subscribe(two, SubscriptionSpec.queue(topic, "workers"), second);
+        List<OutboundEvent> sent = sendAll(one.publisher(topic), events(20, 10));
+
+        await().atMost(DEADLINE).until(() -> first.events.size() + second.events.size() >= sent.size());
+        List<String> all = new ArrayList<>(first.ids());
+        all.addAll(second.ids());
+        assertThat(all).containsExactlyInAnyOrderElementsOf(ids(sent));
+    }
+
+    @Test
+    void aStandbyConsumerTakesOverInOrderWhenTheActiveOneCrashes() throws Exception {
+        RabbitTransport crashing = transport();
+        RabbitTransport standby = transport();
+        Recorder lost = Recorder.neverAcking();
+        Recorder survivor = Recorder.acking();
+        Subscription active = subscribe(crashing, SubscriptionSpec.queue(topic, "workers"), lost);
+        subscribe(standby, SubscriptionSpec.queue(topic, "workers"), survivor);
+        List<OutboundEvent> sent = sendAll(crashing.publisher(topic), events(1, 20));
+        await().atMost(DEADLINE).until(() -> lost.events.size() == sent.size());
+        assertThat(survivor.events).as("single active consumer: the standby gets nothing").isEmpty();
+
+        active.close();
+        await().atMost(DEADLINE).until(() -> survivor.events.size() >= sent.size());
+        assertThat(survivor.ids()).containsExactlyElementsOf(ids(sent));
+        assertThat(survivor.deliveries).allMatch(d -> d.deliveryCount() >= 2);
+    }
+
+    @Test
+    void nothingIsLostAcrossAConnectionDrop() throws Exception {
+        try (TcpProxy proxy = new TcpProxy("127.0.0.1", 5672)) {
+            RabbitTransport transport = transport(RabbitTransport.builder().port(proxy.port())
+                    .recoveryInterval(Duration.ofMillis(200)));
+            Recorder recorder = Recorder.acking();
+            subscribe(transport, SubscriptionSpec.fanout(topic, "copy"), recorder);
+            Publisher publisher = transport.publisher(topic);
+            List<OutboundEvent> sent = new ArrayList<>(sendAll(publisher, events(4, 25)));
+
+            proxy.dropAll();
+            List<OutboundEvent> after = events(4, 26, 50);
+            sendConfirmed(publisher, after);
+            sent.addAll(after);
+
+            await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(sent)));
+            List<Long> oneToFifty = java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList();
+            assertThat(firstSeenByKey(recorder)).hasSize(4)
+                    .allSatisfy((key, seqs) -> assertThat(seqs).isEqualTo(oneToFifty));
+        }
+    }
+
+    @Test
+    void eventsPublishedBeforeAnyGroupExistsReachTheFirstGroup() throws Exception {
+        RabbitTransport transport = transport();
+        List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(2, 10));
+        Recorder recorder = Recorder.acking();
+        subscribe(transport, SubscriptionSpec.queue(topic, "late"), recorder);
+
+        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
+        assertThat(recorder.ids()).containsExactlyElementsOf(ids(sent));
+    }
+
+    @Test
+    void aRefusedLoginNeverShowsThePassword() {
+        RabbitTransport.Builder builder = RabbitTransport.builder().credentials("guest", "s3cret-pw".toCharArray());
+        assertThatThrownBy(builder::build)
+                .isInstanceOf(io.eventsync.EventsyncException.class)
+                .satisfies(e -> {
+                    for (Throwable t = e; t != null; t = t.getCause()) {
+                        assertThat(String.valueOf(t.getMessage())).doesNotContain("s3cret-pw");
+                    }
+                });
+    }
+
+    @Test
+    void aPublisherKeepsWorkingAfterItsExchangeWasDeleted() throws Exception {
+        RabbitTransport transport = transport();
+        Publisher publisher = transport.publisher(topic);
+        List<OutboundEvent> before = sendAll(publisher, events(1, 3));
+        try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
+            admin.exchangeDelete(transport.exchangeName(topic)); // a channel error on the next publish
+        }
+        List<OutboundEvent> after = events(1, 4, 6);
+        sendConfirmed(publisher, after); // re-declares the exchange on a new channel
+
+        Recorder recorder = Recorder.acking();
+        subscribe(transport, SubscriptionSpec.fanout(topic, "late"), recorder);
+        List<OutboundEvent> all = new ArrayList<>(before);
+        all.addAll(after);
+        await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(all)));
+    }
+
+    @Test
+    void oversizeEventIsRefusedWithAClearError() {
+        RabbitTransport transport = transport(RabbitTransport.builder().maxEventBytes(1000));
+        Publisher publisher = transport.publisher(topic);
+        OutboundEvent small = event("key", 1);
+        OutboundEvent big = new OutboundEvent(small.envelope(), new byte[1001]);
+
+        assertThat(publisher.maxEventBytes()).isEqualTo(1000);
+        assertThatThrownBy(() -> publisher.send(big).get()).hasCauseInstanceOf(PermanentException.class)
+                .hasMessageContaining("1001 bytes").hasMessageContaining("maxEventBytes");
+    }
+
+    @Test
+    void limitAboveTheBrokersMaxMessageSizeIsAConfigError() {
+        assertThatThrownBy(() -> RabbitTransport.builder()
+                .maxEventBytes(RabbitTransport.BROKER_DEFAULT_MAX_MESSAGE_SIZE + 1).build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("maxEventBytes");
+    }
+}
