@@ -10,7 +10,9 @@ import io.eventsync.jdbc.internal.WakeSignal;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -20,17 +22,33 @@ import java.util.regex.Pattern;
  * <p>{@link #append} never commits, rolls back or changes the connection's auto-commit; the caller's
  * transaction decides. On PostgreSQL the insert also NOTIFYs the relay, which PostgreSQL delivers only
  * at commit; a relay in the same JVM is also woken in-process. Thread-safe.
+ *
+ * <p><b>Why NOTIFY is rate-limited.</b> A notifying transaction takes PostgreSQL's global notify lock
+ * at commit and holds it through the WAL flush, so notifying writers commit one at a time; measured
+ * here it cut writer throughput by half or more under load. A notification only matters to a relay
+ * that is idle: once woken, the relay keeps reading (lingering a few ms between partial batches, then
+ * polling from 1 ms up) until the outbox is empty. So this outbox notifies at most once per
+ * {@link #notifyInterval} per JVM; a commit whose notification was skipped follows one that woke the
+ * relay less than that interval earlier, and is found by the relay's next read or short poll. (If the
+ * notifying transaction rolls back, the relay finds the others at its next poll, at most its maximum
+ * poll interval later.)
  */
 public final class Outbox {
     private static final Pattern SOURCE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
 
+    /** Default minimum time between two NOTIFYs of one outbox from this JVM. */
+    public static final Duration DEFAULT_NOTIFY_INTERVAL = Duration.ofMillis(5);
+
     private final String source;
     private final SchemaNames names;
+    private final long notifyIntervalNanos;
+    private final AtomicLong nextNotifyNanos = new AtomicLong(System.nanoTime());
     private volatile Bound bound;
 
-    private Outbox(String source, SchemaNames names) {
+    private Outbox(String source, SchemaNames names, Duration notifyInterval) {
         this.source = source;
         this.names = names;
+        this.notifyIntervalNanos = notifyInterval.toNanos();
     }
 
     /** The outbox of {@code source} in the connection's current schema, tables prefixed {@code eventsync_}. */
@@ -42,7 +60,22 @@ public final class Outbox {
         if (source == null || !SOURCE.matcher(source).matches()) {
             throw new ConfigException("source must be 1-200 letters, digits, '.', '_' or '-', but was: " + source);
         }
-        return new Outbox(source, Objects.requireNonNull(names, "names"));
+        return new Outbox(source, Objects.requireNonNull(names, "names"), DEFAULT_NOTIFY_INTERVAL);
+    }
+
+    /**
+     * This outbox with another minimum interval between NOTIFYs (PostgreSQL): zero notifies on every
+     * transaction (lowest idle latency, writers serialize at commit); larger values cost less under load.
+     */
+    public Outbox notifyInterval(Duration interval) {
+        if (interval == null || interval.isNegative()) {
+            throw new ConfigException("notifyInterval must be zero or positive, but was: " + interval);
+        }
+        return new Outbox(source, names, interval);
+    }
+
+    public Duration notifyInterval() {
+        return Duration.ofNanos(notifyIntervalNanos);
     }
 
     public String source() {
@@ -84,13 +117,20 @@ public final class Outbox {
         String key = e.getPartitionKey().isEmpty() ? e.getSubject() : e.getPartitionKey();
         OutboxRow row = new OutboxRow(source, e.getId(), key, e.getType(), e.getSequence(), bytes);
         try {
-            long id = b.tables.dialect().insertOutbox(connection, b.tables, b.channel, row);
+            long id = b.tables.dialect().insertOutbox(connection, b.tables, notifyNow() ? b.channel : null, row);
             b.signal.signal();
             return id;
         } catch (SQLException ex) {
             throw Jdbc.failure(b.tables, "appending event " + e.getId() + " of " + e.getSubject() + " to the outbox",
                     b.tables.outboxName(), ex);
         }
+    }
+
+    /** True for at most one caller per notify interval. */
+    private boolean notifyNow() {
+        long now = System.nanoTime();
+        long next = nextNotifyNanos.get();
+        return now - next >= 0 && nextNotifyNanos.compareAndSet(next, now + notifyIntervalNanos);
     }
 
     private Bound bind(Connection connection) {

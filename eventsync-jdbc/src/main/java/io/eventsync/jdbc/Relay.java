@@ -62,6 +62,7 @@ public final class Relay implements AutoCloseable {
     private final Duration leaseDuration;
     private final Duration sendTimeout;
     private final Duration minPoll;
+    private final Duration linger;
     private final Duration maxPoll;
     private final String owner;
     private final Counter published;
@@ -88,6 +89,7 @@ public final class Relay implements AutoCloseable {
         this.leaseDuration = b.leaseDuration;
         this.sendTimeout = b.sendTimeout;
         this.minPoll = b.minPoll;
+        this.linger = b.linger;
         this.maxPoll = b.maxPoll;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
         MeterRegistry registry = b.registry;
@@ -170,6 +172,12 @@ public final class Relay implements AutoCloseable {
                     retry.reset();
                     if (relayed > 0) {
                         idle.reset();
+                        if (relayed < batchSize) {
+                            // A partial batch means we caught up with the writers. Under load, reading
+                            // again at once would relay one or two rows per round trip and compete with
+                            // the writers for the database; lingering briefly lets a batch build up.
+                            pause(linger.toMillis());
+                        }
                         continue;
                     }
                     if (waiter.await(idle.next())) {
@@ -178,7 +186,8 @@ public final class Relay implements AutoCloseable {
                 } catch (EventsyncException e) {
                     fail(e, retry.next());
                 } catch (SQLException e) {
-                    fail(Jdbc.failure(tables, "relay " + source, tables == null ? "" : tables.outboxName(), e), retry.next());
+                    fail(Jdbc.failure(tables, "relay of outbox " + source,
+                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", e), retry.next());
                 }
             }
         } catch (InterruptedException e) {
@@ -360,6 +369,7 @@ public final class Relay implements AutoCloseable {
         private Duration leaseDuration = Duration.ofSeconds(10);
         private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration minPoll = Duration.ofMillis(1);
+        private Duration linger = Duration.ofMillis(2);
         private Duration maxPoll = Duration.ofMillis(250);
         private String owner;
         private MeterRegistry registry = Metrics.globalRegistry;
@@ -387,6 +397,12 @@ public final class Relay implements AutoCloseable {
         /** Idle polling between {@code min} and {@code max} where no signal exists; default 1 ms..250 ms. */
         public Builder pollInterval(Duration min, Duration max) { this.minPoll = min; this.maxPoll = max; return this; }
 
+        /**
+         * After a partial batch, wait this long before reading again so the next batch is larger under
+         * load; default 2 ms, zero to read again at once (lowest latency, most database round trips).
+         */
+        public Builder linger(Duration d) { this.linger = d; return this; }
+
         /** A name for this relay in the lease table and logs; default source + random UUID. */
         public Builder owner(String owner) { this.owner = owner; return this; }
 
@@ -406,6 +422,9 @@ public final class Relay implements AutoCloseable {
             requirePositive("leaseDuration", leaseDuration);
             requirePositive("sendTimeout", sendTimeout);
             requirePositive("pollInterval min", minPoll);
+            if (linger == null || linger.isNegative()) {
+                throw new ConfigException("linger must be zero or positive, but was: " + linger);
+            }
             requirePositive("pollInterval max", maxPoll);
             if (maxPoll.compareTo(minPoll) < 0) {
                 throw new ConfigException("pollInterval max must be >= min, but was: " + maxPoll + " < " + minPoll);

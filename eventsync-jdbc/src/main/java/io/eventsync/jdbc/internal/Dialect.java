@@ -58,7 +58,7 @@ public interface Dialect {
 
     /**
      * Inserts one outbox row on the caller's connection (inside the caller's transaction) and returns
-     * its generated id. On PostgreSQL the same statement NOTIFYs {@code channel}, delivered at commit.
+     * its generated id. On PostgreSQL the same statement NOTIFYs {@code channel} (unless null), delivered at commit.
      */
     long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException;
 

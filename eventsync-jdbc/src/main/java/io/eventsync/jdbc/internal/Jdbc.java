@@ -83,7 +83,7 @@ public final class Jdbc {
      */
     public static EventsyncException failure(Tables t, String what, String table, SQLException e) {
         if (t != null && t.dialect().isMissingTable(e)) {
-            return new ConfigException(what + " failed: table " + table + " does not exist ("
+            return new ConfigException(what + " failed: table " + table + " does not exist (the database says: "
                     + e.getMessage() + "); install the schema with EventsyncSchema.install(dataSource, names)"
                     + " or run " + t.dialect().schemaResource(), e);
         }

@@ -33,6 +33,7 @@ public final class LogPublisher implements FencedPublisher {
     private final Runnable onClose;
     private volatile Fence fence = Fence.NONE;
     private volatile boolean closed;
+    private boolean headExists; // writer thread only
 
     private record Pending(OutboundEvent event, CompletableFuture<Void> done) {}
 
@@ -113,6 +114,7 @@ public final class LogPublisher implements FencedPublisher {
     private void write(List<Pending> batch) {
         try (Connection c = Jdbc.connect(context.dataSource(), "appending to log topic " + topic)) {
             Tables t = context.tables(c);
+            ensureHead(c, t);
             c.setAutoCommit(false);
             try {
                 if (!fence.holds(c)) {
@@ -167,31 +169,37 @@ public final class LogPublisher implements FencedPublisher {
         batch.forEach(p -> p.done.completeExceptionally(e));
     }
 
-    /** The topic's next offset, its head row locked until commit; creates the head on first use. */
-    private long lockHead(Connection c, Tables t) throws SQLException {
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try (PreparedStatement ps = c.prepareStatement(t.dialect().lockLogHead(t))) {
-                ps.setString(1, topic);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return rs.getLong(1);
-                    }
-                }
+    /**
+     * Creates the topic's head row if it is missing, in autocommit before the write transaction: a
+     * locking read of a missing row would take a gap lock on MariaDB that the insert then waits for.
+     */
+    private void ensureHead(Connection c, Tables t) throws SQLException {
+        if (headExists) {
+            return;
+        }
+        c.setAutoCommit(true);
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogHead(t))) {
+            ps.setString(1, topic);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (!t.dialect().isDuplicateKey(e)) {
+                throw e;
             }
-            // First write to the topic: create its head in its own transaction (a concurrent creator
-            // wins with a duplicate key, which is fine), then lock it.
-            try (Connection other = context.dataSource().getConnection()) {
-                other.setAutoCommit(true);
-                try (PreparedStatement ps = other.prepareStatement(t.dialect().insertLogHead(t))) {
-                    ps.setString(1, topic);
-                    ps.executeUpdate();
-                } catch (SQLException e) {
-                    if (!t.dialect().isDuplicateKey(e)) {
-                        throw e;
-                    }
+        }
+        headExists = true;
+    }
+
+    /** The topic's next offset, its head row locked until commit. */
+    private long lockHead(Connection c, Tables t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().lockLogHead(t))) {
+            ps.setString(1, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return rs.getLong(1);
                 }
             }
         }
-        throw new SQLException("log head of topic " + topic + " missing after creating it");
+        headExists = false;
+        throw new SQLException("log head of topic " + topic + " is missing in " + t.logHead());
     }
 }

@@ -33,10 +33,14 @@ final class PostgresDialect extends StandardDialect {
     /**
      * One round trip for the row and its signal: a data-modifying CTE inserts, and pg_notify queues
      * the notification, which PostgreSQL delivers only when (and if) the transaction commits; repeated
-     * identical notifications in one transaction are folded into one.
+     * identical notifications in one transaction are folded into one. A null channel inserts without
+     * notifying.
      */
     @Override
     public long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException {
+        if (channel == null) {
+            return super.insertOutbox(c, t, null, row);
+        }
         String sql = "WITH ins AS (" + insertOutboxSql(t) + " RETURNING id) SELECT id, pg_notify(?, '') FROM ins";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             int next = bindOutbox(ps, row, 1);
