@@ -143,7 +143,13 @@ public final class CopyTable {
         }
         if (event.getTombstone()) {
             if (stored != null) {
-                execute(c, q.delete, keyValues);
+                try (PreparedStatement ps = c.prepareStatement(q.delete)) {
+                    for (int k = 0; k < keys.size(); k++) {
+                        keys.get(k).bind(ps, k + 1, keyValues.get(k));
+                    }
+                    ps.setLong(keys.size() + 1, sequence);
+                    ps.executeUpdate();
+                }
             }
             try (PreparedStatement ps = c.prepareStatement(q.upsertTombstone)) {
                 ps.setString(1, table);
@@ -197,15 +203,6 @@ public final class CopyTable {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : null;
             }
-        }
-    }
-
-    private void execute(Connection c, String statement, List<Object> keyValues) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(statement)) {
-            for (int k = 0; k < keys.size(); k++) {
-                keys.get(k).bind(ps, k + 1, keyValues.get(k));
-            }
-            ps.executeUpdate();
         }
     }
 

@@ -5,6 +5,7 @@ import io.eventsync.handler.ApplyScope;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
+import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -40,7 +41,31 @@ import org.slf4j.LoggerFactory;
  * {@link Invocation#abandoned()} right before committing. Should a late commit still slip between the
  * check and the abort, the unique inbox row makes the retry a duplicate, so the event is applied once.
  *
+ * <p>The transport offset is not written here: lanes apply events of different keys out of offset
+ * order, so an offset stored by one apply could pass an earlier event still in flight. The transport
+ * stores its offset when the dispatcher acknowledges (contiguously); the inbox makes every redelivery
+ * after a crash a counted, skipped duplicate.
+ *
  * <p>Thread-safe; one instance serves every lane of a dispatcher. Close it to stop its abort executor.
+ *
+ * <p>Wiring a copy service on the embedded log (the CLI and the crash test do exactly this):
+ * <pre>{@code
+ * EmbeddedLog log = EmbeddedLog.builder().dataSource(sourceDb).names(sourceNames)
+ *         .offsets(Offsets.in(copyDb, copyNames)).build();           // the group's offset in the copy's DB
+ * Relay relay = Relay.builder().dataSource(sourceDb).names(sourceNames).source("accounts")
+ *         .publisher(log.publisher("accounts")).build().start();    // in the source service
+ * CopyTable accounts = CopyTable.builder(AccountChanged.getDescriptor(), "accounts_copy")
+ *         .keyFromSubject("account_id").column("balance_cents").build();
+ * accounts.createTable(copyDb);
+ * Inbox inbox = Inbox.builder(copyDb).schema(copyNames).build();    // also serves awaitApplied
+ * JdbcApplyScope scope = JdbcApplyScope.builder(inbox).outbox(Outbox.of("copy-service")).build();
+ * Dispatcher dispatcher = Dispatcher.builder("accounts-copy")
+ *         .handlers(accounts.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())
+ *         .types(TypeRegistry.builder().add(AccountChanged.getDefaultInstance()).build())
+ *         .codec(EnvelopeCodec.defaults()).validator(EnvelopeValidator.defaults())
+ *         .applyScope(scope).deadLetters(JdbcDeadLetters.create(copyDb, copyNames)).lanes(8).build();
+ * log.subscribe(SubscriptionSpec.fanout("accounts", "accounts-copy"), dispatcher);
+ * }</pre>
  */
 public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JdbcApplyScope.class);
@@ -71,9 +96,9 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     }
 
     /**
-     * Writes the follow-up events a handler emitted, in the apply transaction. Implemented by the
-     * service's outbox (see {@code Outbox}); the default refuses follow-ups, so a handler that emits
-     * without an outbox configured fails loudly instead of losing them.
+     * Writes the follow-up events a handler emitted, in the apply transaction. Usually the service's
+     * {@link Outbox} ({@link Builder#outbox}); without one, a handler that emits fails permanently
+     * (dead letter) instead of losing its follow-ups.
      */
     @FunctionalInterface
     public interface FollowUps {
@@ -151,11 +176,22 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         if (followUps == null) {
             throw new io.eventsync.PermanentException("handler emitted " + emitted.size() + " follow-up event(s) for event "
                     + invocation.envelope().getId() + " but no outbox is configured on the JdbcApplyScope;"
-                    + " set JdbcApplyScope.builder(...).followUps(outbox::append)");
+                    + " set JdbcApplyScope.builder(...).outbox(outbox)");
         }
         followUps.append(c, emitted);
     }
 
+    /**
+     * Makes sure nothing the abandoned handler does can commit. {@link Connection#abort} closes the
+     * socket on PostgreSQL and MariaDB (the server rolls back). H2's embedded connection ignores abort,
+     * so the physical connection is also closed (H2 rolls back on close), after which every call the
+     * zombie makes on it fails.
+     *
+     * <p>Never close the pool's proxy from here: a pool resets auto-commit when a connection comes back,
+     * and on H2 that reset would commit whatever the zombie wrote after a rollback. With HikariCP the
+     * connection is evicted (closed now, never handed out again); otherwise the physical connection
+     * is closed directly. Runs on the abort executor: a close may wait for a statement the zombie runs.
+     */
     private void abort(Connection c, Invocation invocation) {
         Envelope event = invocation.envelope();
         log.warn("aborting the apply connection of abandoned invocation: event {} subject {} subscription {}",
@@ -163,9 +199,21 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         try {
             c.abort(aborter);
         } catch (SQLException | RuntimeException e) {
-            log.warn("abort of the apply connection failed for event {} subject {}: {}",
+            log.debug("abort of the apply connection failed for event {} subject {}: {}",
                     event.getId(), event.getSubject(), e.toString());
         }
+        aborter.execute(() -> {
+            try {
+                if (dataSource instanceof HikariDataSource hikari) {
+                    hikari.evictConnection(c);
+                } else {
+                    c.unwrap(Connection.class).close();
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.debug("closing the aborted connection failed for event {} subject {}: {}",
+                        event.getId(), event.getSubject(), e.toString());
+            }
+        });
     }
 
     private static void rollbackQuietly(Connection c, Envelope event, Throwable cause) {
@@ -218,7 +266,14 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             this.inbox = Objects.requireNonNull(inbox, "inbox");
         }
 
-        /** Where emitted follow-up events go, e.g. {@code outbox::append}. */
+        /** Emitted follow-up events go to this service's own outbox, in the apply transaction. */
+        public Builder outbox(Outbox outbox) {
+            Objects.requireNonNull(outbox, "outbox");
+            this.followUps = (c, events) -> outbox.append(c, events.toArray(new Envelope[0]));
+            return this;
+        }
+
+        /** Where emitted follow-up events go, when not to an {@link Outbox} (see {@link #outbox}). */
         public Builder followUps(FollowUps followUps) {
             this.followUps = followUps;
             return this;

@@ -168,4 +168,46 @@ class JdbcApplyScopeDatabaseTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void followUpEventsAreWrittenToTheOwnOutboxOnlyWhenTheApplyCommits(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            Outbox ownOutbox = Outbox.of("ledger");
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).outbox(ownOutbox).build()) {
+                Handler<Message> emitting = (p, ctx) -> {
+                    Outcome outcome = copy.handler().handle(p, ctx);
+                    ctx.emit(io.eventsync.envelope.Events.create("ledger", "ledger-" + ctx.envelope().getSubject(),
+                            ctx.envelope().getSequence(), p));
+                    if (((AccountChanged) p).getPoison()) {
+                        throw new IllegalStateException("fails after emitting");
+                    }
+                    return outcome;
+                };
+                AccountChanged bad = account("f1", 1).toBuilder().setPoison(true).build();
+                assertThatThrownBy(() -> scope.apply(new TestInvocation(SUB, event(bad, 1, 1), bad, emitting)))
+                        .hasMessageContaining("fails after emitting");
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_outbox")).isZero();
+
+                AccountChanged good = account("f1", 2);
+                assertThat(scope.apply(new TestInvocation(SUB, event(good, 2, 2), good, emitting))).isEqualTo(Outcome.applied());
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_outbox WHERE source = 'ledger' AND subject = 'ledger-f1'"))
+                        .isEqualTo(1);
+            }
+            // Without an outbox, emitting is refused rather than silently dropped.
+            try (JdbcApplyScope noOutbox = JdbcApplyScope.builder(inbox).build()) {
+                AccountChanged a = account("f2", 1);
+                Handler<Message> emits = (p, ctx) -> {
+                    ctx.emit(io.eventsync.envelope.Events.create("ledger", "x", 1, p));
+                    return Outcome.applied();
+                };
+                assertThatThrownBy(() -> noOutbox.apply(new TestInvocation(SUB, event(a, 1, 9), a, emits)))
+                        .isInstanceOf(io.eventsync.PermanentException.class).hasMessageContaining("no outbox");
+                assertThat(inbox.contains(SUB, "f2")).isFalse();
+            }
+        }
+    }
 }

@@ -5,16 +5,16 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The SQL of one copy table in one dialect, built once. Identifiers were validated when the copy
- * table was declared and are quoted here.
+ * The statements of one copy table in one database, built once. Identifiers were validated when the
+ * copy table was declared and are quoted here; the two upserts come from the {@link Dialect}
+ * (ON CONFLICT on PostgreSQL, ON DUPLICATE KEY on MariaDB, MERGE on H2).
  *
- * <p>The upsert carries the version guard itself (update only when the stored version is lower), so
- * even two racing transactions of one key (a zombie and its retry) cannot move a row backwards. The
+ * <p>The upsert and the delete carry the version guard themselves (change only a row whose stored
+ * version is lower), so even two racing transactions of one key cannot move a row backwards. The
  * tombstones table remembers the version at which a key was deleted, so an older event arriving after
- * the delete cannot resurrect the row.
+ * the delete cannot bring the row back.
  */
 public final class CopySql {
-
     public final String selectVersion;
     public final String upsert;
     public final String delete;
@@ -24,74 +24,40 @@ public final class CopySql {
     public final List<String> createTables;
 
     public CopySql(Tables tables, String table, List<CopyColumn> keys, String versionColumn, List<CopyColumn> values) {
-        Dialect kind = tables.dialect();
+        Dialect dialect = tables.dialect();
         String t = tables.qualified(table);
-        String v = kind.quote(versionColumn);
-        String keyMatch = keys.stream().map(k -> kind.quote(k.column()) + " = ?").collect(Collectors.joining(" AND "));
-        List<CopyColumn> all = new ArrayList<>(keys);
-        all.addAll(values);
-        List<String> cols = new ArrayList<>(all.stream().map(c -> kind.quote(c.column())).toList());
-        cols.add(v);
-        String colList = String.join(", ", cols);
-        String params = cols.stream().map(c -> "?").collect(Collectors.joining(", "));
-        String keyList = keys.stream().map(k -> kind.quote(k.column())).collect(Collectors.joining(", "));
+        String v = dialect.quote(versionColumn);
+        List<String> keyCols = keys.stream().map(k -> dialect.quote(k.column())).toList();
+        List<String> valueCols = values.stream().map(c -> dialect.quote(c.column())).toList();
+        String keyMatch = keyCols.stream().map(k -> k + " = ?").collect(Collectors.joining(" AND "));
+        List<String> types = new ArrayList<>();
+        keys.forEach(k -> types.add(k.sqlType(dialect, true)));
+        values.forEach(c -> types.add(c.sqlType(dialect, false)));
+        types.add("BIGINT");
 
-        this.selectVersion = "SELECT " + v + " FROM " + t + " WHERE " + keyMatch + " FOR UPDATE";
-        this.delete = "DELETE FROM " + t + " WHERE " + keyMatch;
-        this.upsert = switch (kind.name()) {
-            case "postgresql" -> "INSERT INTO " + t + " AS cur (" + colList + ") VALUES (" + params + ")"
-                    + " ON CONFLICT (" + keyList + ") DO UPDATE SET "
-                    + values.stream().map(c -> kind.quote(c.column()) + " = EXCLUDED." + kind.quote(c.column()))
-                            .map(s -> s + ", ").collect(Collectors.joining())
-                    + v + " = EXCLUDED." + v + " WHERE cur." + v + " < EXCLUDED." + v;
-            // MariaDB evaluates the assignments left to right with already-updated values, so the
-            // version column is assigned last and every other column compares the old version.
-            case "mariadb" -> "INSERT INTO " + t + " (" + colList + ") VALUES (" + params + ")"
-                    + " ON DUPLICATE KEY UPDATE "
-                    + values.stream().map(c -> kind.quote(c.column()) + " = IF(" + v + " < VALUES(" + v + "), VALUES("
-                            + kind.quote(c.column()) + "), " + kind.quote(c.column()) + "), ").collect(Collectors.joining())
-                    + v + " = GREATEST(" + v + ", VALUES(" + v + "))";
-            default -> "MERGE INTO " + t + " AS cur USING (VALUES (" + castParams(kind, keys, values) + ")) AS src ("
-                    + colList + ") ON " + keys.stream().map(k -> "cur." + kind.quote(k.column()) + " = src."
-                            + kind.quote(k.column())).collect(Collectors.joining(" AND "))
-                    + " WHEN MATCHED AND cur." + v + " < src." + v + " THEN UPDATE SET "
-                    + values.stream().map(c -> kind.quote(c.column()) + " = src." + kind.quote(c.column()) + ", ")
-                            .collect(Collectors.joining())
-                    + v + " = src." + v
-                    + " WHEN NOT MATCHED THEN INSERT (" + colList + ") VALUES ("
-                    + cols.stream().map(c -> "src." + c).collect(Collectors.joining(", ")) + ")";
-        };
+        // No FOR UPDATE: per-key order comes from the lanes and the guarded statements below re-check
+        // the version under the row lock; the read only decides between apply and "stale" (and H2 does
+        // not cache FOR UPDATE queries, which made this read the most expensive step of an apply).
+        this.selectVersion = "SELECT " + v + " FROM " + t + " WHERE " + keyMatch;
+        this.delete = "DELETE FROM " + t + " WHERE " + keyMatch + " AND " + v + " < ?";
+        this.upsert = dialect.upsertVersioned(t, keyCols, valueCols, v, types);
 
         String tomb = tables.table("copy_tombstones");
-        this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ? FOR UPDATE";
+        this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
         this.deleteTombstone = "DELETE FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
-        this.upsertTombstone = switch (kind.name()) {
-            case "postgresql" -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
-                    + " ON CONFLICT (copy_table, row_key) DO UPDATE SET version = EXCLUDED.version";
-            case "mariadb" -> "INSERT INTO " + tomb + " (copy_table, row_key, version) VALUES (?, ?, ?)"
-                    + " ON DUPLICATE KEY UPDATE version = VALUES(version)";
-            default -> "MERGE INTO " + tomb + " (copy_table, row_key, version) KEY (copy_table, row_key) VALUES (?, ?, ?)";
-        };
+        this.upsertTombstone = dialect.upsertTombstone(tomb);
 
         StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (");
-        for (CopyColumn k : keys) {
-            ddl.append(kind.quote(k.column())).append(' ').append(k.sqlType(kind, true)).append(" NOT NULL, ");
+        for (int i = 0; i < keys.size(); i++) {
+            ddl.append(keyCols.get(i)).append(' ').append(types.get(i)).append(" NOT NULL, ");
         }
-        for (CopyColumn c : values) {
-            ddl.append(kind.quote(c.column())).append(' ').append(c.sqlType(kind, false)).append(", ");
+        for (int i = 0; i < values.size(); i++) {
+            ddl.append(valueCols.get(i)).append(' ').append(types.get(keys.size() + i)).append(", ");
         }
-        ddl.append(v).append(" BIGINT NOT NULL, PRIMARY KEY (").append(keyList).append("))");
+        ddl.append(v).append(" BIGINT NOT NULL, PRIMARY KEY (").append(String.join(", ", keyCols)).append("))");
+        // Same shape as the shipped DDL's copy_tombstones, for copy schemas the installer did not touch.
         String tombDdl = "CREATE TABLE IF NOT EXISTS " + tomb + " (copy_table VARCHAR(128) NOT NULL,"
                 + " row_key VARCHAR(512) NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (copy_table, row_key))";
         this.createTables = List.of(ddl.toString(), tombDdl);
-    }
-
-    /** H2 cannot infer the type of a bare parameter in a VALUES row, so each one is cast to its column type. */
-    private static String castParams(Dialect kind, List<CopyColumn> keys, List<CopyColumn> values) {
-        List<String> casts = new ArrayList<>();
-        keys.forEach(k -> casts.add("CAST(? AS " + k.sqlType(kind, true) + ")"));
-        values.forEach(c -> casts.add("CAST(? AS " + c.sqlType(kind, false) + ")"));
-        casts.add("CAST(? AS BIGINT)");
-        return String.join(", ", casts);
     }
 }

@@ -130,6 +130,19 @@ public interface Dialect {
     /** Params: group, topic, partition. Columns: next_offset. */
     String selectOffset(Tables t);
 
+    // ---- copy tables (CopyTable) --------------------------------------------------------------
+
+    /**
+     * Inserts a copy row, or updates it only when the stored version is lower than the new one (the
+     * version guard: a stale or racing writer never moves a row backwards). Column names arrive
+     * quoted. Params: the key columns, the value columns, then the version; {@code types} is the SQL
+     * type of each param in that order (H2 needs them to type its VALUES row).
+     */
+    String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types);
+
+    /** Params: copy_table, row_key, version. Records (or moves up) the version at which a copy row was deleted. */
+    String upsertTombstone(String table);
+
     // ---- detection ----------------------------------------------------------------------------
 
     /** The dialect of a JDBC URL ({@code jdbc:postgresql:}, {@code jdbc:mariadb:}, {@code jdbc:mysql:}, {@code jdbc:h2:}). */

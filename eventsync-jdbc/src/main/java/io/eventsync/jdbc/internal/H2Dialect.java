@@ -34,6 +34,34 @@ final class H2Dialect extends StandardDialect {
     }
 
     @Override
+    public String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types) {
+        List<String> cols = new java.util.ArrayList<>(keys);
+        cols.addAll(values);
+        cols.add(version);
+        List<String> casts = new java.util.ArrayList<>();
+        for (String type : types) {
+            casts.add("CAST(? AS " + type + ")");
+        }
+        return "MERGE INTO " + table + " AS cur USING (VALUES (" + String.join(", ", casts) + ")) AS src ("
+                + String.join(", ", cols) + ") ON "
+                + keys.stream().map(k -> "cur." + k + " = src." + k).collect(Collectors.joining(" AND "))
+                + " WHEN MATCHED AND cur." + version + " < src." + version + " THEN UPDATE SET "
+                + values.stream().map(v -> v + " = src." + v + ", ").collect(Collectors.joining())
+                + version + " = src." + version
+                + " WHEN NOT MATCHED THEN INSERT (" + String.join(", ", cols) + ") VALUES ("
+                + cols.stream().map(c -> "src." + c).collect(Collectors.joining(", ")) + ")";
+    }
+
+    @Override
+    public String upsertTombstone(String table) {
+        return "MERGE INTO " + table + " AS cur USING (VALUES (CAST(? AS VARCHAR(128)), CAST(? AS VARCHAR(512)),"
+                + " CAST(? AS BIGINT))) AS src (copy_table, row_key, version)"
+                + " ON cur.copy_table = src.copy_table AND cur.row_key = src.row_key"
+                + " WHEN MATCHED THEN UPDATE SET version = GREATEST(cur.version, src.version)"
+                + " WHEN NOT MATCHED THEN INSERT (copy_table, row_key, version) VALUES (src.copy_table, src.row_key, src.version)";
+    }
+
+    @Override
     public boolean isDuplicateKey(SQLException e) {
         return codeIs(e, 23505) || stateIs(e, "23505");
     }

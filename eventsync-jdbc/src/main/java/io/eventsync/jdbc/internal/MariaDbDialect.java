@@ -48,6 +48,30 @@ final class MariaDbDialect extends StandardDialect {
                 + time + " = VALUES(" + time + ")";
     }
 
+    /**
+     * MariaDB evaluates the assignments left to right with already-updated values, so every column
+     * compares the old version and the version column is assigned last.
+     */
+    @Override
+    public String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types) {
+        List<String> cols = new java.util.ArrayList<>(keys);
+        cols.addAll(values);
+        cols.add(version);
+        StringBuilder set = new StringBuilder();
+        for (String v : values) {
+            set.append(v).append(" = IF(").append(version).append(" < VALUES(").append(version).append("), VALUES(")
+                    .append(v).append("), ").append(v).append("), ");
+        }
+        return "INSERT INTO " + table + " (" + String.join(", ", cols) + ") VALUES (" + params(cols.size()) + ")"
+                + " ON DUPLICATE KEY UPDATE " + set + version + " = GREATEST(" + version + ", VALUES(" + version + "))";
+    }
+
+    @Override
+    public String upsertTombstone(String table) {
+        return "INSERT INTO " + table + " (copy_table, row_key, version) VALUES (?, ?, ?)"
+                + " ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version))";
+    }
+
     @Override
     public boolean isDuplicateKey(SQLException e) {
         return codeIs(e, 1062);

@@ -61,6 +61,26 @@ final class PostgresDialect extends StandardDialect {
     }
 
     @Override
+    public String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types) {
+        List<String> cols = new java.util.ArrayList<>(keys);
+        cols.addAll(values);
+        cols.add(version);
+        StringBuilder set = new StringBuilder();
+        for (String v : values) {
+            set.append(v).append(" = EXCLUDED.").append(v).append(", ");
+        }
+        return "INSERT INTO " + table + " AS cur (" + String.join(", ", cols) + ") VALUES (" + params(cols.size()) + ")"
+                + " ON CONFLICT (" + String.join(", ", keys) + ") DO UPDATE SET " + set + version + " = EXCLUDED." + version
+                + " WHERE cur." + version + " < EXCLUDED." + version;
+    }
+
+    @Override
+    public String upsertTombstone(String table) {
+        return "INSERT INTO " + table + " AS cur (copy_table, row_key, version) VALUES (?, ?, ?)"
+                + " ON CONFLICT (copy_table, row_key) DO UPDATE SET version = GREATEST(cur.version, EXCLUDED.version)";
+    }
+
+    @Override
     public boolean isDuplicateKey(SQLException e) {
         return stateIs(e, "23505");
     }
