@@ -1,0 +1,375 @@
+package io.eventsync.kafka.internal;
+
+import io.eventsync.DecodeException;
+import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.transport.Subscription;
+import io.eventsync.transport.SubscriptionSpec;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka consumer in a consumer group, feeding a {@link DeliveryHandler}.
+ *
+ * <p><b>Where offsets live.</b> Offsets are committed to Kafka, and only for work that is done: a
+ * partition's committed offset is its highest acknowledged offset + 1, and the Delivery contract says
+ * acks come in offset order only after the event and all earlier ones were applied, skipped or
+ * dead-lettered. The alternative (offsets stored in the copy's database in the apply transaction and
+ * sought on assignment) would make the transport depend on the apply path's storage; it buys nothing
+ * here because the copy's inbox already deduplicates by event id in the apply transaction, so the
+ * worst case of a Kafka-committed offset (a crash between apply and commit) is a harmless redelivery.
+ *
+ * <p><b>Threads.</b> The poll thread ({@code eventsync-kafka-<group>}) owns the {@link KafkaConsumer}
+ * (which is not thread-safe): it polls, commits, pauses and resumes. The delivery thread
+ * ({@code ...-deliver}) takes records from a queue and calls the handler, which may block to push back.
+ * Blocking never reaches the poll thread, so it keeps polling within {@code max.poll.interval.ms} and
+ * the group does not evict this member under load; instead, when the queue holds {@code maxQueued}
+ * records the poll thread pauses every assigned partition (polls then only heartbeat) and resumes them
+ * when the queue has drained to half.
+ *
+ * <p><b>Rebalance.</b> When partitions are revoked, the records of those partitions still queued are
+ * dropped (the next owner reads them again from the committed offset), nothing more of them is handed
+ * out, and the poll thread waits, up to {@code revokeTimeout}, for the handler to acknowledge what it
+ * already received; then it commits what finished, synchronously, before the partitions move. A late
+ * ack of a revoked partition is ignored (see {@link PartitionProgress}), so it cannot commit over the
+ * new owner.
+ */
+public final class KafkaSubscription implements Subscription {
+    private static final Logger log = LoggerFactory.getLogger(KafkaSubscription.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final SubscriptionSpec spec;
+    private final DeliveryHandler handler;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final int maxQueued;
+    private final Duration revokeTimeout;
+    private final Duration commitInterval;
+    private final Consumer<KafkaSubscription> onClose;
+    private final KafkaMetrics.Consuming metrics;
+    private final Map<TopicPartition, PartitionProgress> assigned = new ConcurrentHashMap<>();
+    private final BlockingQueue<KafkaDelivery> queue = new LinkedBlockingQueue<>();
+    private final Thread pollThread;
+    private final Thread deliveryThread;
+
+    /** Partitions being revoked while their in-flight deliveries finish; for logs, metrics and tests. */
+    private final Set<String> revoking = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+    private boolean paused; // poll thread only
+    private long lastCommitNanos; // poll thread only
+
+    public KafkaSubscription(SubscriptionSpec spec, DeliveryHandler handler, KafkaConsumer<String, byte[]> consumer,
+                             String threadName, int maxQueued, Duration revokeTimeout, Duration commitInterval,
+                             KafkaMetrics metrics, Consumer<KafkaSubscription> onClose) {
+        this.metrics = metrics.consuming(spec.topic(), spec.group(), queue::size);
+        this.spec = spec;
+        this.handler = handler;
+        this.consumer = consumer;
+        this.maxQueued = maxQueued;
+        this.revokeTimeout = revokeTimeout;
+        this.commitInterval = commitInterval;
+        this.onClose = onClose;
+        this.pollThread = new Thread(this::pollLoop, threadName);
+        this.deliveryThread = new Thread(this::deliveryLoop, threadName + "-deliver");
+    }
+
+    public void start() {
+        pollThread.start();
+        deliveryThread.start();
+    }
+
+    @Override
+    public SubscriptionSpec spec() {
+        return spec;
+    }
+
+    /** The partitions this consumer owns now, as {@code <topic>-<partition>}; empty before the first assignment. */
+    public Set<String> assignedPartitions() {
+        Set<String> names = new HashSet<>();
+        assigned.values().forEach(progress -> names.add(progress.name));
+        return names;
+    }
+
+    private void pollLoop() {
+        try {
+            consumer.subscribe(List.of(spec.topic()), new RebalanceListener());
+            while (!closing) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    enqueue(record);
+                }
+                applyBackpressure();
+                commitAcknowledged(false);
+            }
+        } catch (WakeupException e) {
+            // close() woke us up.
+        } catch (RuntimeException e) {
+            if (!closing) {
+                log.error("Kafka consumer of topic {} group {} failed; the subscription stops and its"
+                        + " unacknowledged events will be delivered again", spec.topic(), spec.group(), e);
+            }
+        } finally {
+            closing = true;
+            deliveryThread.interrupt();
+            shutDownConsumer();
+        }
+    }
+
+    private void enqueue(ConsumerRecord<String, byte[]> record) {
+        PartitionProgress progress = assigned.get(new TopicPartition(record.topic(), record.partition()));
+        if (progress == null) {
+            return; // revoked between fetch and here: the next owner reads it
+        }
+        byte[] bytes;
+        try {
+            bytes = CloudEventsBinding.envelopeBytes(record.headers(), record.value());
+        } catch (DecodeException e) {
+            // Handed on as it is: the dispatcher's decode fails and the event goes to the dead letters
+            // with this record's bytes, while the rest of the partition keeps flowing.
+            log.warn("record {}-{}@{} is not an eventsync event: {}", record.topic(), record.partition(),
+                    record.offset(), e.getMessage());
+            bytes = record.value() == null ? new byte[0] : record.value();
+        }
+        queue.add(new KafkaDelivery(progress, record.offset(), bytes));
+    }
+
+    private void applyBackpressure() {
+        int queued = queue.size();
+        if (queued >= maxQueued) {
+            Set<TopicPartition> toPause = new HashSet<>(consumer.assignment());
+            toPause.removeAll(consumer.paused());
+            if (!toPause.isEmpty()) {
+                consumer.pause(toPause);
+            }
+            if (!paused) {
+                metrics.paused().increment();
+                log.debug("group {} paused fetching: {} records queued", spec.group(), queued);
+            }
+            paused = true;
+        } else if (paused && queued <= maxQueued / 2) {
+            consumer.resume(consumer.paused());
+            paused = false;
+        }
+    }
+
+    private void commitAcknowledged(boolean sync) {
+        long now = System.nanoTime();
+        if (!sync && now - lastCommitNanos < commitInterval.toNanos()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = acknowledgedOffsets(assigned.values());
+        if (offsets.isEmpty()) {
+            return;
+        }
+        lastCommitNanos = now;
+        if (sync) {
+            commitSync(offsets);
+            return;
+        }
+        consumer.commitAsync(offsets, (committed, error) -> {
+            if (error != null) {
+                // Committed again on a later poll: the acked offsets are still there.
+                log.debug("async offset commit for group {} failed; will retry", spec.group(), error);
+                for (TopicPartition partition : committed.keySet()) {
+                    PartitionProgress progress = assigned.get(partition);
+                    if (progress != null) {
+                        progress.committed = -1;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Offsets to commit: acked + 1 wherever that moved since the last commit. */
+    private static Map<TopicPartition, OffsetAndMetadata> acknowledgedOffsets(Collection<PartitionProgress> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (PartitionProgress progress : partitions) {
+            long next = progress.acked() + 1;
+            if (next > 0 && next != progress.committed) {
+                offsets.put(progress.partition, new OffsetAndMetadata(next));
+                progress.committed = next;
+            }
+        }
+        return offsets;
+    }
+
+    private void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                consumer.commitSync(offsets, COMMIT_TIMEOUT);
+                return;
+            } catch (WakeupException e) {
+                if (attempt == 2) {
+                    throw e;
+                } // a wakeup from close() was pending; the second attempt runs
+            } catch (KafkaException e) {
+                // Not lost: these events are delivered again to the next owner and deduplicated by the inbox.
+                log.warn("offset commit for group {} failed ({}); {} will be delivered again", spec.group(),
+                        e.getMessage(), offsets.keySet());
+                return;
+            }
+        }
+    }
+
+    private void shutDownConsumer() {
+        try {
+            commitAcknowledged(true);
+        } catch (RuntimeException e) {
+            log.warn("final offset commit for group {} failed", spec.group(), e);
+        }
+        try {
+            consumer.close(CloseOptions.timeout(COMMIT_TIMEOUT));
+        } catch (RuntimeException e) {
+            log.warn("closing the Kafka consumer of group {} failed", spec.group(), e);
+        }
+        for (PartitionProgress progress : assigned.values()) {
+            progress.retire();
+        }
+        assigned.clear();
+        onClose.accept(this);
+    }
+
+    private void deliveryLoop() {
+        try {
+            while (!closing) {
+                KafkaDelivery delivery = queue.take();
+                if (delivery.progress().handOut(delivery.offset())) {
+                    metrics.delivered().increment();
+                    handler.onDelivery(delivery);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close() or the poll thread stopping
+        } catch (RuntimeException e) {
+            // The handler broke its contract (it should turn failures into outcomes). Stopping is the
+            // safe answer: nothing after this event is acknowledged, so nothing is lost.
+            log.error("delivery handler of topic {} group {} threw; the subscription stops and its"
+                    + " unacknowledged events will be delivered again", spec.topic(), spec.group(), e);
+            closing = true;
+            consumer.wakeup();
+        }
+    }
+
+    /** Stops fetching, commits what was acknowledged and leaves the group. Idempotent. */
+    @Override
+    public void close() {
+        closing = true;
+        consumer.wakeup();
+        deliveryThread.interrupt();
+        Thread current = Thread.currentThread();
+        if (current != pollThread && current != deliveryThread) {
+            join(pollThread);
+            join(deliveryThread);
+        }
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(JOIN_TIMEOUT.toMillis());
+            if (thread.isAlive()) {
+                log.warn("thread {} did not stop within {}", thread.getName(), JOIN_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Partitions this consumer is giving up and still waiting on (in-flight deliveries not yet acknowledged). */
+    public Set<String> revokingPartitions() {
+        return Set.copyOf(revoking);
+    }
+
+    private final class RebalanceListener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            for (TopicPartition partition : partitions) {
+                assigned.put(partition, new PartitionProgress(partition));
+            }
+            if (paused && !partitions.isEmpty()) {
+                consumer.pause(partitions);
+            }
+            log.debug("group {} assigned {}", spec.group(), partitions);
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Set<TopicPartition> revoked = Set.copyOf(partitions);
+            queue.removeIf(delivery -> revoked.contains(delivery.progress().partition));
+            long started = System.nanoTime();
+            long deadline = started + (closing ? 0 : revokeTimeout.toNanos());
+            for (TopicPartition partition : partitions) {
+                PartitionProgress progress = assigned.get(partition);
+                if (progress == null) {
+                    continue;
+                }
+                revoking.add(progress.name);
+                try {
+                    if (!progress.closeAndAwaitAcks(deadline) && !closing) {
+                        log.warn("partition {} revoked from group {} with deliveries still in flight after {};"
+                                + " the next owner gets them again", progress.name, spec.group(), revokeTimeout);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } finally {
+                    revoking.remove(progress.name);
+                }
+            }
+            metrics.revokeWait().record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+            try {
+                commitSync(acknowledgedOffsets(select(partitions)));
+            } finally {
+                for (TopicPartition partition : partitions) {
+                    PartitionProgress progress = assigned.remove(partition);
+                    if (progress != null) {
+                        progress.retire();
+                    }
+                }
+            }
+            log.debug("group {} revoked {}", spec.group(), partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // The group already gave them to someone else: committing now could move their offsets under
+            // the new owner, so retire without committing.
+            Set<TopicPartition> lost = Set.copyOf(partitions);
+            queue.removeIf(delivery -> lost.contains(delivery.progress().partition));
+            for (TopicPartition partition : partitions) {
+                PartitionProgress progress = assigned.remove(partition);
+                if (progress != null) {
+                    progress.retire();
+                }
+            }
+            log.warn("group {} lost partitions {}; their unacknowledged events will be delivered again",
+                    spec.group(), partitions);
+        }
+
+        private List<PartitionProgress> select(Collection<TopicPartition> partitions) {
+            return partitions.stream().map(assigned::get).filter(p -> p != null).toList();
+        }
+    }
+}
