@@ -4,6 +4,7 @@ import io.eventsync.cli.demo.Demo;
 import io.eventsync.cli.demo.DemoReport;
 import io.eventsync.cli.demo.DemoSettings;
 import io.eventsync.cli.demo.FaultPlan;
+import io.eventsync.cli.demo.Infrastructure;
 import io.eventsync.cli.internal.DurationConverter;
 import io.eventsync.cli.internal.Json;
 import io.eventsync.cli.internal.Logging;
@@ -19,8 +20,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo",
         header = "The embedded demo: three services, faults on request, a report that proves every copy.",
         mixinStandardHelpOptions = true,
-        description = "Runs three services in one JVM on the embedded default (H2 file databases, embedded"
-                + " transport): orders writes orders and their events in one transaction; billing and shipping keep"
+        description = "Runs three services in one JVM, on the embedded default (H2 file databases, embedded"
+                + " log) unless --broker / --db name real parts: orders writes orders and their events in one transaction; billing and shipping keep"
                 + " copies with different projections. Ends with throughput, freshness, faults handled, dead letters"
                 + " and a row-for-row check of every copy against the source (MATCH, or the keys that differ).%n"
                 + "Exits 0 when every copy matches, 1 otherwise.",
@@ -71,11 +72,49 @@ final class DemoCommand implements Callable<Integer> {
             description = "How long to wait for the copies after the last write (default: ${DEFAULT-VALUE}).")
     Duration catchUp;
 
+    @Option(names = "--broker", paramLabel = "KIND",
+            description = "Run on a real broker instead of the embedded log: kafka, nats or rabbitmq.")
+    String broker;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+            description = "With --broker kafka: the cluster; without it a local Kafka broker is started in a child JVM.")
+    String bootstrapServers;
+
+    @Option(names = "--broker-url", paramLabel = "URL",
+            description = "With --broker nats or rabbitmq: default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672.")
+    String brokerUrl;
+
+    @Option(names = "--db", paramLabel = "KIND",
+            description = "Run on a database server instead of H2 files: postgres or mariadb (a fresh schema per service).")
+    String db;
+
+    @Option(names = "--jdbc-url", paramLabel = "URL",
+            description = "With --db: the server (default jdbc:postgresql://127.0.0.1:5432/test, jdbc:mariadb://127.0.0.1:3306/test).")
+    String jdbcUrl;
+
+    @Option(names = "--db-user", paramLabel = "USER", description = "With --db: the user (default postgres, root).")
+    String dbUser;
+
+    @Option(names = "--db-password-env", paramLabel = "NAME", defaultValue = "EVENTSYNC_DB_PASSWORD",
+            description = "With --db: environment variable holding the password (default: ${DEFAULT-VALUE}; empty if unset).")
+    String dbPasswordEnv;
+
     @Option(names = "--json", description = "Print the report as JSON (and nothing else on stdout).")
     boolean json;
 
     @Option(names = "--verbose", description = "Log at DEBUG to the data directory's eventsync.log; stack traces on errors.")
     boolean verbose;
+
+    private Infrastructure infrastructure() {
+        if (broker == null && (bootstrapServers != null || brokerUrl != null)) {
+            throw new io.eventsync.ConfigException("--bootstrap-servers and --broker-url need --broker");
+        }
+        if (db == null && (jdbcUrl != null || dbUser != null)) {
+            throw new io.eventsync.ConfigException("--jdbc-url and --db-user need --db");
+        }
+        String servers = "kafka".equals(broker) ? bootstrapServers : brokerUrl;
+        return new Infrastructure(broker, servers, db, jdbcUrl, dbUser, System.getenv(dbPasswordEnv));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -83,7 +122,7 @@ final class DemoCommand implements Callable<Integer> {
         Path directory = dir != null ? dir : Path.of("eventsync-data",
                 "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         DemoSettings settings = new DemoSettings(directory, count, duration, rate, keys, skew, writers,
-                faults == null ? FaultPlan.NONE : FaultPlan.parse(faults), catchUp, seed);
+                faults == null ? FaultPlan.NONE : FaultPlan.parse(faults), catchUp, seed, infrastructure());
         Files.createDirectories(directory);
         Logging.toFile(directory.resolve("eventsync.log"));
         if (!json) {

@@ -26,6 +26,7 @@ import javax.sql.DataSource;
  */
 final class CopyService implements AutoCloseable {
     final String name;
+    final String group;
     final DataSource dataSource;
     final Inbox inbox;
     final JdbcDeadLetters deadLetters;
@@ -40,10 +41,11 @@ final class CopyService implements AutoCloseable {
     private Dispatcher dispatcher;
     private Subscription subscription;
 
-    CopyService(String name, DataSource dataSource, HandlerRegistry handlers, TypeRegistry types,
+    CopyService(String name, String group, DataSource dataSource, HandlerRegistry handlers, TypeRegistry types,
                 Subscriber subscriber, String topic, MeterRegistry meters,
                 Function<String, Long> sourceCommitNanos, Runnable onProgress) {
         this.name = name;
+        this.group = group;
         this.dataSource = dataSource;
         this.handlers = handlers;
         this.types = types;
@@ -63,7 +65,7 @@ final class CopyService implements AutoCloseable {
     }
 
     synchronized void start() {
-        dispatcher = Dispatcher.builder(name)
+        dispatcher = Dispatcher.builder(group)
                 .handlers(handlers)
                 .types(types)
                 .codec(EnvelopeCodec.defaults())
@@ -74,7 +76,7 @@ final class CopyService implements AutoCloseable {
                 .meterRegistry(meters)
                 .shutdownTimeout(Duration.ofSeconds(10))
                 .build();
-        subscription = subscriber.subscribe(SubscriptionSpec.fanout(topic, name), dispatcher, dataSource);
+        subscription = subscriber.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher, dataSource);
     }
 
     /** Stops consuming and starts again: what was delivered but not acknowledged comes again. */
@@ -96,7 +98,7 @@ final class CopyService implements AutoCloseable {
     }
 
     List<DeadLetter> deadLetters() {
-        return deadLetters.list(name);
+        return deadLetters.list(group);
     }
 
     long applied() {

@@ -18,6 +18,8 @@ import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.Outbox;
 import io.eventsync.jdbc.Relay;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Transport;
+import io.eventsync.cli.pipeline.Transports;
 import io.eventsync.verify.DiffReport;
 import io.eventsync.verify.TableDiff;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -51,6 +53,7 @@ public final class Demo {
     static final Duration CANCELLATION_GRACE = Duration.ofMillis(250);
 
     private final DemoSettings settings;
+    private DemoDatabases databases;
     private final ReentrantLock progressLock = new ReentrantLock();
     private final Condition progressed = progressLock.newCondition();
 
@@ -71,9 +74,13 @@ public final class Demo {
 
     private DemoReport run(List<AutoCloseable> resources) throws Exception {
         long started = System.nanoTime();
-        HikariDataSource orders = h2("orders", 8);
-        HikariDataSource billing = h2("billing", 12);
-        HikariDataSource shipping = h2("shipping", 12);
+        Infrastructure infra = settings.infrastructure();
+        String run = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss"))
+                + Integer.toHexString(new java.util.Random().nextInt(0x1000));
+        databases = new DemoDatabases(settings.dir(), infra, run);
+        HikariDataSource orders = databases.open("orders", 8);
+        HikariDataSource billing = databases.open("billing", 12);
+        HikariDataSource shipping = databases.open("shipping", 12);
         resources.add(orders);
         resources.add(billing);
         resources.add(shipping);
@@ -82,15 +89,29 @@ public final class Demo {
         install(shipping, DemoTables.SHIPPING);
 
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        // The embedded log lives in the source's database; each copy keeps its offsets in its own.
-        EmbeddedLog log = EmbeddedLog.builder().dataSource(orders).build();
-        DuplicatingTransport transport = new DuplicatingTransport(log, settings.faults().duplicate());
+        Transport base;
+        CopyService.Subscriber subscriber;
+        String topic = TOPIC;
+        String suffix = "";
+        if (infra.broker() == null) {
+            // The embedded log lives in the source's database; each copy keeps its offsets in its own.
+            EmbeddedLog log = EmbeddedLog.builder().dataSource(orders).build();
+            base = log;
+            subscriber = (spec, handler, copyDb) -> log.subscribe(spec, handler, Offsets.in(copyDb));
+        } else {
+            // A topic and groups of this run only, so a broker's earlier demo data cannot interfere.
+            suffix = "-" + run;
+            topic = TOPIC + "." + run;
+            base = Transports.open(infra.broker(), infra.serversOrDefault(), null, "eventsync-demo", meters);
+            Transport opened = base;
+            subscriber = (spec, handler, copyDb) -> opened.subscribe(spec, handler);
+        }
+        DuplicatingTransport transport = new DuplicatingTransport(base, settings.faults().duplicate());
         resources.add(0, transport);
-        CopyService.Subscriber subscriber = (spec, handler, copyDb) -> log.subscribe(spec, handler, Offsets.in(copyDb));
 
         Outbox outbox = Outbox.of(OrdersSource.SOURCE);
         OrdersSource source = new OrdersSource(orders, outbox::append);
-        Publisher publisher = transport.publisher(TOPIC);
+        Publisher publisher = transport.publisher(topic);
         resources.add(0, publisher);
         Relay relay = Relay.builder().dataSource(orders).source(OrdersSource.SOURCE).publisher(publisher)
                 .meterRegistry(meters).build().start();
@@ -107,10 +128,10 @@ public final class Demo {
                 .retryPolicy(RetryPolicy.custom().maxAttempts(8).initialBackoff(Duration.ofMillis(5))
                         .maxBackoff(Duration.ofMillis(200)).build())
                 .build();
-        CopyService billingCopy = new CopyService("billing", billing, CopyHandlers.billing(options, faults), types,
-                subscriber, TOPIC, meters, source::commitNanos, this::signal);
-        CopyService shippingCopy = new CopyService("shipping", shipping, CopyHandlers.shipping(options, faults), types,
-                subscriber, TOPIC, meters, source::commitNanos, this::signal);
+        CopyService billingCopy = new CopyService("billing", "billing" + suffix, billing,
+                CopyHandlers.billing(options, faults), types, subscriber, topic, meters, source::commitNanos, this::signal);
+        CopyService shippingCopy = new CopyService("shipping", "shipping" + suffix, shipping,
+                CopyHandlers.shipping(options, faults), types, subscriber, topic, meters, source::commitNanos, this::signal);
         List<CopyService> copies = List.of(billingCopy, shippingCopy);
         resources.add(0, billingCopy);
         resources.add(0, shippingCopy);
@@ -146,7 +167,7 @@ public final class Demo {
             diffs.add(diff.compare("orders -> billing", src, DemoTables.BILLING_SOURCE, b, DemoTables.BILLING_COPY));
             diffs.add(diff.compare("orders -> shipping", src, DemoTables.SHIPPING_SOURCE, s, DemoTables.SHIPPING_COPY));
         }
-        return DemoReport.build(settings, transport.name(), writers, copies, diffs, faults, transport,
+        return DemoReport.build(settings, transport.name(), databases.description(), writers, copies, diffs, faults, transport,
                 meters, endToEndNanos, this::url);
     }
 
@@ -204,22 +225,9 @@ public final class Demo {
                 applied / seconds, Math.max(0, written - applied));
     }
 
-    private HikariDataSource h2(String name, int poolSize) {
-        HikariConfig config = new HikariConfig();
-        // async: stores through AsynchronousFileChannel, which a thread interrupt cannot close. With the
-        // default file channel, interrupting a handler in the middle of H2 I/O (a timeout) closes the
-        // database file for every connection ("ClosedChannelException") and the copy is dead.
-        config.setJdbcUrl("jdbc:h2:async:" + settings.dir().toAbsolutePath().resolve(name));
-        config.setUsername("sa");
-        config.setPassword("");
-        config.setMaximumPoolSize(poolSize);
-        config.setPoolName("eventsync-demo-" + name);
-        return new HikariDataSource(config);
-    }
-
     /** The JDBC URL a newcomer can open once the demo has ended. */
     String url(String database) {
-        return "jdbc:h2:file:" + settings.dir().toAbsolutePath().resolve(database);
+        return databases.url(database);
     }
 
     private static void install(DataSource dataSource, String businessTable) throws SQLException {

@@ -45,7 +45,7 @@ public final class DemoReport implements Json.Value {
         return json;
     }
 
-    static DemoReport build(DemoSettings settings, String transportName, Writers writers, List<CopyService> copies,
+    static DemoReport build(DemoSettings settings, String transportName, String databaseKind, Writers writers, List<CopyService> copies,
                             List<DiffReport> diffs, Faults faults, DuplicatingTransport transport,
                             MeterRegistry meters, long endToEndNanos, Function<String, String> url) {
         long written = writers.written.get();
@@ -61,6 +61,7 @@ public final class DemoReport implements Json.Value {
         }
         root.put("databases", databases);
         root.put("transport", transportName);
+        root.put("database", databaseKind);
         Map<String, Object> workload = new LinkedHashMap<>();
         workload.put("events_written", written);
         workload.put("invalid_events_written", invalidIds.size());
@@ -96,8 +97,8 @@ public final class DemoReport implements Json.Value {
             c.put("retries", copy.scope.retries.get());
             c.put("duplicates_suppressed", copy.scope.duplicates.get());
             c.put("restarts", copy.restarts.get());
-            c.put("timeouts", meter(meters, copy.name, "eventsync.dispatcher.timed_out"));
-            c.put("abandoned", meter(meters, copy.name, "eventsync.dispatcher.abandoned"));
+            c.put("timeouts", meter(meters, copy.group, "eventsync.dispatcher.timed_out"));
+            c.put("abandoned", meter(meters, copy.group, "eventsync.dispatcher.abandoned"));
             totalRetries += copy.scope.retries.get();
             totalDuplicates += copy.scope.duplicates.get();
 
@@ -115,7 +116,7 @@ public final class DemoReport implements Json.Value {
             }
             int invalidApplied = 0;
             for (String id : invalidIds) {
-                if (copy.inbox.contains(copy.name, id)) {
+                if (copy.inbox.contains(copy.group, id)) {
                     invalidApplied++;
                 }
             }
@@ -204,7 +205,8 @@ public final class DemoReport implements Json.Value {
                                DemoSettings settings) {
         StringBuilder out = new StringBuilder();
         Map<String, Object> w = (Map<String, Object>) root.get("workload");
-        out.append(String.format(Locale.ROOT, "%neventsync demo - %s transport, H2 databases%n", root.get("transport")));
+        out.append(String.format(Locale.ROOT, "%neventsync demo - %s transport, %s%n", root.get("transport"),
+                root.get("database")));
         out.append(String.format(Locale.ROOT, "  events written   %,d valid + %,d invalid on %,d keys (skew %.2f, %d writers)%n",
                 w.get("events_written"), w.get("invalid_events_written"), settings.keys(), settings.skew(),
                 settings.writers()));
@@ -255,12 +257,18 @@ public final class DemoReport implements Json.Value {
             }
         }
         out.append(String.format(Locale.ROOT, "%n  result: %s%n", root.get("result")));
-        out.append(String.format(Locale.ROOT, "%n  The databases are in %s%n", root.get("directory")));
         Map<String, Object> dbs = (Map<String, Object>) root.get("databases");
+        if (settings.infrastructure().db() == null) {
+            out.append(String.format(Locale.ROOT, "%n  The databases are in %s (the log: eventsync.log)%n", root.get("directory")));
+        } else {
+            out.append(String.format(Locale.ROOT, "%n  The databases (the log is in %s/eventsync.log):%n", root.get("directory")));
+        }
         dbs.forEach((name, u) -> out.append(String.format(Locale.ROOT, "    %-9s %s%n", name, u)));
-        out.append(String.format(Locale.ROOT, "  Look inside (user sa, no password), e.g.:%n"
-                + "    java -cp eventsync-cli/target/eventsync.jar org.h2.tools.Shell -url %s -user sa%n"
-                + "        -sql \"SELECT * FROM billing_orders ORDER BY order_id LIMIT 10\"%n", dbs.get("billing")));
+        if (settings.infrastructure().db() == null) {
+            out.append(String.format(Locale.ROOT, "  Look inside (user sa, no password), e.g.:%n"
+                    + "    java -cp eventsync-cli/target/eventsync.jar org.h2.tools.Shell -url %s -user sa \\%n"
+                    + "        -sql \"SELECT * FROM billing_orders ORDER BY order_id LIMIT 10\"%n", dbs.get("billing")));
+        }
         return out.toString();
     }
 

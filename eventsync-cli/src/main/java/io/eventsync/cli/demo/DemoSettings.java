@@ -18,13 +18,15 @@ import java.util.Objects;
  * @param faults   injected faults
  * @param catchUp  how long to wait after the last write for every copy to catch up
  * @param seed     random seed of the workload
+ * @param infrastructure the embedded default or the real broker and database to run on
  */
 public record DemoSettings(Path dir, long count, Duration duration, double rate, int keys, double skew,
-                           int writers, FaultPlan faults, Duration catchUp, long seed) {
+                           int writers, FaultPlan faults, Duration catchUp, long seed, Infrastructure infrastructure) {
     public DemoSettings {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(faults, "faults");
         Objects.requireNonNull(catchUp, "catchUp");
+        Objects.requireNonNull(infrastructure, "infrastructure");
         if (duration == null && count < 1) {
             throw new ConfigException("--count must be >= 1, but was " + count);
         }

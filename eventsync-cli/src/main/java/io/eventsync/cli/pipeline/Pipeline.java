@@ -61,7 +61,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void startAll(PipelineConfig config, MeterRegistry meters) {
-        Transport transport = transport(config);
+        Transport transport = transport(config, meters);
         open.push(transport);
         if (config.relay().isPresent()) {
             RelayConfig relay = config.relay().get();
@@ -131,14 +131,14 @@ public final class Pipeline implements AutoCloseable {
         return dispatcher;
     }
 
-    private Transport transport(PipelineConfig config) {
+    private Transport transport(PipelineConfig config, MeterRegistry meters) {
         PipelineConfig.TransportConfig t = config.transport();
         if (t.kind().equals("log")) {
             DataSource db = pool(config.name() + "-log", t.database());
             EventsyncSchema.install(db, names(t.database()));
             return EmbeddedLog.builder().dataSource(db).names(names(t.database())).build();
         }
-        return Transports.open(t, config.name());
+        return Transports.open(t, config.name(), meters);
     }
 
     public static SchemaNames names(Database database) {

@@ -132,8 +132,10 @@ public final class PipelineConfigLoader {
             database = database(required(node, e, "database"));
         } else if (e.containsKey("servers")) {
             servers = e.get("servers").nonBlank().trim();
-        } else if (!kind.equals("kafka")) {
-            throw node.error("missing required field 'servers' (the " + kind + " URL)");
+        } else if (kind.equals("nats")) {
+            servers = "nats://127.0.0.1:4222";
+        } else if (kind.equals("rabbitmq")) {
+            servers = "amqp://guest:guest@127.0.0.1:5672";
         }
         Secret password = e.containsKey("password") ? new Secret(e.get("password").text()) : new Secret("");
         return new TransportConfig(kind, database, servers, password);
