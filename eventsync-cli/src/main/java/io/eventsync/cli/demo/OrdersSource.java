@@ -37,8 +37,23 @@ final class OrdersSource {
         this.outbox = outbox;
     }
 
-    /** Applies {@code change} to order {@code orderId} at {@code version} and records its event, atomically. */
+    /**
+     * Applies {@code change} to order {@code orderId} at {@code version} and records its event, atomically.
+     * A transaction the database rolled back (deadlock, serialization failure) is tried again.
+     */
     Envelope write(String orderId, long version, Message change) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return writeOnce(orderId, version, change);
+            } catch (java.sql.SQLTransactionRollbackException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Envelope writeOnce(String orderId, long version, Message change) throws SQLException {
         Envelope event = Events.create(SOURCE, orderId, version, change);
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -74,7 +89,7 @@ final class OrdersSource {
     private static void updateRow(Connection c, String orderId, long version, Message change) throws SQLException {
         if (change instanceof OrderPlaced e) {
             // A new order, or a new order on a key whose previous order ended: every column is reset.
-            int updated = update(c, "UPDATE orders SET customer_id = ?, amount_cents = ?, currency = ?,"
+            int updated = version == 1 ? 0 : update(c, "UPDATE orders SET customer_id = ?, amount_cents = ?, currency = ?,"
                     + " shipping_address = ?, status = 'PLACED', payment_id = NULL, carrier = NULL,"
                     + " tracking_number = NULL, cancel_reason = NULL, version = ? WHERE order_id = ?",
                     e.getCustomerId(), e.getAmountCents(), e.getCurrency(), e.getShippingAddress(), version, orderId);
