@@ -167,6 +167,9 @@ public final class Demo {
             diffs.add(diff.compare("orders -> billing", src, DemoTables.BILLING_SOURCE, b, DemoTables.BILLING_COPY));
             diffs.add(diff.compare("orders -> shipping", src, DemoTables.SHIPPING_SOURCE, s, DemoTables.SHIPPING_COPY));
         }
+        if (infra.broker() == null && infra.db() == null) {
+            PipelineExample.write(settings.dir());
+        }
         return DemoReport.build(settings, transport.name(), databases.description(), writers, copies, diffs, faults, transport,
                 meters, endToEndNanos, this::url);
     }

@@ -268,6 +268,8 @@ public final class DemoReport implements Json.Value {
             out.append(String.format(Locale.ROOT, "  Look inside (user sa, no password), e.g.:%n"
                     + "    java -cp eventsync-cli/target/eventsync.jar org.h2.tools.Shell -url %s -user sa \\%n"
                     + "        -sql \"SELECT * FROM billing_orders ORDER BY order_id LIMIT 10\"%n", dbs.get("billing")));
+            out.append(String.format(Locale.ROOT, "  Next: build a fourth copy from the same event log, with no Java code:%n"
+                    + "    ./eventsync run --config %s/pipeline.yaml%n", root.get("directory")));
         }
         return out.toString();
     }
