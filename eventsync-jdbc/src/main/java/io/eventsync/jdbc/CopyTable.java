@@ -123,6 +123,32 @@ public final class CopyTable {
         Envelope event = context.envelope();
         CopySql q = sql(c);
         long sequence = event.getSequence();
+        List<Object> keyValues = keyValues(payload, event);
+        Long stored = selectLong(c, q.selectVersion, keyValues);
+        if (stored != null && sequence <= stored) {
+            return Outcome.skipped("stale: version " + sequence + " <= " + stored + " stored in " + table);
+        }
+        String rowKey = rowKey(keyValues);
+        // Only a key without a row can have been deleted; the common update path skips this read.
+        Long deletedAt = stored == null ? selectTombstone(c, q, rowKey) : null;
+        if (deletedAt != null && sequence <= deletedAt) {
+            return Outcome.skipped("stale: version " + sequence + " <= " + deletedAt + " deleted from " + table);
+        }
+        if (event.getTombstone()) {
+            if (stored != null) {
+                delete(c, q, keyValues, sequence);
+            }
+            tombstone(c, q.upsertTombstone, rowKey, sequence);
+        } else {
+            upsert(c, q, payload, event, keyValues, sequence);
+            if (deletedAt != null) {
+                tombstone(c, q.deleteTombstone, rowKey, null);
+            }
+        }
+        return Outcome.applied();
+    }
+
+    private List<Object> keyValues(Message payload, Envelope event) {
         List<Object> keyValues = new ArrayList<>(keys.size());
         for (CopyColumn k : keys) {
             Object v = k.value(payload, event.getSubject());
@@ -132,42 +158,30 @@ public final class CopyTable {
             }
             keyValues.add(v);
         }
-        Long stored = selectLong(c, q.selectVersion, keyValues);
-        if (stored != null && sequence <= stored) {
-            return Outcome.skipped("stale: version " + sequence + " <= " + stored + " stored in " + table);
-        }
-        String rowKey = stored == null ? rowKey(keyValues) : null;
-        Long deletedAt = stored == null ? selectTombstone(c, q, rowKey) : null;
-        if (deletedAt != null && sequence <= deletedAt) {
-            return Outcome.skipped("stale: version " + sequence + " <= " + deletedAt + " deleted from " + table);
-        }
-        if (event.getTombstone()) {
-            if (stored != null) {
-                try (PreparedStatement ps = c.prepareStatement(q.delete)) {
-                    for (int k = 0; k < keys.size(); k++) {
-                        keys.get(k).bind(ps, k + 1, keyValues.get(k));
-                    }
-                    ps.setLong(keys.size() + 1, sequence);
-                    ps.executeUpdate();
-                }
+        return keyValues;
+    }
+
+    /** Deletes the row if its stored version is still lower (the guard re-checked under the row lock). */
+    private void delete(Connection c, CopySql q, List<Object> keyValues, long sequence) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(q.delete)) {
+            for (int k = 0; k < keys.size(); k++) {
+                keys.get(k).bind(ps, k + 1, keyValues.get(k));
             }
-            try (PreparedStatement ps = c.prepareStatement(q.upsertTombstone)) {
-                ps.setString(1, table);
-                ps.setString(2, rowKey == null ? rowKey(keyValues) : rowKey);
-                ps.setLong(3, sequence);
-                ps.executeUpdate();
-            }
-            return Outcome.applied();
+            ps.setLong(keys.size() + 1, sequence);
+            ps.executeUpdate();
         }
-        upsert(c, q, payload, event, keyValues, sequence);
-        if (deletedAt != null) {
-            try (PreparedStatement ps = c.prepareStatement(q.deleteTombstone)) {
-                ps.setString(1, table);
-                ps.setString(2, rowKey);
-                ps.executeUpdate();
+    }
+
+    /** Records the deletion version ({@code version} given) or forgets it ({@code null}). */
+    private void tombstone(Connection c, String statement, String rowKey, Long version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(statement)) {
+            ps.setString(1, table);
+            ps.setString(2, rowKey);
+            if (version != null) {
+                ps.setLong(3, version);
             }
+            ps.executeUpdate();
         }
-        return Outcome.applied();
     }
 
     private void upsert(Connection c, CopySql q, Message payload, Envelope event, List<Object> keyValues, long sequence)

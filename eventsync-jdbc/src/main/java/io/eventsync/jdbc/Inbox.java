@@ -104,7 +104,7 @@ public final class Inbox {
             }
         } catch (SQLException e) {
             throw Jdbc.failure(tables, "checking position " + position + " of subscription '" + subscription + "'",
-                    "inbox", e);
+                    table(), e);
         }
     }
 
@@ -120,7 +120,7 @@ public final class Inbox {
                 }
             }
         } catch (SQLException e) {
-            throw Jdbc.failure(tables, "reading the inbox of subscription '" + subscription + "'", "inbox", e);
+            throw Jdbc.failure(tables, "reading the inbox of subscription '" + subscription + "'", table(), e);
         }
     }
 
@@ -151,6 +151,12 @@ public final class Inbox {
     /** Called after the apply transaction committed. */
     void committed(String subscription, Envelope envelope) {
         signal.applied(subscription, envelope.getSource(), envelope.getPosition());
+    }
+
+    /** The table's name for messages: qualified once known, else as configured. */
+    private String table() {
+        Tables t = tables;
+        return t != null ? t.inbox() : names.prefix() + "inbox";
     }
 
     Tables tables(Connection c) throws SQLException {

@@ -110,7 +110,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         Envelope event = invocation.envelope();
         String subscription = invocation.subscription();
         Connection c = connect(event, subscription);
-        boolean aborted = false;
+        boolean abandoned = false;
         try {
             invocation.onAbort(() -> abort(c, invocation));
             c.setAutoCommit(false);
@@ -132,7 +132,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                 writeFollowUps(c, invocation);
             }
             if (invocation.abandoned()) {
-                aborted = true;
+                abandoned = true;
                 throw new EventsyncException("invocation of event " + event.getId() + " subject " + event.getSubject()
                         + " was abandoned; its transaction is not committed (the event is retried)");
             }
@@ -143,7 +143,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             rollbackQuietly(c, event, t);
             throw t;
         } finally {
-            closeQuietly(c, event, aborted);
+            closeQuietly(c, event, abandoned);
         }
     }
 
@@ -205,8 +205,8 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         aborter.execute(() -> {
             try {
                 if (dataSource instanceof HikariDataSource hikari) {
-                    hikari.evictConnection(c);
-                } else {
+                    hikari.evictConnection(c); // a proxy already returned is only marked, never closed under its next user
+                } else if (!c.isClosed()) {
                     c.unwrap(Connection.class).close();
                 }
             } catch (SQLException | RuntimeException e) {
@@ -228,12 +228,12 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Connection c, Envelope event, boolean aborted) {
+    private static void closeQuietly(Connection c, Envelope event, boolean abandoned) {
         try {
             c.close();
         } catch (SQLException | RuntimeException e) {
-            log.debug("closing the apply connection failed for event {} subject {} (aborted={}): {}",
-                    event.getId(), event.getSubject(), aborted, e.toString());
+            log.debug("closing the apply connection failed for event {} subject {} (abandoned={}): {}",
+                    event.getId(), event.getSubject(), abandoned, e.toString());
         }
     }
 

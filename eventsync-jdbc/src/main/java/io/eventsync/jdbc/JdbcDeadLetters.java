@@ -71,7 +71,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             }
         } catch (SQLException e) {
             throw Jdbc.failure(tables, "storing dead letter " + letter.id() + " of event " + letter.eventId()
-                    + " (subscription " + letter.subscription() + ")", "dead letters", e);
+                    + " (subscription " + letter.subscription() + ")", table(), e);
         }
     }
 
@@ -140,7 +140,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             }
             return n > 0;
         } catch (SQLException e) {
-            throw Jdbc.failure(tables, "writing dead letter " + id, "dead letters", e);
+            throw Jdbc.failure(tables, "writing dead letter " + id, table(), e);
         }
     }
 
@@ -160,7 +160,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 return out;
             }
         } catch (SQLException e) {
-            throw Jdbc.failure(tables, "reading dead letters", "dead letters", e);
+            throw Jdbc.failure(tables, "reading dead letters", table(), e);
         }
     }
 
@@ -224,6 +224,12 @@ public final class JdbcDeadLetters implements DeadLetterStore {
 
     private static String keyColumn() {
         return "event_key";
+    }
+
+    /** The table's name for messages: qualified once known, else as configured. */
+    private String table() {
+        Tables t = tables;
+        return t != null ? t.deadLetters() : names.prefix() + "dead_letters";
     }
 
     private Tables tables(Connection c) throws SQLException {

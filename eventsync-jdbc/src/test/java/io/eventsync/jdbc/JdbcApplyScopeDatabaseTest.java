@@ -162,8 +162,19 @@ class JdbcApplyScopeDatabaseTest {
                         return false;
                     }
                 });
+                // Another process's view (no in-JVM signal): it polls with backoff.
+                Inbox elsewhere = Inbox.builder(db.dataSource()).build();
+                CompletableFuture<Boolean> poller = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return elsewhere.awaitApplied(token, SUB, Duration.ofSeconds(30));
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                });
                 scope.apply(new TestInvocation(SUB, e, payload, copy.handler()));
                 assertThat(waiter.get(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(poller.get(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(inbox.awaitApplied(token, "other-subscription", Duration.ofMillis(20))).isFalse();
             }
         }
