@@ -14,6 +14,11 @@ class DemoIT {
     @TempDir
     Path work;
 
+    @org.junit.jupiter.api.AfterEach
+    void endLeftoverProcesses() throws InterruptedException {
+        Jar.killLeftovers();
+    }
+
     @Test
     void demoOnTheEmbeddedDefaultEndsWithEveryCopyMatchingItsSource() throws Exception {
         Jar.Result result = Jar.run(work, "demo", "--count", "400", "--keys", "60", "--dir", "data", "--json");

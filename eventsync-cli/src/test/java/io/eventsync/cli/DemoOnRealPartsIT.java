@@ -20,6 +20,11 @@ class DemoOnRealPartsIT {
     @TempDir
     Path work;
 
+    @org.junit.jupiter.api.AfterEach
+    void endLeftoverProcesses() throws InterruptedException {
+        Jar.killLeftovers();
+    }
+
     @Test
     void demoOnPostgresAndKafkaWithFaultsEndsWithEveryCopyMatching() throws Exception {
         Jar.Result result = Jar.run(work, "demo", "--db", "postgres", "--broker", "kafka", "--count", "300",

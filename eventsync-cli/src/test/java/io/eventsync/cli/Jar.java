@@ -31,6 +31,18 @@ final class Jar {
         return jar;
     }
 
+    private static final List<Process> STARTED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Ends every process a test started that is still running (a failed assertion must not leak one). */
+    static void killLeftovers() throws InterruptedException {
+        for (Process p : STARTED) {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+        STARTED.clear();
+    }
+
     static Process start(Path workDir, Map<String, String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar",
@@ -40,7 +52,9 @@ final class Jar {
                 .redirectOutput(workDir.resolve("stdout.txt").toFile())
                 .redirectError(workDir.resolve("stderr.txt").toFile());
         builder.environment().putAll(env);
-        return builder.start();
+        Process process = builder.start();
+        STARTED.add(process);
+        return process;
     }
 
     static Result run(Path workDir, String... args) throws Exception {

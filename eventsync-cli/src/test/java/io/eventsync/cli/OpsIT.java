@@ -29,6 +29,11 @@ class OpsIT {
     @TempDir
     Path work;
 
+    @org.junit.jupiter.api.AfterEach
+    void endLeftoverProcesses() throws InterruptedException {
+        Jar.killLeftovers();
+    }
+
     @Test
     void aDiscardedDeadLetterReleasesTheEventHeldBehindItAndStatusShowsNoLag() throws Exception {
         String sourceUrl = "jdbc:h2:file:" + work.resolve("orders");

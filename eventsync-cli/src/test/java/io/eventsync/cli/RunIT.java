@@ -35,6 +35,11 @@ class RunIT {
     @TempDir
     Path work;
 
+    @org.junit.jupiter.api.AfterEach
+    void endLeftoverProcesses() throws InterruptedException {
+        Jar.killLeftovers();
+    }
+
     private String sourceUrl;
     private String copyUrl;
 
