@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 DlqCommand.class,
                 OffsetsCommand.class,
                 StatusCommand.class,
+                VerifyCommand.class,
                 SchemaCommand.class,
                 CommandLine.HelpCommand.class
         },

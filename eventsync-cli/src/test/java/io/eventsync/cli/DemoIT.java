@@ -38,6 +38,19 @@ class DemoIT {
         }
         assertThat(work.resolve("data").resolve("orders.mv.db")).exists();
         assertThat(work.resolve("data").resolve("billing.mv.db")).exists();
+
+        String orders = "jdbc:h2:file:" + work.resolve("data").resolve("orders").toAbsolutePath();
+        String shipping = "jdbc:h2:file:" + work.resolve("data").resolve("shipping").toAbsolutePath();
+        Jar.Result same = Jar.run(work, "verify", "--source-url", orders, "--source-user", "sa", "--copy-url", shipping,
+                "--copy-user", "sa", "--table", "orders=shipping_orders", "--key", "order_id",
+                "--columns", "status,shipping_address,carrier,tracking_number,version");
+        assertThat(same.exitCode()).as(same.stderr()).isZero();
+        assertThat(same.stdout()).contains("MATCH");
+        Jar.Result different = Jar.run(work, "verify", "--source-url", orders, "--source-user", "sa", "--copy-url",
+                shipping, "--copy-user", "sa", "--table", "orders=shipping_orders", "--key", "order_id",
+                "--columns", "status,version=carrier", "--json");
+        assertThat(different.exitCode()).isEqualTo(1);
+        assertThat(different.json().getFieldsOrThrow("verdict").getStringValue()).isEqualTo("DIFF");
     }
 
     @Test

@@ -53,7 +53,7 @@ public final class TableDiff {
         long sourceCount = 0;
         long differing = 0;
         List<KeyDifference> reported = new ArrayList<>();
-        try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery(sourceSide.selectSql())) {
+        try (Statement st = source.createStatement(); ResultSet rs = st.executeQuery(sourceSide.selectSql(source))) {
             while (rs.next()) {
                 sourceCount++;
                 String key = text(rs.getObject(1));
@@ -90,7 +90,7 @@ public final class TableDiff {
 
     private static Map<String, String[]> readAll(Connection connection, TableProjection side) throws SQLException {
         Map<String, String[]> rows = new HashMap<>();
-        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(side.selectSql())) {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(side.selectSql(connection))) {
             while (rs.next()) {
                 rows.put(text(rs.getObject(1)), values(rs, side.columns().size()));
             }

@@ -76,6 +76,26 @@ class TableDiffTest {
         assertThat(report.differences()).hasSize(5);
     }
 
+    @Test
+    void namesMatchTablesAndColumnsCreatedQuotedInLowerCase() throws SQLException {
+        exec(source, "INSERT INTO orders VALUES ('o1', 'c1', 500, 'PAID', null)");
+        exec(copy, "CREATE TABLE \"copy_orders\" (\"id\" VARCHAR(40) PRIMARY KEY, \"status\" VARCHAR(20))");
+        exec(copy, "INSERT INTO \"copy_orders\" VALUES ('o1', 'PAID')");
+
+        DiffReport report = TableDiff.reportingAtMost(5).compare("orders -> copy", source,
+                TableProjection.of("orders", "order_id", "status"), copy, TableProjection.of("copy_orders", "id", "status"));
+
+        assertThat(report.verdict()).isEqualTo("MATCH");
+    }
+
+    @Test
+    void aMissingColumnIsNamed() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TableDiff.reportingAtMost(5).compare("x", source,
+                        TableProjection.of("orders", "order_id", "colour"), copy,
+                        TableProjection.of("billing_orders", "id", "status")))
+                .hasMessageContaining("colour");
+    }
+
     private DiffReport diff() throws SQLException {
         return TableDiff.reportingAtMost(20).compare("orders -> billing", source,
                 TableProjection.of("orders", "order_id", "customer_id", "amount_cents", "status"), copy,
