@@ -132,6 +132,9 @@ public final class PipelineConfigLoader {
             database = database(required(node, e, "database"));
         } else if (e.containsKey("servers")) {
             servers = e.get("servers").nonBlank().trim();
+        } else if (kind.equals("kafka")) {
+            // A pipeline outlives a process; a throw-away local broker would lose its events on restart.
+            throw node.error("missing required field 'servers' (the Kafka bootstrap servers, e.g. localhost:9092)");
         } else if (kind.equals("nats")) {
             servers = "nats://127.0.0.1:4222";
         } else if (kind.equals("rabbitmq")) {
