@@ -57,10 +57,6 @@ public final class PipelineConfigLoader {
         if (relay.isEmpty() && consume.isEmpty()) {
             throw root.error("declare relay, consume or both: there is nothing to run");
         }
-        if (relay.isPresent() && consume.isPresent() && "log".equals(transport.kind())
-                && transport.database() == null) {
-            throw root.error("transport.database is required");
-        }
         return new PipelineConfig(file, name, types, transport, relay, consume);
     }
 
@@ -88,7 +84,7 @@ public final class PipelineConfigLoader {
     private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> entries, String field) {
         ConfigNode node = entries.get(field);
         if (node == null) {
-            throw parent.error((parent.path().isEmpty() ? "" : "") + "missing required field '" + field + "'");
+            throw parent.error("missing required field '" + field + "'");
         }
         return node;
     }
