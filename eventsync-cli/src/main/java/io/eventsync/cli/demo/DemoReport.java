@@ -192,8 +192,7 @@ public final class DemoReport implements Json.Value {
             // Their reasons name the letter they wait behind; one line for all of them reads better.
             return "held behind an earlier dead letter of the same key (until it is replayed or discarded)";
         }
-        String oneLine = letter.reason().replace('\n', ' ');
-        return oneLine.length() <= 160 ? oneLine : oneLine.substring(0, 157) + "...";
+        return letter.reason().replace('\n', ' ');
     }
 
     private static double round(double v) {
@@ -247,7 +246,8 @@ public final class DemoReport implements Json.Value {
             if (!reasons.isEmpty()) {
                 out.append(String.format(Locale.ROOT, "%n  dead letters of %s (invalid events only in dead letters: %s)%n",
                         c.get("name"), Boolean.TRUE.equals(d.get("invalid_events_only_in_dead_letters")) ? "yes" : "NO"));
-                reasons.forEach((reason, n) -> out.append(String.format(Locale.ROOT, "    %5d  %s%n", n, reason)));
+                reasons.forEach((reason, n) -> out.append(String.format(Locale.ROOT, "    %5d  %s%n", n,
+                        reason.length() <= 160 ? reason : reason.substring(0, 157) + "...")));
             }
         }
         for (DiffReport diff : diffs) {
