@@ -107,7 +107,7 @@ public final class DemoReport implements Json.Value {
             boolean onlyInvalid = true;
             Set<String> invalidLettered = new java.util.HashSet<>();
             for (DeadLetter letter : letters) {
-                reasons.merge(shortReason(letter), 1L, Long::sum);
+                reasons.merge(reasonOf(letter), 1L, Long::sum);
                 if (invalidIds.contains(letter.eventId())) {
                     invalidLettered.add(letter.eventId());
                 } else {
@@ -187,7 +187,7 @@ public final class DemoReport implements Json.Value {
         return found ? (Object) (long) sum : "n/a";
     }
 
-    private static String shortReason(DeadLetter letter) {
+    private static String reasonOf(DeadLetter letter) {
         if (letter.kind() == DeadLetter.Kind.HELD) {
             // Their reasons name the letter they wait behind; one line for all of them reads better.
             return "held behind an earlier dead letter of the same key (until it is replayed or discarded)";
