@@ -46,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class OutboxOverhead {
     private static final int ACCOUNTS = 1_000;
     private static boolean RELAY = true;
+    private static java.time.Duration LINGER = java.time.Duration.ofMillis(2);
 
     private record Result(double txPerSecond, double p50Micros, double p99Micros) {}
 
@@ -56,6 +57,7 @@ public final class OutboxOverhead {
         List<String> targets = Arrays.asList(arg(args, "--targets", "h2,postgres").split(","));
         String pgUrl = arg(args, "--pg", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
         RELAY = Boolean.parseBoolean(arg(args, "--relay", "true"));
+        LINGER = java.time.Duration.ofMillis(intArg(args, "--linger-ms", 2));
         Path out = Path.of(arg(args, "--out", "bench-results/outbox-overhead.txt"));
 
         StringBuilder report = new StringBuilder();
@@ -186,7 +188,7 @@ public final class OutboxOverhead {
                 }
             }
             this.outbox = Outbox.of("bench", names);
-            this.relay = !RELAY ? null : Relay.builder().dataSource(pool).names(names).source("bench").publisher(new Discard())
+            this.relay = !RELAY ? null : Relay.builder().dataSource(pool).names(names).source("bench").publisher(new Discard()).linger(LINGER)
                     .meterRegistry(new SimpleMeterRegistry()).build().start();
         }
 

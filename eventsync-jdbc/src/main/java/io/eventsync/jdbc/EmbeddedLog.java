@@ -196,6 +196,7 @@ public final class EmbeddedLog implements Transport {
         private DataSource dataSource;
         private SchemaNames names = SchemaNames.defaults();
         private Offsets offsets;
+        private DataSource offsetsDb;
         private int batchSize = 500;
         private int maxEventBytes = EnvelopeCodec.DEFAULT_MAX_BYTES;
         private Duration leaseDuration = Duration.ofSeconds(10);
@@ -210,10 +211,10 @@ public final class EmbeddedLog implements Transport {
         public Builder names(SchemaNames names) { this.names = names; return this; }
 
         /** Where subscriptions keep their offsets unless given their own; default: the log's database. */
-        public Builder offsets(Offsets offsets) { this.offsets = offsets; return this; }
+        public Builder offsets(Offsets offsets) { this.offsets = offsets; this.offsetsDb = null; return this; }
 
-        /** Shorthand for {@code offsets(Offsets.in(consumerDb, names))}. */
-        public Builder offsets(DataSource consumerDb) { this.offsets = Offsets.in(consumerDb, names); return this; }
+        /** Offsets in {@code consumerDb}, with the same schema names as the log (resolved in {@link #build()}). */
+        public Builder offsets(DataSource consumerDb) { this.offsets = null; this.offsetsDb = consumerDb; return this; }
 
         /** Entries per append transaction and per read; 1..10000, default 500. */
         public Builder batchSize(int batchSize) { this.batchSize = batchSize; return this; }
@@ -252,6 +253,9 @@ public final class EmbeddedLog implements Transport {
                     throw new ConfigException("retention age must not be negative, but was: " + retentionAge);
                 }
                 positive("retention interval", retentionInterval);
+            }
+            if (offsetsDb != null) {
+                offsets = Offsets.in(offsetsDb, names);
             }
             return new EmbeddedLog(this);
         }

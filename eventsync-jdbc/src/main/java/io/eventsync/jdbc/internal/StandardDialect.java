@@ -62,10 +62,16 @@ abstract class StandardDialect implements Dialect {
         return i;
     }
 
+    /**
+     * {@code ORDER BY source, id} equals {@code ORDER BY id} under {@code source = ?}, but lets H2 read
+     * the (source, id) index in order and stop at the limit; with {@code ORDER BY id} it fetched every
+     * row of the source and sorted them, so a backlog made each batch slower (measured: the relay fell
+     * behind its writers).
+     */
     @Override
     public String selectOutboxBatch(Tables t) {
         return "SELECT id, subject, event_sequence, payload FROM " + t.outbox()
-                + " WHERE source = ? ORDER BY id LIMIT ?";
+                + " WHERE source = ? ORDER BY source, id LIMIT ?";
     }
 
     @Override
@@ -122,10 +128,11 @@ abstract class StandardDialect implements Dialect {
                 + " VALUES (?, ?, ?, ?, ?, " + now() + ")";
     }
 
+    /** Ordered by the whole primary key for the same reason as {@link #selectOutboxBatch}. */
     @Override
     public String selectLogBatch(Tables t) {
         return "SELECT log_offset, payload FROM " + t.log()
-                + " WHERE topic = ? AND log_offset >= ? ORDER BY log_offset LIMIT ?";
+                + " WHERE topic = ? AND log_offset >= ? ORDER BY topic, log_offset LIMIT ?";
     }
 
     @Override
