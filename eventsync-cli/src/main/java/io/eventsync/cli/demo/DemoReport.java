@@ -106,8 +106,10 @@ public final class DemoReport implements Json.Value {
             Map<String, Long> reasons = new TreeMap<>();
             boolean onlyInvalid = true;
             Set<String> invalidLettered = new java.util.HashSet<>();
+            Set<String> failedIds = new java.util.HashSet<>();
+            letters.stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).forEach(l -> failedIds.add(l.eventId()));
             for (DeadLetter letter : letters) {
-                reasons.merge(reasonOf(letter), 1L, Long::sum);
+                reasons.merge(reasonOf(letter, failedIds), 1L, Long::sum);
                 if (invalidIds.contains(letter.eventId())) {
                     invalidLettered.add(letter.eventId());
                 } else {
@@ -187,7 +189,12 @@ public final class DemoReport implements Json.Value {
         return found ? (Object) (long) sum : "n/a";
     }
 
-    private static String reasonOf(DeadLetter letter) {
+    private static String reasonOf(DeadLetter letter, Set<String> failedIds) {
+        if (letter.kind() == DeadLetter.Kind.HELD && failedIds.contains(letter.eventId())) {
+            // A consumer restart delivered the event again before its offset was stored, and the dispatcher
+            // held the second copy behind the first instead of recognising it (reported to the lead).
+            return "held: the same event delivered again after a consumer restart, behind its own dead letter";
+        }
         if (letter.kind() == DeadLetter.Kind.HELD) {
             // Their reasons name the letter they wait behind; one line for all of them reads better.
             return "held behind an earlier dead letter of the same key (until it is replayed or discarded)";
