@@ -1,0 +1,195 @@
+package io.eventsync.cli;
+
+import com.google.protobuf.util.JsonFormat;
+import com.zaxxer.hikari.HikariDataSource;
+import io.eventsync.ConfigException;
+import io.eventsync.DecodeException;
+import io.eventsync.cli.internal.Json;
+import io.eventsync.cli.pipeline.Pipeline;
+import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.Dispatcher;
+import io.eventsync.jdbc.JdbcDeadLetters;
+import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "dlq", mixinStandardHelpOptions = true,
+        header = "Dead letters: list, show, replay, discard.",
+        description = "Dead letters of a consumer group: events that could not be applied (FAILED) and the later"
+                + " events of the same key held behind them (HELD).",
+        subcommands = {DlqCommand.ListLetters.class, DlqCommand.Show.class, DlqCommand.Replay.class,
+                DlqCommand.Discard.class})
+final class DlqCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the group's dead letters, oldest first.")
+    static final class ListLetters implements Callable<Integer> {
+        @Mixin
+        DatabaseOptions db;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
+                List<DeadLetter> letters = JdbcDeadLetters.create(ds, Pipeline.names(db.database())).list(db.group());
+                if (json) {
+                    List<Object> out = new ArrayList<>();
+                    letters.forEach(l -> out.add(summary(l)));
+                    System.out.println(Json.write(out));
+                } else if (letters.isEmpty()) {
+                    System.out.println("no dead letters in group " + db.group());
+                } else {
+                    System.out.printf("%-36s %-6s %-24s %-32s %8s  %s%n", "id", "kind", "key", "type", "attempts", "reason");
+                    for (DeadLetter l : letters) {
+                        System.out.printf("%-36s %-6s %-24s %-32s %8d  %s%n", l.id(), l.kind(), l.key(), l.type(),
+                                l.attempts(), oneLine(l.reason(), 100));
+                    }
+                    System.out.printf("%d dead letter(s), %d parked key(s)%n", letters.size(),
+                            letters.stream().map(DeadLetter::key).distinct().count());
+                }
+                return Main.OK;
+            }
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Shows one dead letter: why it failed, every error, and the event (its payload as JSON"
+                    + " when --config gives the payload types).")
+    static final class Show implements Callable<Integer> {
+        @Mixin
+        DatabaseOptions db;
+
+        @Parameters(paramLabel = "ID", description = "The dead letter's id (see dlq list).")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
+                DeadLetter letter = JdbcDeadLetters.create(ds, Pipeline.names(db.database())).get(id)
+                        .orElseThrow(() -> new ConfigException("no dead letter with id " + id));
+                Map<String, Object> out = summary(letter);
+                out.put("error_chain", letter.errorChain());
+                out.put("event", event(letter.bytes(), db.config == null ? null : db.pipeline().types()));
+                System.out.println(Json.write(out));
+                return Main.OK;
+            }
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = "Applies a FAILED dead letter again through the group's handlers (from --config); on"
+                    + " success the key's held events follow in order. Run it while the group's pipeline is stopped.")
+    static final class Replay implements Callable<Integer> {
+        @Mixin
+        DatabaseOptions db;
+
+        @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id.")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return release(db, id, true);
+        }
+    }
+
+    @Command(name = "discard", mixinStandardHelpOptions = true,
+            description = "Drops a FAILED dead letter; the key's held events are then applied in order through the"
+                    + " group's handlers (from --config). Run it while the group's pipeline is stopped.")
+    static final class Discard implements Callable<Integer> {
+        @Mixin
+        DatabaseOptions db;
+
+        @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id.")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            return release(db, id, false);
+        }
+    }
+
+    private static int release(DatabaseOptions db, String id, boolean replay) throws Exception {
+        var config = db.pipeline();
+        Deque<AutoCloseable> open = new ArrayDeque<>();
+        try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
+            Dispatcher dispatcher = Pipeline.dispatcher(config, ds, new SimpleMeterRegistry(), open);
+            if (dispatcher.deadLetters().get(id).isEmpty()) {
+                throw new ConfigException("no dead letter with id " + id + " in group " + dispatcher.subscription());
+            }
+            boolean clean;
+            try {
+                clean = (replay ? dispatcher.replay(id) : dispatcher.discard(id)).get(5, TimeUnit.MINUTES);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new ConfigException(e.getMessage());
+            }
+            System.out.println(clean
+                    ? (replay ? "replayed " : "discarded ") + id + "; its key has no dead letters left"
+                    : (replay ? "replayed " : "discarded ") + id + ", but an event of its key failed again; see: eventsync dlq list");
+            return clean ? Main.OK : Main.FAILED;
+        } finally {
+            while (!open.isEmpty()) {
+                open.pop().close();
+            }
+        }
+    }
+
+    private static Map<String, Object> summary(DeadLetter l) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", l.id());
+        m.put("subscription", l.subscription());
+        m.put("kind", l.kind());
+        m.put("event_id", l.eventId());
+        m.put("key", l.key());
+        m.put("type", l.type());
+        m.put("reason", l.reason());
+        m.put("attempts", l.attempts());
+        m.put("first_failure", l.firstFailure().toString());
+        m.put("last_failure", l.lastFailure().toString());
+        return m;
+    }
+
+    private static Object event(byte[] bytes, TypeRegistry types) {
+        try {
+            Envelope envelope = EnvelopeCodec.defaults().decode(bytes);
+            JsonFormat.Printer printer = JsonFormat.printer();
+            if (types != null) {
+                printer = printer.usingTypeRegistry(types.protobufTypeRegistry());
+            }
+            try {
+                return new Json.Raw(printer.print(envelope));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                // The payload type is not known: print the envelope with the payload as bytes.
+                return new Json.Raw(JsonFormat.printer().print(envelope.toBuilder().clearPayload()
+                        .putAttributes("eventsync.payload_type_url", envelope.getPayload().getTypeUrl())));
+            }
+        } catch (DecodeException | com.google.protobuf.InvalidProtocolBufferException e) {
+            return "undecodable (" + bytes.length + " bytes): " + e.getMessage();
+        }
+    }
+
+    static String oneLine(String text, int max) {
+        String line = text.replace('\n', ' ');
+        return line.length() <= max ? line : line.substring(0, max - 3) + "...";
+    }
+}

@@ -1,0 +1,107 @@
+package io.eventsync.cli;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.eventsync.cli.internal.EventsyncTables;
+import io.eventsync.cli.internal.Json;
+import io.eventsync.cli.pipeline.Pipeline;
+import io.eventsync.cli.pipeline.PipelineConfig;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.jdbc.JdbcDeadLetters;
+import io.eventsync.jdbc.Offsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        header = "Outbox backlog, consumer lag, dead letters of a pipeline.",
+        description = "Where a pipeline stands: the relay's outbox backlog, and for the consumer group its lag"
+                + " behind the topic (embedded log transport), dead letters and parked keys. Needs --config.")
+final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    DatabaseOptions db;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig config = db.pipeline();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("pipeline", config.name());
+        out.put("transport", config.transport().kind());
+        if (config.relay().isPresent()) {
+            PipelineConfig.RelayConfig relay = config.relay().get();
+            try (HikariDataSource ds = Pipeline.openPool("status-relay", relay.database()); Connection c = ds.getConnection()) {
+                EventsyncTables t = EventsyncTables.of(c, relay.database().schema());
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("source", relay.source());
+                r.put("topic", relay.topic());
+                r.put("outbox_backlog", count(c, "SELECT COUNT(*) FROM " + t.table("outbox") + " WHERE source = ?", relay.source()));
+                out.put("relay", r);
+            }
+        }
+        if (config.consume().isPresent()) {
+            PipelineConfig.ConsumeConfig consume = config.consume().get();
+            String group = db.group();
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("group", group);
+            g.put("topic", consume.topic());
+            try (HikariDataSource ds = Pipeline.openPool("status-consume", consume.database())) {
+                long next = Offsets.in(ds, Pipeline.names(consume.database())).load(group, consume.topic(), "0");
+                if (config.transport().kind().equals("log")) {
+                    PipelineConfig.Database logDb = config.transport().database();
+                    try (HikariDataSource log = Pipeline.openPool("status-log", logDb); Connection c = log.getConnection()) {
+                        EventsyncTables t = EventsyncTables.of(c, logDb.schema());
+                        long head = count(c, "SELECT COALESCE(MAX(next_offset), 0) FROM " + t.table("log_head")
+                                + " WHERE topic = ?", consume.topic());
+                        g.put("next_offset", next);
+                        g.put("log_head", head);
+                        g.put("lag", Math.max(0, head - next));
+                    }
+                } else {
+                    g.put("lag", "see the broker's own tools for " + config.transport().kind() + " consumer lag");
+                }
+                List<DeadLetter> letters = JdbcDeadLetters.create(ds, Pipeline.names(consume.database())).list(group);
+                g.put("dead_letters", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).count());
+                g.put("held", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.HELD).count());
+                g.put("parked_keys", letters.stream().map(DeadLetter::key).distinct().count());
+            }
+            out.put("consume", g);
+        }
+        if (json) {
+            System.out.println(Json.write(out));
+        } else {
+            print(out, "");
+        }
+        return Main.OK;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void print(Map<String, Object> map, String indent) {
+        map.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> m) {
+                System.out.println(indent + k + ":");
+                print((Map<String, Object>) m, indent + "  ");
+            } else {
+                System.out.println(indent + k + ": " + v);
+            }
+        });
+    }
+
+    private static long count(Connection c, String sql, String arg) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.setString(1, arg);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+}

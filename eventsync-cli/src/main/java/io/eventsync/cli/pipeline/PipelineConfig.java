@@ -1,0 +1,43 @@
+package io.eventsync.cli.pipeline;
+
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.jdbc.CopyTable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A validated pipeline: what {@code eventsync run} relays and/or consumes. Built only by
+ * {@link PipelineConfigLoader}, which has checked every field (types against the descriptor set,
+ * columns, names) before anything connects anywhere.
+ */
+public record PipelineConfig(Path file, String name, TypeRegistry types, TransportConfig transport,
+                             Optional<RelayConfig> relay, Optional<ConsumeConfig> consume) {
+
+    /** A password or other secret: never printed, logged or put in an error message. */
+    public record Secret(String value) {
+        @Override
+        public String toString() {
+            return value.isEmpty() ? "" : "****";
+        }
+    }
+
+    /** A database to connect to. {@code schema} null means the connection's current schema. */
+    public record Database(String jdbcUrl, String user, Secret password, String schema, int poolSize) {}
+
+    /**
+     * The transport: {@code log} (the embedded log, in {@code database}), {@code kafka}
+     * ({@code servers} = bootstrap servers), {@code nats} ({@code servers} = URL) or {@code rabbitmq}
+     * ({@code servers} = AMQP URI).
+     */
+    public record TransportConfig(String kind, Database database, String servers, Secret password) {}
+
+    /** Relay the outbox of {@code source} in {@code database} to {@code topic}. */
+    public record RelayConfig(String source, Database database, String topic) {}
+
+    /** Consume {@code topic} as {@code group} into copy tables of {@code database}. */
+    public record ConsumeConfig(String topic, String group, boolean queue, Database database, int lanes,
+                                Duration handlerTimeout, int maxAttempts, boolean createTables,
+                                List<CopyTable> tables) {}
+}

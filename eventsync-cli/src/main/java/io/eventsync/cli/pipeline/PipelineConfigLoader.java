@@ -1,0 +1,251 @@
+package io.eventsync.cli.pipeline;
+
+import io.eventsync.ConfigException;
+import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.Database;
+import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.Secret;
+import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.jdbc.CopyTable;
+import io.eventsync.transport.SubscriptionSpec;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads and validates a pipeline file. Every error is a {@link ConfigException} whose message starts
+ * with {@code file:line: field:}; nothing connects to a database or broker here.
+ */
+public final class PipelineConfigLoader {
+    private final Set<String> transportKinds;
+    private final Function<String, String> env;
+
+    /**
+     * @param transportKinds the transports this build can run (others are rejected with the list)
+     * @param env            environment lookup for {@code ${NAME}} substitution
+     */
+    public PipelineConfigLoader(Set<String> transportKinds, Function<String, String> env) {
+        this.transportKinds = Set.copyOf(transportKinds);
+        this.env = env;
+    }
+
+    public PipelineConfig load(Path file) {
+        ConfigNode root = parse(file);
+        root.allowOnly(Set.of("name", "types", "transport", "relay", "consume"));
+        Map<String, ConfigNode> top = root.entries();
+        String name = top.containsKey("name") ? name(top.get("name")) : "eventsync";
+        TypeRegistry types = types(file, required(root, top, "types"));
+        TransportConfig transport = transport(required(root, top, "transport"));
+        Optional<RelayConfig> relay = Optional.ofNullable(top.get("relay")).map(this::relay);
+        Optional<ConsumeConfig> consume = Optional.ofNullable(top.get("consume")).map(n -> consume(n, types));
+        if (relay.isEmpty() && consume.isEmpty()) {
+            throw root.error("declare relay, consume or both: there is nothing to run");
+        }
+        return new PipelineConfig(file, name, types, transport, relay, consume);
+    }
+
+    private ConfigNode parse(Path file) {
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            Node node = new Yaml(options).compose(reader);
+            if (node == null) {
+                throw new ConfigException(file + ":1: the file is empty");
+            }
+            return new ConfigNode(file, "", node, env);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 1 : e.getProblemMark().getLine() + 1;
+            throw new ConfigException(file + ":" + line + ": not valid YAML: " + e.getProblem());
+        } catch (YAMLException e) {
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> entries, String field) {
+        ConfigNode node = entries.get(field);
+        if (node == null) {
+            throw parent.error("missing required field '" + field + "'");
+        }
+        return node;
+    }
+
+    private static String name(ConfigNode node) {
+        String value = node.nonBlank().trim();
+        try {
+            SubscriptionSpec.fanout(value, value); // the portable name alphabet used for topics and groups
+        } catch (ConfigException e) {
+            throw node.error("must be 1-200 letters, digits, '.', '_' or '-', but was '" + value + "'");
+        }
+        return value;
+    }
+
+    private TypeRegistry types(Path file, ConfigNode node) {
+        node.allowOnly(Set.of("descriptor_set"));
+        ConfigNode set = required(node, node.entries(), "descriptor_set");
+        Path path = Path.of(set.nonBlank());
+        if (!path.isAbsolute() && file.toAbsolutePath().getParent() != null) {
+            path = file.toAbsolutePath().getParent().resolve(path);
+        }
+        try {
+            return TypeRegistry.builder().addFileDescriptorSet(Files.readAllBytes(path)).build();
+        } catch (NoSuchFileException e) {
+            throw set.error("descriptor set file " + path + " does not exist (make it with: protoc --include_imports"
+                    + " --descriptor_set_out=" + path.getFileName() + " your.proto)");
+        } catch (IOException e) {
+            throw set.error("cannot read " + path + ": " + e.getMessage());
+        } catch (ConfigException e) {
+            throw set.error(e.getMessage());
+        }
+    }
+
+    private TransportConfig transport(ConfigNode node) {
+        node.allowOnly(Set.of("kind", "database", "servers", "password"));
+        Map<String, ConfigNode> e = node.entries();
+        String kind = required(node, e, "kind").oneOf(transportKinds);
+        Database database = null;
+        String servers = null;
+        if (kind.equals("log")) {
+            database = database(required(node, e, "database"));
+        } else if (e.containsKey("servers")) {
+            servers = e.get("servers").nonBlank().trim();
+        } else if (kind.equals("kafka")) {
+            // A pipeline outlives a process; a throw-away local broker would lose its events on restart.
+            throw node.error("missing required field 'servers' (the Kafka bootstrap servers, e.g. localhost:9092)");
+        } else if (kind.equals("nats")) {
+            servers = "nats://127.0.0.1:4222";
+        } else if (kind.equals("rabbitmq")) {
+            servers = "amqp://guest:guest@127.0.0.1:5672";
+        }
+        Secret password = e.containsKey("password") ? new Secret(e.get("password").text()) : new Secret("");
+        return new TransportConfig(kind, database, servers, password);
+    }
+
+    private RelayConfig relay(ConfigNode node) {
+        node.allowOnly(Set.of("source", "database", "topic"));
+        Map<String, ConfigNode> e = node.entries();
+        return new RelayConfig(name(required(node, e, "source")), database(required(node, e, "database")),
+                name(required(node, e, "topic")));
+    }
+
+    private ConsumeConfig consume(ConfigNode node, TypeRegistry types) {
+        node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "handler_timeout", "max_attempts",
+                "create_tables", "mappings"));
+        Map<String, ConfigNode> e = node.entries();
+        String topic = name(required(node, e, "topic"));
+        String group = name(required(node, e, "group"));
+        boolean queue = e.containsKey("mode") && e.get("mode").oneOf(Set.of("fanout", "queue")).equals("queue");
+        Database database = database(required(node, e, "database"));
+        int lanes = e.containsKey("lanes") ? e.get("lanes").integer(1, 256) : 8;
+        Duration timeout = e.containsKey("handler_timeout") ? e.get("handler_timeout").duration() : Duration.ofSeconds(30);
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw e.get("handler_timeout").error("must be > 0");
+        }
+        int maxAttempts = e.containsKey("max_attempts") ? e.get("max_attempts").integer(1, 1000) : 10;
+        boolean create = e.containsKey("create_tables") && e.get("create_tables").bool();
+        List<CopyTable> tables = new ArrayList<>();
+        List<ConfigNode> items = required(node, e, "mappings").items();
+        if (items.isEmpty()) {
+            throw e.get("mappings").error("must declare at least one mapping");
+        }
+        Set<String> seenTypes = new java.util.HashSet<>();
+        for (ConfigNode item : items) {
+            CopyTable table = mapping(item, types);
+            if (!seenTypes.add(table.payloadType().getFullName())) {
+                throw item.error("payload type " + table.payloadType().getFullName()
+                        + " is mapped twice; map each type once");
+            }
+            tables.add(table);
+        }
+        return new ConsumeConfig(topic, group, queue, database, lanes, timeout, maxAttempts, create, tables);
+    }
+
+    private static CopyTable mapping(ConfigNode node, TypeRegistry types) {
+        node.allowOnly(Set.of("type", "table", "key", "version_column", "columns"));
+        Map<String, ConfigNode> e = node.entries();
+        ConfigNode typeNode = required(node, e, "type");
+        String typeName = typeNode.nonBlank().trim();
+        var descriptor = types.find(typeName).orElseThrow(() -> typeNode.error("payload type '" + typeName
+                + "' is not in the descriptor set (types.descriptor_set)"));
+        ConfigNode tableNode = required(node, e, "table");
+        CopyTable.Builder builder;
+        try {
+            builder = CopyTable.builder(descriptor, tableNode.nonBlank().trim());
+        } catch (ConfigException ex) {
+            throw tableNode.error(ex.getMessage());
+        }
+        ConfigNode key = required(node, e, "key");
+        key.allowOnly(Set.of("column", "field", "from_subject"));
+        Map<String, ConfigNode> k = key.entries();
+        ConfigNode keyColumn = required(key, k, "column");
+        try {
+            if (k.containsKey("field")) {
+                builder.key(keyColumn.nonBlank().trim(), k.get("field").nonBlank().trim());
+            } else if (k.containsKey("from_subject") && k.get("from_subject").bool()) {
+                builder.keyFromSubject(keyColumn.nonBlank().trim());
+            } else {
+                throw key.error("set 'field' (a payload field path) or 'from_subject: true'");
+            }
+        } catch (ConfigException ex) {
+            throw ex.getMessage().startsWith(String.valueOf(key.line())) ? ex : key.error(ex.getMessage());
+        }
+        if (e.containsKey("version_column")) {
+            builder.versionColumn(e.get("version_column").nonBlank().trim());
+        }
+        if (e.containsKey("columns")) {
+            for (Map.Entry<String, ConfigNode> column : e.get("columns").entries().entrySet()) {
+                try {
+                    builder.column(column.getKey(), column.getValue().nonBlank().trim());
+                } catch (ConfigException ex) {
+                    throw column.getValue().error(ex.getMessage());
+                }
+            }
+        }
+        try {
+            return builder.build();
+        } catch (ConfigException ex) {
+            throw node.error(ex.getMessage());
+        }
+    }
+
+    private Database database(ConfigNode node) {
+        node.allowOnly(Set.of("jdbc_url", "user", "password", "schema", "pool_size"));
+        Map<String, ConfigNode> e = node.entries();
+        ConfigNode url = required(node, e, "jdbc_url");
+        String jdbcUrl = url.nonBlank().trim();
+        if (!jdbcUrl.startsWith("jdbc:h2:") && !jdbcUrl.startsWith("jdbc:postgresql:")
+                && !jdbcUrl.startsWith("jdbc:mariadb:") && !jdbcUrl.startsWith("jdbc:mysql:")) {
+            throw url.error("must be a jdbc:h2:, jdbc:postgresql:, jdbc:mariadb: or jdbc:mysql: URL");
+        }
+        String user = e.containsKey("user") ? e.get("user").text() : null;
+        Secret password = new Secret(e.containsKey("password") ? e.get("password").text() : "");
+        String schema = null;
+        if (e.containsKey("schema")) {
+            schema = e.get("schema").nonBlank().trim();
+            if (!io.eventsync.jdbc.SchemaNames.IDENTIFIER.matcher(schema).matches()) {
+                throw e.get("schema").error("must be a plain SQL identifier, but was '" + schema + "'");
+            }
+        }
+        int pool = e.containsKey("pool_size") ? e.get("pool_size").integer(1, 200) : 10;
+        return new Database(jdbcUrl, user, password, schema, pool);
+    }
+}

@@ -1,0 +1,16 @@
+package io.eventsync.cli.pipeline;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/** What this build can run. */
+public final class PipelineConfigs {
+    private PipelineConfigs() {}
+
+    /** {@code log} plus the broker transports compiled into this build. */
+    public static Set<String> transportKinds() {
+        Set<String> kinds = new HashSet<>(Transports.kinds());
+        kinds.add("log");
+        return kinds;
+    }
+}

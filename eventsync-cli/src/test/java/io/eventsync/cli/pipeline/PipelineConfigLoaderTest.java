@@ -1,0 +1,120 @@
+package io.eventsync.cli.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
+import io.eventsync.ConfigException;
+import io.eventsync.cli.demo.proto.OrderPlaced;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineConfigLoaderTest {
+    private static final String VALID = """
+            name: orders-to-billing
+            types:
+              descriptor_set: orders.desc
+            transport:
+              kind: log
+              database:
+                jdbc_url: jdbc:h2:mem:orders
+            consume:
+              topic: shop.orders
+              group: billing
+              database:
+                jdbc_url: jdbc:h2:mem:billing
+                user: sa
+                password: ${DB_PASSWORD}
+              mappings:
+                - type: shop.orders.v1.OrderPlaced
+                  table: billing_orders
+                  key: { column: order_id, field: order_id }
+                  columns:
+                    amount_cents: amount_cents
+            """;
+
+    @TempDir
+    Path dir;
+
+    private final PipelineConfigLoader loader = new PipelineConfigLoader(PipelineConfigs.transportKinds(),
+            Map.of("DB_PASSWORD", "hunter2")::get);
+
+    @BeforeEach
+    void descriptorSet() throws Exception {
+        Files.write(dir.resolve("orders.desc"), FileDescriptorSet.newBuilder()
+                .addFile(OrderPlaced.getDescriptor().getFile().toProto()).build().toByteArray());
+    }
+
+    @Test
+    void aValidFileLoadsWithTheSecretFromTheEnvironmentAndNeverPrintsIt() throws Exception {
+        PipelineConfig config = loader.load(write(VALID));
+
+        PipelineConfig.Database db = config.consume().orElseThrow().database();
+        assertThat(db.password().value()).isEqualTo("hunter2");
+        assertThat(db.toString()).doesNotContain("hunter2");
+        assertThat(config.consume().orElseThrow().tables()).hasSize(1);
+        assertThat(config.relay()).isEmpty();
+    }
+
+    @Test
+    void anUnknownPayloadFieldIsReportedWithFileLineAndField() throws Exception {
+        Path file = write(VALID.replace("amount_cents: amount_cents", "amount_cents: amount"));
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":20: consume.mappings[0].columns.amount_cents: ")
+                .hasMessageContaining("amount");
+    }
+
+    @Test
+    void aTypoInAFieldNameIsRejectedNotIgnored() throws Exception {
+        Path file = write(VALID.replace("  group: billing", "  gruop: billing"));
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":10: consume.gruop: unknown field");
+    }
+
+    @Test
+    void aTypeMissingFromTheDescriptorSetNamesTheType() throws Exception {
+        Path file = write(VALID.replace("shop.orders.v1.OrderPlaced", "shop.orders.v1.OrderLost"));
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":16: consume.mappings[0].type: ")
+                .hasMessageContaining("shop.orders.v1.OrderLost");
+    }
+
+    @Test
+    void aMissingEnvironmentVariableNamesTheVariableAndTheField() throws Exception {
+        PipelineConfigLoader noEnv = new PipelineConfigLoader(PipelineConfigs.transportKinds(), name -> null);
+        Path file = write(VALID);
+
+        assertThatThrownBy(() -> noEnv.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":14: consume.database.password: ")
+                .hasMessageContaining("DB_PASSWORD");
+    }
+
+    @Test
+    void brokenYamlNamesTheLine() throws Exception {
+        Path file = write("name: x\ntypes: [unclosed\n");
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(file + ":").hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void anUnknownTransportListsTheKnownOnes() throws Exception {
+        Path file = write(VALID.replace("kind: log", "kind: pigeon"));
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5: transport.kind: must be one of [kafka, log, nats, rabbitmq]");
+    }
+
+    private Path write(String yaml) throws Exception {
+        Path file = dir.resolve("pipeline.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+}
