@@ -30,11 +30,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -202,7 +204,46 @@ public final class KafkaTransport implements Transport {
             Thread.currentThread().interrupt();
             throw new EventsyncException("interrupted while creating Kafka topic " + topic, e);
         }
+        awaitLeaders(topic);
         knownTopics.add(topic);
+    }
+
+    /**
+     * Waits until every partition of a topic has a leader. Right after creation a broker may still
+     * answer NOT_LEADER_OR_FOLLOWER; an idempotent producer whose first batch hits that can end up
+     * retrying OUT_OF_ORDER_SEQUENCE_NUMBER for a long time, so no publisher or consumer starts before.
+     * Kafka has no notification for this, hence a short bounded poll of the metadata.
+     */
+    private void awaitLeaders(String topic) {
+        long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+        long pauseMillis = 10;
+        String missing = "no metadata yet";
+        try {
+            while (System.nanoTime() < deadline) {
+                try {
+                    TopicDescription description = admin().describeTopics(List.of(topic)).allTopicNames()
+                            .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+                    List<Integer> leaderless = description.partitions().stream()
+                            .filter(p -> p.leader() == null || p.leader().isEmpty())
+                            .map(TopicPartitionInfo::partition).toList();
+                    if (!description.partitions().isEmpty() && leaderless.isEmpty()) {
+                        return;
+                    }
+                    missing = "partitions without a leader: " + leaderless;
+                } catch (ExecutionException e) {
+                    missing = String.valueOf(e.getCause());
+                }
+                Thread.sleep(pauseMillis);
+                pauseMillis = Math.min(pauseMillis * 2, 200);
+            }
+        } catch (TimeoutException e) {
+            missing = "describeTopics timed out";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EventsyncException("interrupted while waiting for the leaders of Kafka topic " + topic, e);
+        }
+        throw new EventsyncException("Kafka topic " + topic + " at " + bootstrapServers + " has no leader for every"
+                + " partition after " + ADMIN_TIMEOUT + " (" + missing + "); is the cluster healthy?");
     }
 
     private Admin admin() {
