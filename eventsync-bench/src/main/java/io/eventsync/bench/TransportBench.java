@@ -47,7 +47,7 @@ import java.util.Locale;
  * <p>Each run has its own source and copy schemas (dropped after) and a unique topic. Run through
  * {@code bench/run-transports.sh}, or: {@code java -cp eventsync-bench/target/benchmarks.jar
  * io.eventsync.bench.TransportBench [log,kafka,nats,rabbitmq,http]} with {@code -Devents=20000
- * -Dseconds=10 -Dbacklog=5000 -Dwriters=8 -Dout=bench-results/transports.txt}.
+ * -Dseconds=10 -Dbacklog=5000 -Dwriters=8 -Dout=bench-results/transports.txt -Dappend=false}.
  */
 public final class TransportBench {
     private static final int EVENTS = Integer.getInteger("events", 20_000);
@@ -63,6 +63,8 @@ public final class TransportBench {
     public static void main(String[] args) throws Exception {
         List<String> which = List.of((args.length > 0 ? args[0] : "log,kafka,nats,rabbitmq,http").split(","));
         Path out = Path.of(System.getProperty("out", "bench-results/transports.txt"));
+        // -Dappend=true adds the rows to an existing table (bench/run-transports.sh runs one JVM per transport).
+        boolean append = Boolean.getBoolean("append") && Files.exists(out);
         List<String> lines = new ArrayList<>();
         lines.add("# eventsync transports, outbox commit on PostgreSQL -> copy commit on PostgreSQL, " + Instant.now());
         lines.add("");
@@ -79,6 +81,7 @@ public final class TransportBench {
         lines.add("| transport | events/s at saturation | % of the writers' own commit rate | half rate (events/s) |"
                 + " freshness p50 | freshness p99 |");
         lines.add("|---|---:|---:|---:|---:|---:|");
+        int header = lines.size();
         for (String name : which) {
             System.out.println("running " + name + " ...");
             String row;
@@ -95,8 +98,12 @@ public final class TransportBench {
             lines.add(row);
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.write(out, lines);
-        lines.forEach(System.out::println);
+        if (append) {
+            Files.write(out, lines.subList(header, lines.size()), java.nio.file.StandardOpenOption.APPEND);
+        } else {
+            Files.write(out, lines);
+        }
+        Files.readAllLines(out).forEach(System.out::println);
         System.out.println("written to " + out.toAbsolutePath());
         System.exit(0);
     }
