@@ -94,7 +94,7 @@ public final class TransportBench {
                 e.printStackTrace();
                 row = "| " + label(name.trim()) + " | failed: " + e + " | | | | |";
             }
-            System.out.println(row);
+            System.out.println("measured " + row);
             lines.add(row);
         }
         Files.createDirectories(out.toAbsolutePath().getParent());
