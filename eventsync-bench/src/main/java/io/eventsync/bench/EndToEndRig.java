@@ -112,70 +112,79 @@ final class EndToEndRig {
             copy.createTable(pools.copy);
 
             Opened opened = factory.open(pools, sourceNames, copyNames);
-            Transport transport = opened.transport();
-            Relay relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
-                    .publisher(transport.publisher(topic)).build().start();
-            JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build()).build();
-            ApplyScope timed = invocation -> {
-                Outcome outcome = scope.apply(invocation);
-                copyCommitted(invocation.envelope().getId());
-                return outcome;
-            };
-            Dispatcher dispatcher = Dispatcher.builder(group)
-                    .handlers(copy.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())
-                    .types(TypeRegistry.builder().add(accountType).build())
-                    .codec(EnvelopeCodec.defaults())
-                    .validator(EnvelopeValidator.defaults())
-                    .applyScope(timed)
-                    .deadLetters(JdbcDeadLetters.create(pools.copy, copyNames))
-                    .lanes(LANES)
-                    .build();
-            Outbox outbox = Outbox.of(SOURCE, sourceNames);
-            long[] versions = new long[KEYS];
-
-            // The consumer alone: a backlog already published, drained by the consumer.
-            write(pools.source, outbox, versions, backlog, 0);
-            awaitOutboxEmpty(pools.source);
-            long consumerStart = System.nanoTime();
-            Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher);
-            awaitApplied(backlog);
-            double consumerRate = backlog / ((lastApplyNanos.get() - consumerStart) / 1e9);
-
-            long start = System.nanoTime();
-            long base = applied.get();
-            long writeNanos = write(pools.source, outbox, versions, saturationEvents, 0);
-            awaitApplied(base + saturationEvents);
-            double rate = saturationEvents / ((lastApplyNanos.get() - start) / 1e9);
-            double writerRate = saturationEvents / (writeNanos / 1e9);
-
-            double half = rate / 2;
-            int halfEvents = (int) (half * halfRateSeconds);
-            latencies = new long[halfEvents + 16];
-            latencyCount.set(0);
-            recordLatency = true;
-            base = applied.get();
-            write(pools.source, outbox, versions, halfEvents, (long) (1e9 * WRITERS / half));
-            awaitApplied(base + halfEvents);
-            recordLatency = false;
-            long[] sample = Arrays.copyOf(latencies, (int) Math.min(latencyCount.get(), latencies.length));
-            Arrays.sort(sample);
-
-            subscription.close();
-            dispatcher.close();
-            relay.close();
             try {
-                opened.cleanup().run();
+                return measure(pools, sourceNames, copyNames, copy, opened.transport(), topic, group, backlog,
+                        saturationEvents, halfRateSeconds);
             } finally {
-                transport.close();
-                scope.close();
+                try {
+                    opened.cleanup().run();
+                } finally {
+                    opened.transport().close();
+                }
             }
-            return new Result(rate, writerRate, consumerRate, half, sample.length, pct(sample, 0.50),
-                    pct(sample, 0.99), sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6);
         } finally {
             pools.source.close();
             pools.copy.close();
             pools.cleanup.run();
         }
+    }
+
+    private Result measure(Pools pools, SchemaNames sourceNames, SchemaNames copyNames, CopyTable copy,
+                           Transport transport, String topic, String group, int backlog, int saturationEvents,
+                           int halfRateSeconds) throws Exception {
+        Relay relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
+                .publisher(transport.publisher(topic)).build().start();
+        JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build()).build();
+        ApplyScope timed = invocation -> {
+            Outcome outcome = scope.apply(invocation);
+            copyCommitted(invocation.envelope().getId());
+            return outcome;
+        };
+        Dispatcher dispatcher = Dispatcher.builder(group)
+                .handlers(copy.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())
+                .types(TypeRegistry.builder().add(accountType).build())
+                .codec(EnvelopeCodec.defaults())
+                .validator(EnvelopeValidator.defaults())
+                .applyScope(timed)
+                .deadLetters(JdbcDeadLetters.create(pools.copy, copyNames))
+                .lanes(LANES)
+                .build();
+        Outbox outbox = Outbox.of(SOURCE, sourceNames);
+        long[] versions = new long[KEYS];
+
+        // The consumer alone: a backlog already published, drained by the consumer.
+        write(pools.source, outbox, versions, backlog, 0);
+        awaitOutboxEmpty(pools.source);
+        long consumerStart = System.nanoTime();
+        Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher);
+        awaitApplied(backlog);
+        double consumerRate = backlog / ((lastApplyNanos.get() - consumerStart) / 1e9);
+
+        long start = System.nanoTime();
+        long base = applied.get();
+        long writeNanos = write(pools.source, outbox, versions, saturationEvents, 0);
+        awaitApplied(base + saturationEvents);
+        double rate = saturationEvents / ((lastApplyNanos.get() - start) / 1e9);
+        double writerRate = saturationEvents / (writeNanos / 1e9);
+
+        double half = rate / 2;
+        int halfEvents = (int) (half * halfRateSeconds);
+        latencies = new long[halfEvents + 16];
+        latencyCount.set(0);
+        recordLatency = true;
+        base = applied.get();
+        write(pools.source, outbox, versions, halfEvents, (long) (1e9 * WRITERS / half));
+        awaitApplied(base + halfEvents);
+        recordLatency = false;
+        long[] sample = Arrays.copyOf(latencies, (int) Math.min(latencyCount.get(), latencies.length));
+        Arrays.sort(sample);
+
+        subscription.close();
+        dispatcher.close();
+        relay.close();
+        scope.close();
+        return new Result(rate, writerRate, consumerRate, half, sample.length, pct(sample, 0.50),
+                pct(sample, 0.99), sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6);
     }
 
     private static double pct(long[] sorted, double p) {
