@@ -69,6 +69,7 @@ public final class EndToEnd {
     private static final String GROUP = "accounts-copy";
     private static final int WRITERS = Integer.getInteger("writers", 8);
     private static final int KEYS = 2_000;
+    private static final int LANES = Integer.getInteger("lanes", 8);
     private static final int SATURATION_EVENTS = Integer.getInteger("events", 30_000);
     private static final int HALF_RATE_SECONDS = Integer.getInteger("seconds", 10);
     private static final String PG_URL = System.getProperty("pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
@@ -86,7 +87,7 @@ public final class EndToEnd {
         String which = args.length > 0 ? args[0] : "all";
         List<String> lines = new ArrayList<>();
         lines.add("# eventsync end-to-end (source commit -> copy commit), embedded log, " + Instant.now());
-        lines.add("# " + WRITERS + " writers, " + KEYS + " keys, consumer 8 lanes, one apply transaction per event;"
+        lines.add("# " + WRITERS + " writers, " + KEYS + " keys, consumer " + LANES + " lanes, one apply transaction per event;"
                 + " saturation " + SATURATION_EVENTS + " events, half rate " + HALF_RATE_SECONDS + " s; "
                 + Runtime.getRuntime().availableProcessors() + " cores");
         if (which.equals("all") || which.equals("h2")) {
@@ -137,7 +138,7 @@ public final class EndToEnd {
                     .validator(EnvelopeValidator.defaults())
                     .applyScope(timed)
                     .deadLetters(JdbcDeadLetters.create(pools.copy, copyNames))
-                    .lanes(8)
+                    .lanes(LANES)
                     .build();
             Outbox outbox = Outbox.of(SOURCE, sourceNames);
             long[] versions = new long[KEYS];
@@ -147,14 +148,18 @@ public final class EndToEnd {
             write(pools.source, outbox, versions, backlog, 0);
             awaitOutboxEmpty(pools.source);
             long consumerStart = System.nanoTime();
+            long consumerCpu = cpuNanos();
             Subscription subscription = log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);
             awaitApplied(backlog);
             double consumerRate = backlog / ((lastApplyNanos.get() - consumerStart) / 1e9);
+            double consumerCpuPerEvent = (cpuNanos() - consumerCpu) / 1e3 / backlog;
 
             long start = System.nanoTime();
+            long saturationCpu = cpuNanos();
             long base = applied.get();
             long writeNanos = write(pools.source, outbox, versions, SATURATION_EVENTS, 0);
             awaitApplied(base + SATURATION_EVENTS);
+            double cpuPerEvent = (cpuNanos() - saturationCpu) / 1e3 / SATURATION_EVENTS;
             double seconds = (lastApplyNanos.get() - start) / 1e9;
             double rate = SATURATION_EVENTS / seconds;
             double writerRate = SATURATION_EVENTS / (writeNanos / 1e9);
@@ -177,15 +182,22 @@ public final class EndToEnd {
             log.close();
             scope.close();
             return String.format(Locale.ROOT, "%-15s saturation %7.0f events/s end to end (writers committed %7.0f/s;"
-                            + " consumer alone drained a backlog at %7.0f/s); at half rate (%6.0f events/s, %d events):"
+                            + " consumer alone drained a backlog at %7.0f/s); JVM CPU per event: end to end %5.1f us,"
+                            + " consumer alone %5.1f us; at half rate (%6.0f events/s, %d events):"
                             + " freshness p50 %6.2f ms, p99 %7.2f ms, max %7.2f ms",
-                    name, rate, writerRate, consumerRate, half, sample.length, pct(sample, 0.50), pct(sample, 0.99),
+                    name, rate, writerRate, consumerRate, cpuPerEvent, consumerCpuPerEvent, half, sample.length, pct(sample, 0.50), pct(sample, 0.99),
                     sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6);
         } finally {
             pools.source.close();
             pools.copy.close();
             pools.cleanup.run();
         }
+    }
+
+    /** CPU time of this JVM (all threads, GC and H2's background writer included): immune to other load. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double pct(long[] sorted, double p) {
