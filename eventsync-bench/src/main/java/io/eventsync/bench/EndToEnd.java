@@ -149,17 +149,22 @@ public final class EndToEnd {
             awaitOutboxEmpty(pools.source);
             long consumerStart = System.nanoTime();
             long consumerCpu = cpuNanos();
+            java.util.Map<String, Long> consumerThreads = threadCpu();
             Subscription subscription = log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);
             awaitApplied(backlog);
             double consumerRate = backlog / ((lastApplyNanos.get() - consumerStart) / 1e9);
             double consumerCpuPerEvent = (cpuNanos() - consumerCpu) / 1e3 / backlog;
+            String consumerBreakdown = perEvent(consumerThreads, threadCpu(), backlog, 0);
 
             long start = System.nanoTime();
             long saturationCpu = cpuNanos();
+            java.util.Map<String, Long> saturationThreads = threadCpu();
+            writerCpu.set(0);
             long base = applied.get();
             long writeNanos = write(pools.source, outbox, versions, SATURATION_EVENTS, 0);
             awaitApplied(base + SATURATION_EVENTS);
             double cpuPerEvent = (cpuNanos() - saturationCpu) / 1e3 / SATURATION_EVENTS;
+            String saturationBreakdown = perEvent(saturationThreads, threadCpu(), SATURATION_EVENTS, writerCpu.get());
             double seconds = (lastApplyNanos.get() - start) / 1e9;
             double rate = SATURATION_EVENTS / seconds;
             double writerRate = SATURATION_EVENTS / (writeNanos / 1e9);
@@ -186,7 +191,9 @@ public final class EndToEnd {
                             + " consumer alone %5.1f us; at half rate (%6.0f events/s, %d events):"
                             + " freshness p50 %6.2f ms, p99 %7.2f ms, max %7.2f ms",
                     name, rate, writerRate, consumerRate, cpuPerEvent, consumerCpuPerEvent, half, sample.length, pct(sample, 0.50), pct(sample, 0.99),
-                    sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6);
+                    sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6)
+                    + String.format(Locale.ROOT, "%n  thread CPU us/event, end to end: %s%n  thread CPU us/event, consumer alone: %s",
+                    saturationBreakdown, consumerBreakdown);
         } finally {
             pools.source.close();
             pools.copy.close();
@@ -198,6 +205,38 @@ public final class EndToEnd {
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private final AtomicLong writerCpu = new AtomicLong();
+
+    /** CPU nanos of each live thread, by name with trailing digits dropped (the 8 lanes are one entry). */
+    private static java.util.Map<String, Long> threadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (info != null) {
+                long cpu = mx.getThreadCpuTime(info.getThreadId());
+                if (cpu > 0) {
+                    byName.merge(info.getThreadName().replaceAll("[0-9]+$", "N"), cpu, Long::sum);
+                }
+            }
+        }
+        return byName;
+    }
+
+    /** Per-thread-group CPU microseconds per event between two snapshots, biggest first. */
+    private static String perEvent(java.util.Map<String, Long> before, java.util.Map<String, Long> after, long events,
+                                   long writerNanos) {
+        java.util.Map<String, Long> delta = new java.util.HashMap<>();
+        after.forEach((name, cpu) -> delta.put(name, cpu - before.getOrDefault(name, 0L)));
+        if (writerNanos > 0) {
+            delta.put("bench-writers", writerNanos);
+        }
+        StringBuilder sb = new StringBuilder();
+        delta.entrySet().stream().filter(e -> e.getValue() / 1e3 / events >= 0.5)
+                .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> sb.append(String.format(Locale.ROOT, "%s %.1f; ", e.getKey(), e.getValue() / 1e3 / events)));
+        return sb.toString();
     }
 
     private static double pct(long[] sorted, double p) {
@@ -335,6 +374,8 @@ public final class EndToEnd {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("writer " + writer + " failed: " + e, e);
+        } finally {
+            writerCpu.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
         }
     }
 
