@@ -34,6 +34,7 @@ public final class Inbox {
     private final SchemaNames names;
     private final InboxSignal signal = new InboxSignal();
     private volatile Tables tables;
+    private volatile String insertSql;
 
     private Inbox(Builder b) {
         this.dataSource = b.dataSource;
@@ -130,8 +131,13 @@ public final class Inbox {
      */
     boolean record(Connection c, String subscription, Envelope envelope) throws SQLException {
         Tables t = tables(c);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.inbox()
-                + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
+        String sql = insertSql;
+        if (sql == null) {
+            sql = "INSERT INTO " + t.inbox()
+                    + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)";
+            insertSql = sql;
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, subscription);
             ps.setString(2, envelope.getId());
             ps.setString(3, envelope.getSource());

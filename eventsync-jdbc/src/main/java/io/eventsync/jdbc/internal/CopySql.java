@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
 public final class CopySql {
     public final String selectVersion;
     public final String upsert;
+    /** Params: the value columns, the version, the key columns, the version again. */
+    public final String update;
     public final String delete;
     public final String selectTombstone;
     public final String upsertTombstone;
@@ -41,6 +43,10 @@ public final class CopySql {
         this.selectVersion = "SELECT " + v + " FROM " + t + " WHERE " + keyMatch;
         this.delete = "DELETE FROM " + t + " WHERE " + keyMatch + " AND " + v + " < ?";
         this.upsert = dialect.upsertVersioned(t, keyCols, valueCols, v, types);
+        // The common case (an existing row, a newer event) in one guarded statement instead of a read
+        // and an upsert; 0 rows changed sends the apply down the read path (new key, stale, tombstone).
+        this.update = "UPDATE " + t + " SET " + valueCols.stream().map(c -> c + " = ?, ").collect(Collectors.joining())
+                + v + " = ? WHERE " + keyMatch + " AND " + v + " < ?";
 
         String tomb = tables.table("copy_tombstones");
         this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";

@@ -17,6 +17,23 @@ final class H2Dialect extends StandardDialect {
         return "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
     }
 
+    /**
+     * H2 never caches a {@code FOR UPDATE} query, so it parsed the lock statements again for every
+     * relay and log batch (about a quarter of the log writer's time). A no-op UPDATE locks the row
+     * the same way (a concurrent writer waits for the commit) and, read through {@code FINAL TABLE},
+     * returns the row from a query H2 does cache.
+     */
+    @Override
+    public String lockLease(Tables t) {
+        return "SELECT owner, epoch FROM FINAL TABLE (UPDATE " + t.lease() + " SET epoch = epoch WHERE name = ?)";
+    }
+
+    @Override
+    public String lockLogHead(Tables t) {
+        return "SELECT next_offset FROM FINAL TABLE (UPDATE " + t.logHead() + " SET next_offset = next_offset"
+                + " WHERE topic = ?)";
+    }
+
     @Override
     public String upsertMax(String table, List<String> keys, String value, String time) {
         StringBuilder src = new StringBuilder();

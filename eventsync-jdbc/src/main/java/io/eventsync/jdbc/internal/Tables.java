@@ -3,6 +3,9 @@ package io.eventsync.jdbc.internal;
 import io.eventsync.jdbc.SchemaNames;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The quoted, schema-qualified names of eventsync's tables for one dialect. Built from validated
@@ -29,8 +32,16 @@ public record Tables(Dialect dialect, String schema, String prefix) {
 
     /** {@code "schema"."name"}: any table in this schema, e.g. a copy table from configuration. */
     public String qualified(String name) {
-        return dialect.quote(schema) + "." + dialect.quote(Identifiers.require("table", name));
+        if (name == null) {
+            Identifiers.require("table", name); // throws, naming the field
+        }
+        // Asked for on every statement of the data path: validated and quoted once per name.
+        return QUALIFIED.computeIfAbsent(List.of(dialect.name(), schema, name),
+                k -> dialect.quote(schema) + "." + dialect.quote(Identifiers.require("table", name)));
     }
+
+    /** (dialect, schema, name) -> quoted qualified name; as many entries as tables in use. */
+    private static final Map<List<String>, String> QUALIFIED = new ConcurrentHashMap<>();
 
     public String outbox() { return table("outbox"); }
 
