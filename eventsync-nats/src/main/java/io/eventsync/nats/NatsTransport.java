@@ -3,13 +3,13 @@ package io.eventsync.nats;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.nats.internal.ConnectionEvents;
-import io.eventsync.nats.internal.NamedThreads;
+import io.eventsync.transport.internal.NamedThreads;
 import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
 import io.eventsync.nats.internal.Redaction;
 import io.eventsync.nats.internal.Slf4jErrorListener;
 import io.eventsync.nats.internal.StreamTopology;
-import io.eventsync.nats.internal.TransportMetrics;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -81,7 +81,7 @@ public final class NatsTransport implements Transport {
         this.settings = settings;
         this.connection = connection;
         this.topology = new StreamTopology(connection, settings);
-        this.metrics = new TransportMetrics(registry);
+        this.metrics = new TransportMetrics(registry, "nats");
         this.reconnects = metrics.reconnects();
     }
 

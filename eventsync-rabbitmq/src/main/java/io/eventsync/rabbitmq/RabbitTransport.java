@@ -3,12 +3,12 @@ package io.eventsync.rabbitmq;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.rabbitmq.internal.ConsumersOnlyRecovery;
-import io.eventsync.rabbitmq.internal.NamedThreads;
+import io.eventsync.transport.internal.NamedThreads;
 import io.eventsync.rabbitmq.internal.RabbitPublisher;
 import io.eventsync.rabbitmq.internal.RabbitSubscription;
 import io.eventsync.rabbitmq.internal.RabbitTopology;
 import io.eventsync.rabbitmq.internal.RecoveryEvents;
-import io.eventsync.rabbitmq.internal.TransportMetrics;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -85,7 +85,7 @@ public final class RabbitTransport implements Transport {
     private RabbitTransport(Settings settings, Connection publishing, Connection consuming,
                             ExecutorService consumerThreads, MeterRegistry registry) {
         this.settings = settings;
-        this.metrics = new TransportMetrics(registry);
+        this.metrics = new TransportMetrics(registry, "rabbitmq");
         RecoveryEvents recovery = new RecoveryEvents(metrics.reconnects());
         recovery.watch(publishing);
         recovery.watch(consuming);
