@@ -2,12 +2,8 @@ package io.eventsync.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.eventsync.v1.Envelope;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -64,13 +60,6 @@ public final class Recorder implements DeliveryHandler {
 
     /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
     public Map<String, List<Long>> firstSeenSequencesByKey() {
-        Set<String> seen = new HashSet<>();
-        Map<String, List<Long>> byKey = new TreeMap<>();
-        for (Envelope e : events) {
-            if (seen.add(e.getId())) {
-                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
-            }
-        }
-        return byKey;
+        return TestEvents.firstSeenSequencesByKey(events);
     }
 }

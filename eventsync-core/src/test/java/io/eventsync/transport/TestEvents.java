@@ -11,7 +11,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +113,18 @@ public final class TestEvents {
     /** The events' ids in order. */
     public static List<String> ids(List<OutboundEvent> events) {
         return events.stream().map(e -> e.envelope().getId()).toList();
+    }
+
+    /** Per key (subject), the sequences in the order the events were first received (redeliveries ignored). */
+    public static Map<String, List<Long>> firstSeenSequencesByKey(Iterable<Envelope> received) {
+        Set<String> seen = new HashSet<>();
+        Map<String, List<Long>> byKey = new TreeMap<>();
+        for (Envelope e : received) {
+            if (seen.add(e.getId())) {
+                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
+            }
+        }
+        return byKey;
     }
 
     /** The events' ids as a set. */

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -342,14 +341,7 @@ public abstract class TransportContract {
         /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
         Map<String, List<Long>> firstSeenSequencesByKey() {
             synchronized (received) {
-                Set<String> seen = new HashSet<>();
-                Map<String, List<Long>> byKey = new LinkedHashMap<>();
-                for (Envelope e : received) {
-                    if (seen.add(e.getId())) {
-                        byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
-                    }
-                }
-                return byKey;
+                return TestEvents.firstSeenSequencesByKey(received);
             }
         }
     }
