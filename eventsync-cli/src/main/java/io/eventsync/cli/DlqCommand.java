@@ -52,7 +52,7 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() {
             try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
-                List<DeadLetter> letters = JdbcDeadLetters.create(ds, Pipeline.names(db.database())).list(db.group());
+                List<DeadLetter> letters = store(ds, db).list(db.group());
                 if (json) {
                     List<Object> out = new ArrayList<>();
                     letters.forEach(l -> out.add(summary(l)));
@@ -86,7 +86,7 @@ final class DlqCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
-                DeadLetter letter = JdbcDeadLetters.create(ds, Pipeline.names(db.database())).get(id)
+                DeadLetter letter = store(ds, db).get(id)
                         .orElseThrow(() -> new ConfigException("no dead letter with id " + id));
                 Map<String, Object> out = summary(letter);
                 out.put("error_chain", letter.errorChain());
@@ -100,32 +100,38 @@ final class DlqCommand implements Runnable {
     @Command(name = "replay", mixinStandardHelpOptions = true,
             description = "Applies a FAILED dead letter again through the group's handlers (from --config); on"
                     + " success the key's held events follow in order. Run it while the group's pipeline is stopped.")
-    static final class Replay implements Callable<Integer> {
-        @Mixin
-        DatabaseOptions db;
-
-        @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id.")
-        String id;
-
-        @Override
-        public Integer call() throws Exception {
-            return release(db, id, true);
+    static final class Replay extends Release {
+        Replay() {
+            super(true);
         }
     }
 
     @Command(name = "discard", mixinStandardHelpOptions = true,
             description = "Drops a FAILED dead letter; the key's held events are then applied in order through the"
                     + " group's handlers (from --config). Run it while the group's pipeline is stopped.")
-    static final class Discard implements Callable<Integer> {
+    static final class Discard extends Release {
+        Discard() {
+            super(false);
+        }
+    }
+
+    /** Replay and discard: both release a FAILED dead letter's key, by applying the letter again or by dropping it. */
+    abstract static class Release implements Callable<Integer> {
+        private final boolean replay;
+
         @Mixin
         DatabaseOptions db;
 
         @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id.")
         String id;
 
+        Release(boolean replay) {
+            this.replay = replay;
+        }
+
         @Override
         public Integer call() throws Exception {
-            return release(db, id, false);
+            return release(db, id, replay);
         }
     }
 
@@ -143,15 +149,20 @@ final class DlqCommand implements Runnable {
             } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new ConfigException(e.getMessage());
             }
+            String done = (replay ? "replayed " : "discarded ") + id;
             System.out.println(clean
-                    ? (replay ? "replayed " : "discarded ") + id + "; its key has no dead letters left"
-                    : (replay ? "replayed " : "discarded ") + id + ", but an event of its key failed again; see: eventsync dlq list");
+                    ? done + "; its key has no dead letters left"
+                    : done + ", but an event of its key failed again; see: eventsync dlq list");
             return clean ? Main.OK : Main.FAILED;
         } finally {
             while (!open.isEmpty()) {
                 open.pop().close();
             }
         }
+    }
+
+    private static JdbcDeadLetters store(HikariDataSource ds, DatabaseOptions db) {
+        return JdbcDeadLetters.create(ds, Pipeline.names(db.database()));
     }
 
     private static Map<String, Object> summary(DeadLetter l) {

@@ -1,17 +1,15 @@
 package io.eventsync.cli;
 
 import io.eventsync.ConfigException;
+import io.eventsync.cli.internal.DiffJson;
 import io.eventsync.cli.internal.Json;
 import io.eventsync.verify.DiffReport;
-import io.eventsync.verify.KeyDifference;
 import io.eventsync.verify.TableDiff;
 import io.eventsync.verify.TableProjection;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,22 +74,7 @@ final class VerifyCommand implements Callable<Integer> {
             report = TableDiff.reportingAtMost(show).compare(source.table() + " -> " + copy.table(), s, source, c, copy);
         }
         if (json) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("verdict", report.matches() ? "MATCH" : "DIFF");
-            out.put("source_rows", report.sourceRows());
-            out.put("copy_rows", report.copyRows());
-            out.put("differing_keys", report.differingKeys());
-            List<Object> keys = new ArrayList<>();
-            for (KeyDifference d : report.differences()) {
-                Map<String, Object> k = new LinkedHashMap<>();
-                k.put("key", d.key());
-                k.put("kind", d.kind());
-                k.put("source", d.source());
-                k.put("copy", d.copy());
-                keys.add(k);
-            }
-            out.put("differences", keys);
-            System.out.println(Json.write(out));
+            System.out.println(Json.write(DiffJson.of(report)));
         } else {
             System.out.printf("%s: %s (%,d source rows, %,d copy rows)%n", report.name(), report.verdict(),
                     report.sourceRows(), report.copyRows());

@@ -3,10 +3,8 @@ package io.eventsync.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.StringValue;
-import com.google.protobuf.Timestamp;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
@@ -17,16 +15,12 @@ import io.eventsync.handler.InMemoryDeadLetters;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +67,7 @@ public abstract class TransportContract {
 
     /** A name unique to this test run, valid as topic or group on every transport. */
     protected static String unique(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return TestEvents.unique(prefix);
     }
 
     protected Transport transport;
@@ -267,22 +261,11 @@ public abstract class TransportContract {
 
     /** An envelope with a StringValue payload, built without the codec (raw transport tests). */
     protected static Envelope envelope(String key, long sequence) {
-        Instant now = Instant.now();
-        return Envelope.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setSource("contract")
-                .setType(StringValue.getDescriptor().getFullName())
-                .setSubject(key)
-                .setSpecversion("1.0")
-                .setSequence(sequence)
-                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
-                .setPayload(Any.pack(StringValue.of(key + "#" + sequence)))
-                .build();
+        return TestEvents.envelope(key, sequence);
     }
 
     protected static OutboundEvent event(String key, long sequence) {
-        Envelope e = envelope(key, sequence);
-        return new OutboundEvent(e, e.toByteArray());
+        return TestEvents.event(key, sequence);
     }
 
     private static List<OutboundEvent> manyKeys(int n) {
@@ -303,19 +286,12 @@ public abstract class TransportContract {
 
     protected void publishAll(String topic, List<OutboundEvent> events) throws Exception {
         try (Publisher publisher = transport.publisher(topic)) {
-            List<CompletableFuture<Void>> sends = new ArrayList<>();
-            for (OutboundEvent event : events) {
-                sends.add(publisher.send(event));
-            }
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-                    .get(awaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            TestEvents.sendAll(publisher, events, awaitTimeout());
         }
     }
 
     protected static Set<String> idsOf(List<OutboundEvent> events) {
-        Set<String> ids = new HashSet<>();
-        events.forEach(e -> ids.add(e.envelope().getId()));
-        return ids;
+        return TestEvents.idsOf(events);
     }
 
     private enum Ack { ALL, FIRST_20 }
@@ -365,14 +341,7 @@ public abstract class TransportContract {
         /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
         Map<String, List<Long>> firstSeenSequencesByKey() {
             synchronized (received) {
-                Set<String> seen = new HashSet<>();
-                Map<String, List<Long>> byKey = new LinkedHashMap<>();
-                for (Envelope e : received) {
-                    if (seen.add(e.getId())) {
-                        byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
-                    }
-                }
-                return byKey;
+                return TestEvents.firstSeenSequencesByKey(received);
             }
         }
     }

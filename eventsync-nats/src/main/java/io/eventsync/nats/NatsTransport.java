@@ -3,13 +3,14 @@ package io.eventsync.nats;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.nats.internal.ConnectionEvents;
-import io.eventsync.nats.internal.NamedThreads;
+import io.eventsync.transport.internal.NamedThreads;
+import io.eventsync.transport.internal.OpenResources;
 import io.eventsync.nats.internal.NatsPublisher;
 import io.eventsync.nats.internal.NatsSubscription;
 import io.eventsync.nats.internal.Redaction;
 import io.eventsync.nats.internal.Slf4jErrorListener;
 import io.eventsync.nats.internal.StreamTopology;
-import io.eventsync.nats.internal.TransportMetrics;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -27,7 +28,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,7 +73,8 @@ public final class NatsTransport implements Transport {
     private final Settings settings;
     private final Connection connection;
     private final StreamTopology topology;
-    private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+    private final OpenResources resources = new OpenResources(
+            r -> r instanceof NatsPublisher p && p.isClosed() || r instanceof NatsSubscription s && s.isClosed(), log);
     private final TransportMetrics metrics;
     private final Counter reconnects;
 
@@ -81,7 +82,7 @@ public final class NatsTransport implements Transport {
         this.settings = settings;
         this.connection = connection;
         this.topology = new StreamTopology(connection, settings);
-        this.metrics = new TransportMetrics(registry);
+        this.metrics = new TransportMetrics(registry, "nats");
         this.reconnects = metrics.reconnects();
     }
 
@@ -119,7 +120,7 @@ public final class NatsTransport implements Transport {
         String stream = topology.ensureStream(topic);
         NatsPublisher publisher = new NatsPublisher(connection, stream, topology.subject(topic),
                 settings.maxEventBytes(), settings.publishTimeout(), metrics.sent(topic));
-        track(publisher);
+        resources.track(publisher);
         return publisher;
     }
 
@@ -131,27 +132,13 @@ public final class NatsTransport implements Transport {
         String durable = topology.ensureConsumer(stream, spec);
         NatsSubscription subscription = NatsSubscription.start(connection, spec, stream, durable, handler,
                 settings.fetchBatch(), settings.ackWait(), metrics.received(spec.topic(), spec.group()));
-        track(subscription);
+        resources.track(subscription);
         return subscription;
-    }
-
-    /** Remembers a resource to close with the transport, forgetting those already closed. */
-    private void track(AutoCloseable resource) {
-        resources.removeIf(r -> r instanceof NatsPublisher p && p.isClosed() || r instanceof NatsSubscription s && s.isClosed());
-        resources.add(resource);
     }
 
     @Override
     public void close() {
-        List<AutoCloseable> open = new ArrayList<>(resources);
-        resources.clear();
-        for (AutoCloseable resource : open) {
-            try {
-                resource.close();
-            } catch (Exception e) {
-                log.warn("Closing {} failed", resource, e);
-            }
-        }
+        resources.closeAll();
         try {
             connection.close();
         } catch (InterruptedException e) {

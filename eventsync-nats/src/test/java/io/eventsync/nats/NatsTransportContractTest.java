@@ -1,9 +1,6 @@
 package io.eventsync.nats;
 
-import io.eventsync.transport.DeliveryHandler;
-import io.eventsync.transport.Publisher;
-import io.eventsync.transport.Subscription;
-import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.NameRecordingTransport;
 import io.eventsync.transport.Transport;
 import io.eventsync.transport.TransportContract;
 import io.nats.client.JetStreamManagement;
@@ -23,7 +20,8 @@ class NatsTransportContractTest extends TransportContract {
                 .server("nats://127.0.0.1:4222")
                 .ackWait(Duration.ofSeconds(5))
                 .build();
-        return new TopicRecorder(nats);
+        // Remembers the topics a test used so their streams can be deleted after it.
+        return new NameRecordingTransport(nats, topics::add, spec -> topics.add(spec.topic()));
     }
 
     @AfterEach
@@ -36,37 +34,6 @@ class NatsTransportContractTest extends TransportContract {
                     jsm.deleteStream(stream);
                 }
             }
-        }
-    }
-
-    /** Remembers the topics a test used so their streams can be deleted after it. */
-    private final class TopicRecorder implements Transport {
-        private final NatsTransport delegate;
-
-        TopicRecorder(NatsTransport delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public Publisher publisher(String topic) {
-            topics.add(topic);
-            return delegate.publisher(topic);
-        }
-
-        @Override
-        public Subscription subscribe(SubscriptionSpec spec, DeliveryHandler handler) {
-            topics.add(spec.topic());
-            return delegate.subscribe(spec, handler);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.eventsync.nats;
 
-import static io.eventsync.nats.TestEvents.event;
+import static io.eventsync.transport.TestEvents.event;
+import static io.eventsync.transport.TestEvents.ids;
+import static io.eventsync.transport.TestEvents.sendAll;
+import static io.eventsync.transport.TestEvents.sendConfirmed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,8 +12,10 @@ import io.eventsync.ConfigException;
 import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Recorder;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.TestEvents;
 import io.eventsync.v1.Envelope;
 import io.nats.client.JetStreamManagement;
 import java.time.Duration;
@@ -57,51 +62,8 @@ class NatsTransportIntegrationTest {
         return transport(NatsTransport.builder());
     }
 
-    private static List<OutboundEvent> sendAll(Publisher publisher, List<OutboundEvent> events) throws Exception {
-        List<CompletableFuture<Void>> sends = events.stream().map(publisher::send).toList();
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
-        return events;
-    }
-
     private static List<OutboundEvent> events(int keys, int perKey) {
-        return events(keys, 1, perKey);
-    }
-
-    private static List<OutboundEvent> events(int keys, int fromSeq, int toSeq) {
-        List<OutboundEvent> events = new ArrayList<>();
-        for (int seq = fromSeq; seq <= toSeq; seq++) {
-            for (int k = 0; k < keys; k++) {
-                events.add(event("key-" + k, seq));
-            }
-        }
-        return events;
-    }
-
-    /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
-    private static Map<String, List<Long>> firstSeenByKey(Recorder recorder) {
-        java.util.Set<String> seen = new HashSet<>();
-        Map<String, List<Long>> byKey = new java.util.TreeMap<>();
-        for (Envelope e : recorder.events) {
-            if (seen.add(e.getId())) {
-                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
-            }
-        }
-        return byKey;
-    }
-
-    /** What a relay does: a send that fails is sent again until the broker confirms it, in order. */
-    private static void sendConfirmed(Publisher publisher, List<OutboundEvent> events) {
-        for (OutboundEvent event : events) {
-            await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
-                    .ignoreExceptions().until(() -> {
-                        publisher.send(event).get();
-                        return true;
-                    });
-        }
-    }
-
-    private static List<String> ids(List<OutboundEvent> events) {
-        return events.stream().map(e -> e.envelope().getId()).toList();
+        return TestEvents.events(keys, 1, perKey);
     }
 
     @Test
@@ -112,10 +74,10 @@ class NatsTransportIntegrationTest {
         OutboundEvent sent = event("order-1", 1);
         transport.publisher(topic).send(sent).get();
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() == 1);
-        assertThat(recorder.events.get(0)).isEqualTo(sent.envelope());
-        assertThat(recorder.deliveries.get(0).partition()).isEqualTo(transport.streamName(topic) + "/copy");
-        assertThat(recorder.deliveries.get(0).deliveryCount()).isEqualTo(1);
+        await().atMost(DEADLINE).until(() -> recorder.events().size() == 1);
+        assertThat(recorder.events().get(0)).isEqualTo(sent.envelope());
+        assertThat(recorder.deliveries().get(0).partition()).isEqualTo(transport.streamName(topic) + "/copy");
+        assertThat(recorder.deliveries().get(0).deliveryCount()).isEqualTo(1);
     }
 
     @Test
@@ -125,12 +87,12 @@ class NatsTransportIntegrationTest {
         Recorder recorder = Recorder.acking();
         transport.subscribe(SubscriptionSpec.fanout(topic, "copy"), recorder);
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
-        Map<String, List<Long>> byKey = recorder.events.stream().collect(Collectors.groupingBy(
+        await().atMost(DEADLINE).until(() -> recorder.events().size() >= sent.size());
+        Map<String, List<Long>> byKey = recorder.events().stream().collect(Collectors.groupingBy(
                 Envelope::getSubject, Collectors.mapping(Envelope::getSequence, Collectors.toList())));
         assertThat(byKey).hasSize(5);
         byKey.values().forEach(seqs -> assertThat(seqs).isSorted().doesNotHaveDuplicates().hasSize(40));
-        List<Long> offsets = recorder.deliveries.stream().map(d -> d.offset()).toList();
+        List<Long> offsets = recorder.deliveries().stream().map(d -> d.offset()).toList();
         assertThat(offsets).isSorted().doesNotHaveDuplicates();
     }
 
@@ -143,7 +105,7 @@ class NatsTransportIntegrationTest {
         transport.subscribe(SubscriptionSpec.fanout(topic, "search"), search);
         List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(3, 10));
 
-        await().atMost(DEADLINE).until(() -> billing.events.size() == 30 && search.events.size() == 30);
+        await().atMost(DEADLINE).until(() -> billing.events().size() == 30 && search.events().size() == 30);
         assertThat(billing.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
         assertThat(search.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
     }
@@ -158,12 +120,12 @@ class NatsTransportIntegrationTest {
         two.subscribe(SubscriptionSpec.queue(topic, "workers"), second);
         List<OutboundEvent> sent = sendAll(one.publisher(topic), events(10, 20));
 
-        await().atMost(DEADLINE).until(() -> first.events.size() + second.events.size() >= sent.size());
+        await().atMost(DEADLINE).until(() -> first.events().size() + second.events().size() >= sent.size());
         List<String> all = new ArrayList<>(first.ids());
         all.addAll(second.ids());
         assertThat(all).containsExactlyInAnyOrderElementsOf(ids(sent));
-        assertThat(first.events).isNotEmpty();
-        assertThat(second.events).isNotEmpty();
+        assertThat(first.events()).isNotEmpty();
+        assertThat(second.events()).isNotEmpty();
     }
 
     @Test
@@ -200,7 +162,7 @@ class NatsTransportIntegrationTest {
         transport.subscribe(SubscriptionSpec.queue(topic, "workers"), recorder);
         List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(2, 10));
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
+        await().atMost(DEADLINE).until(() -> recorder.events().size() >= sent.size());
         JetStreamManagement jsm = transport.connection().jetStreamManagement();
         await().atMost(DEADLINE).until(() ->
                 jsm.getStreamInfo(transport.streamName(topic)).getStreamState().getMsgCount() == 0);
@@ -214,14 +176,14 @@ class NatsTransportIntegrationTest {
         Recorder lost = Recorder.neverAcking();
         Subscription crashed = crashing.subscribe(SubscriptionSpec.queue(topic, "workers"), lost);
         List<OutboundEvent> sent = sendAll(crashing.publisher(topic), events(2, 5));
-        await().atMost(DEADLINE).until(() -> lost.events.size() == sent.size());
+        await().atMost(DEADLINE).until(() -> lost.events().size() == sent.size());
         crashed.close();
 
         Recorder survivor = Recorder.acking();
         transport(NatsTransport.builder().ackWait(Duration.ofSeconds(1)))
                 .subscribe(SubscriptionSpec.queue(topic, "workers"), survivor);
         await().atMost(DEADLINE).until(() -> new HashSet<>(survivor.ids()).containsAll(ids(sent)));
-        assertThat(survivor.deliveries).allMatch(d -> d.deliveryCount() >= 2);
+        assertThat(survivor.deliveries()).allMatch(d -> d.deliveryCount() >= 2);
     }
 
     @Test
@@ -233,13 +195,13 @@ class NatsTransportIntegrationTest {
         List<OutboundEvent> sent = new ArrayList<>(sendAll(publisher, events(4, 25)));
 
         transport.connection().forceReconnect();
-        List<OutboundEvent> after = events(4, 26, 50);
-        sendConfirmed(publisher, after);
+        List<OutboundEvent> after = TestEvents.events(4, 26, 50);
+        sendConfirmed(publisher, after, DEADLINE);
         sent.addAll(after);
 
         await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(sent)));
         List<Long> oneToFifty = java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList();
-        assertThat(firstSeenByKey(recorder)).hasSize(4)
+        assertThat(recorder.firstSeenSequencesByKey()).hasSize(4)
                 .allSatisfy((key, seqs) -> assertThat(seqs).isEqualTo(oneToFifty));
     }
 

@@ -3,12 +3,13 @@ package io.eventsync.rabbitmq;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.rabbitmq.internal.ConsumersOnlyRecovery;
-import io.eventsync.rabbitmq.internal.NamedThreads;
+import io.eventsync.transport.internal.NamedThreads;
+import io.eventsync.transport.internal.OpenResources;
 import io.eventsync.rabbitmq.internal.RabbitPublisher;
 import io.eventsync.rabbitmq.internal.RabbitSubscription;
 import io.eventsync.rabbitmq.internal.RabbitTopology;
 import io.eventsync.rabbitmq.internal.RecoveryEvents;
-import io.eventsync.rabbitmq.internal.TransportMetrics;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -20,10 +21,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -79,13 +78,14 @@ public final class RabbitTransport implements Transport {
     private final Connection consuming;
     private final ExecutorService consumerThreads;
     private final RabbitTopology topology;
-    private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
+    private final OpenResources resources = new OpenResources(
+            r -> r instanceof RabbitPublisher p && p.isClosed() || r instanceof RabbitSubscription s && s.isClosed(), log);
     private final TransportMetrics metrics;
 
     private RabbitTransport(Settings settings, Connection publishing, Connection consuming,
                             ExecutorService consumerThreads, MeterRegistry registry) {
         this.settings = settings;
-        this.metrics = new TransportMetrics(registry);
+        this.metrics = new TransportMetrics(registry, "rabbitmq");
         RecoveryEvents recovery = new RecoveryEvents(metrics.reconnects());
         recovery.watch(publishing);
         recovery.watch(consuming);
@@ -135,7 +135,7 @@ public final class RabbitTransport implements Transport {
         String exchange = topology.ensureExchange(topic);
         RabbitPublisher publisher = new RabbitPublisher(publishing, exchange, () -> topology.ensureExchange(topic),
                 settings, metrics.sent(topic));
-        track(publisher);
+        resources.track(publisher);
         return publisher;
     }
 
@@ -148,14 +148,8 @@ public final class RabbitTransport implements Transport {
         topology.moveUnrouted(spec.topic());
         RabbitSubscription subscription = RabbitSubscription.start(consuming, spec, queues, handler,
                 settings.prefetch(), metrics.received(spec.topic(), spec.group()));
-        track(subscription);
+        resources.track(subscription);
         return subscription;
-    }
-
-    /** Remembers a resource to close with the transport, forgetting those already closed. */
-    private void track(AutoCloseable resource) {
-        resources.removeIf(r -> r instanceof RabbitPublisher p && p.isClosed() || r instanceof RabbitSubscription s && s.isClosed());
-        resources.add(resource);
     }
 
     @Override
@@ -166,15 +160,7 @@ public final class RabbitTransport implements Transport {
             publishing.abort(1_000);
             consuming.abort(1_000);
         }
-        List<AutoCloseable> open = new ArrayList<>(resources);
-        resources.clear();
-        for (AutoCloseable resource : open) {
-            try {
-                resource.close();
-            } catch (Exception e) {
-                log.warn("Closing {} failed", resource, e);
-            }
-        }
+        resources.closeAll();
         for (Connection connection : List.of(consuming, publishing)) {
             if (!connection.isOpen()) {
                 continue;

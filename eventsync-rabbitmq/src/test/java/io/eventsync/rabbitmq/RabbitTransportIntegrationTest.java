@@ -1,6 +1,9 @@
 package io.eventsync.rabbitmq;
 
-import static io.eventsync.rabbitmq.TestEvents.event;
+import static io.eventsync.transport.TestEvents.event;
+import static io.eventsync.transport.TestEvents.ids;
+import static io.eventsync.transport.TestEvents.sendAll;
+import static io.eventsync.transport.TestEvents.sendConfirmed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,8 +14,10 @@ import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Recorder;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.TestEvents;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,51 +65,8 @@ class RabbitTransportIntegrationTest {
         return transport.subscribe(spec, handler);
     }
 
-    private static List<OutboundEvent> sendAll(Publisher publisher, List<OutboundEvent> events) throws Exception {
-        List<CompletableFuture<Void>> sends = events.stream().map(publisher::send).toList();
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
-        return events;
-    }
-
     private static List<OutboundEvent> events(int keys, int perKey) {
-        return events(keys, 1, perKey);
-    }
-
-    private static List<OutboundEvent> events(int keys, int fromSeq, int toSeq) {
-        List<OutboundEvent> events = new ArrayList<>();
-        for (int seq = fromSeq; seq <= toSeq; seq++) {
-            for (int k = 0; k < keys; k++) {
-                events.add(event("key-" + k, seq));
-            }
-        }
-        return events;
-    }
-
-    /** Per key, the sequences in the order their events were first received (redeliveries ignored). */
-    private static Map<String, List<Long>> firstSeenByKey(Recorder recorder) {
-        java.util.Set<String> seen = new HashSet<>();
-        Map<String, List<Long>> byKey = new java.util.TreeMap<>();
-        for (Envelope e : recorder.events) {
-            if (seen.add(e.getId())) {
-                byKey.computeIfAbsent(e.getSubject(), k -> new ArrayList<>()).add(e.getSequence());
-            }
-        }
-        return byKey;
-    }
-
-    /** What a relay does: a send that fails is sent again until the broker confirms it, in order. */
-    private static void sendConfirmed(Publisher publisher, List<OutboundEvent> events) {
-        for (OutboundEvent event : events) {
-            await().atMost(DEADLINE).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
-                    .ignoreExceptions().until(() -> {
-                        publisher.send(event).get();
-                        return true;
-                    });
-        }
-    }
-
-    private static List<String> ids(List<OutboundEvent> events) {
-        return events.stream().map(e -> e.envelope().getId()).toList();
+        return TestEvents.events(keys, 1, perKey);
     }
 
     @Test
@@ -118,10 +80,10 @@ class RabbitTransportIntegrationTest {
         OutboundEvent sent = event("order-1", 1);
         transport.publisher(topic).send(sent).get();
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() == 1);
-        assertThat(recorder.events.get(0)).isEqualTo(sent.envelope());
-        assertThat(recorder.deliveries.get(0).partition()).isEqualTo(transport.queueNames(spec).get(0));
-        assertThat(recorder.deliveries.get(0).deliveryCount()).isEqualTo(1);
+        await().atMost(DEADLINE).until(() -> recorder.events().size() == 1);
+        assertThat(recorder.events().get(0)).isEqualTo(sent.envelope());
+        assertThat(recorder.deliveries().get(0).partition()).isEqualTo(transport.queueNames(spec).get(0));
+        assertThat(recorder.deliveries().get(0).deliveryCount()).isEqualTo(1);
         assertThat(meters.get("eventsync.transport.sent").tag("result", "ok").counter().count()).isEqualTo(1);
         assertThat(meters.get("eventsync.transport.delivered").tag("group", "copy").counter().count()).isEqualTo(1);
     }
@@ -133,12 +95,12 @@ class RabbitTransportIntegrationTest {
         subscribe(transport, SubscriptionSpec.fanout(topic, "copy"), recorder);
         List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(12, 30));
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
-        Map<String, List<Long>> byKey = recorder.events.stream().collect(Collectors.groupingBy(
+        await().atMost(DEADLINE).until(() -> recorder.events().size() >= sent.size());
+        Map<String, List<Long>> byKey = recorder.events().stream().collect(Collectors.groupingBy(
                 Envelope::getSubject, Collectors.mapping(Envelope::getSequence, Collectors.toList())));
         assertThat(byKey).hasSize(12);
         byKey.values().forEach(seqs -> assertThat(seqs).isSorted().doesNotHaveDuplicates().hasSize(30));
-        Map<String, List<Long>> offsets = recorder.deliveries.stream().collect(Collectors.groupingBy(
+        Map<String, List<Long>> offsets = recorder.deliveries().stream().collect(Collectors.groupingBy(
                 Delivery::partition, Collectors.mapping(Delivery::offset, Collectors.toList())));
         assertThat(offsets).hasSize(3);
         offsets.values().forEach(o -> assertThat(o).isSorted().doesNotHaveDuplicates());
@@ -153,7 +115,7 @@ class RabbitTransportIntegrationTest {
         subscribe(transport, SubscriptionSpec.fanout(topic, "search"), search);
         List<OutboundEvent> sent = sendAll(transport.publisher(topic), events(3, 10));
 
-        await().atMost(DEADLINE).until(() -> billing.events.size() == 30 && search.events.size() == 30);
+        await().atMost(DEADLINE).until(() -> billing.events().size() == 30 && search.events().size() == 30);
         assertThat(billing.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
         assertThat(search.ids()).containsExactlyInAnyOrderElementsOf(ids(sent));
     }
@@ -168,7 +130,7 @@ class RabbitTransportIntegrationTest {
         subscribe(two, SubscriptionSpec.queue(topic, "workers"), second);
         List<OutboundEvent> sent = sendAll(one.publisher(topic), events(20, 10));
 
-        await().atMost(DEADLINE).until(() -> first.events.size() + second.events.size() >= sent.size());
+        await().atMost(DEADLINE).until(() -> first.events().size() + second.events().size() >= sent.size());
         List<String> all = new ArrayList<>(first.ids());
         all.addAll(second.ids());
         assertThat(all).containsExactlyInAnyOrderElementsOf(ids(sent));
@@ -183,13 +145,13 @@ class RabbitTransportIntegrationTest {
         Subscription active = subscribe(crashing, SubscriptionSpec.queue(topic, "workers"), lost);
         subscribe(standby, SubscriptionSpec.queue(topic, "workers"), survivor);
         List<OutboundEvent> sent = sendAll(crashing.publisher(topic), events(1, 20));
-        await().atMost(DEADLINE).until(() -> lost.events.size() == sent.size());
-        assertThat(survivor.events).as("single active consumer: the standby gets nothing").isEmpty();
+        await().atMost(DEADLINE).until(() -> lost.events().size() == sent.size());
+        assertThat(survivor.events()).as("single active consumer: the standby gets nothing").isEmpty();
 
         active.close();
-        await().atMost(DEADLINE).until(() -> survivor.events.size() >= sent.size());
+        await().atMost(DEADLINE).until(() -> survivor.events().size() >= sent.size());
         assertThat(survivor.ids()).containsExactlyElementsOf(ids(sent));
-        assertThat(survivor.deliveries).allMatch(d -> d.deliveryCount() >= 2);
+        assertThat(survivor.deliveries()).allMatch(d -> d.deliveryCount() >= 2);
     }
 
     @Test
@@ -203,13 +165,13 @@ class RabbitTransportIntegrationTest {
             List<OutboundEvent> sent = new ArrayList<>(sendAll(publisher, events(4, 25)));
 
             proxy.dropAll();
-            List<OutboundEvent> after = events(4, 26, 50);
-            sendConfirmed(publisher, after);
+            List<OutboundEvent> after = TestEvents.events(4, 26, 50);
+            sendConfirmed(publisher, after, DEADLINE);
             sent.addAll(after);
 
             await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(sent)));
             List<Long> oneToFifty = java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList();
-            assertThat(firstSeenByKey(recorder)).hasSize(4)
+            assertThat(recorder.firstSeenSequencesByKey()).hasSize(4)
                     .allSatisfy((key, seqs) -> assertThat(seqs).isEqualTo(oneToFifty));
         }
     }
@@ -221,7 +183,7 @@ class RabbitTransportIntegrationTest {
         Recorder recorder = Recorder.acking();
         subscribe(transport, SubscriptionSpec.queue(topic, "late"), recorder);
 
-        await().atMost(DEADLINE).until(() -> recorder.events.size() >= sent.size());
+        await().atMost(DEADLINE).until(() -> recorder.events().size() >= sent.size());
         assertThat(recorder.ids()).containsExactlyElementsOf(ids(sent));
     }
 
@@ -245,8 +207,8 @@ class RabbitTransportIntegrationTest {
         try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
             admin.exchangeDelete(transport.exchangeName(topic)); // a channel error on the next publish
         }
-        List<OutboundEvent> after = events(1, 4, 6);
-        sendConfirmed(publisher, after); // re-declares the exchange on a new channel
+        List<OutboundEvent> after = TestEvents.events(1, 4, 6);
+        sendConfirmed(publisher, after, DEADLINE); // re-declares the exchange on a new channel
 
         Recorder recorder = Recorder.acking();
         subscribe(transport, SubscriptionSpec.fanout(topic, "late"), recorder);

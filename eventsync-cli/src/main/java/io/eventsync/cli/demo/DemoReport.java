@@ -1,10 +1,10 @@
 package io.eventsync.cli.demo;
 
+import io.eventsync.cli.internal.DiffJson;
 import io.eventsync.cli.internal.Json;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.verify.DiffReport;
 import io.eventsync.verify.FreshnessHistogram;
-import io.eventsync.verify.KeyDifference;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
@@ -132,22 +132,7 @@ public final class DemoReport implements Json.Value {
             dead.put("invalid_events_only_in_dead_letters", invalidOk);
             c.put("dead_letters", dead);
 
-            Map<String, Object> check = new LinkedHashMap<>();
-            check.put("verdict", diff.matches() ? "MATCH" : "DIFF");
-            check.put("source_rows", diff.sourceRows());
-            check.put("copy_rows", diff.copyRows());
-            check.put("differing_keys", diff.differingKeys());
-            List<Object> keys = new ArrayList<>();
-            for (KeyDifference d : diff.differences()) {
-                Map<String, Object> k = new LinkedHashMap<>();
-                k.put("key", d.key());
-                k.put("kind", d.kind());
-                k.put("source", d.source());
-                k.put("copy", d.copy());
-                keys.add(k);
-            }
-            check.put("differences", keys);
-            c.put("consistency", check);
+            c.put("consistency", DiffJson.of(diff));
             copyList.add(c);
             ok &= diff.matches() && invalidOk;
         }

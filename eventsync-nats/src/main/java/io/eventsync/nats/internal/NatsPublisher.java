@@ -4,6 +4,7 @@ import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.PublishOptions;

@@ -5,6 +5,7 @@ import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.internal.TransportMetrics;
 import io.nats.client.ConsumeOptions;
 import io.nats.client.Connection;
 import io.nats.client.IterableConsumer;

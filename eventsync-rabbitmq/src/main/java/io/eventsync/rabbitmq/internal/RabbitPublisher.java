@@ -5,6 +5,7 @@ import io.eventsync.PermanentException;
 import io.eventsync.rabbitmq.RabbitTransport;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.internal.TransportMetrics;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;

@@ -1,9 +1,13 @@
-package io.eventsync.rabbitmq.internal;
+package io.eventsync.transport.internal;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Thread factories whose threads say what they do: {@code eventsync-rabbit-consumer-3}. */
+/**
+ * Thread factories whose daemon threads say what they do: {@code eventsync-nats-callback-1}.
+ *
+ * <p>Shared by the transport modules. Machinery, not public API: it may change without notice.
+ */
 public final class NamedThreads {
     private NamedThreads() {
     }
