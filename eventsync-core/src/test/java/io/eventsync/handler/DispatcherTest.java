@@ -362,6 +362,17 @@ class DispatcherTest {
     }
 
     @Test
+    void followUpsWithNowhereToGoDeadLetterTheEventInsteadOfBeingDropped() throws Exception {
+        f.start(f.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {
+            c.emit(event("derived-" + s.getKey(), s.getStep()));
+            return Outcome.applied();
+        }, fast()).build()));
+        f.deliver("p", event("k", 1));
+        await().untilAsserted(() -> assertThat(f.deadLetters.list(f.subscription)).singleElement()
+                .satisfies(letter -> assertThat(letter.reason()).contains("1 follow-up events", "followUps(")));
+    }
+
+    @Test
     void closeLeavesUnfinishedEventsUnacknowledgedAndStopsItsThreads() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         f.start(f.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {

@@ -1,8 +1,10 @@
 package io.eventsync.jdbc;
 
 import io.eventsync.ConfigException;
+import io.eventsync.PermanentException;
 import io.eventsync.EventsyncException;
 import io.eventsync.Position;
+import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.OutboxRow;
 import io.eventsync.jdbc.internal.Tables;
@@ -38,17 +40,21 @@ public final class Outbox {
 
     /** Default minimum time between two NOTIFYs of one outbox from this JVM. */
     public static final Duration DEFAULT_NOTIFY_INTERVAL = Duration.ofMillis(5);
+    /** Room kept for the position field (a tag and a varint) the relay appends to each event. */
+    private static final int POSITION_STAMP_BYTES = 16;
 
     private final String source;
     private final SchemaNames names;
     private final long notifyIntervalNanos;
+    private final int maxEventBytes;
     private final AtomicLong nextNotifyNanos = new AtomicLong(System.nanoTime());
     private volatile Bound bound;
 
-    private Outbox(String source, SchemaNames names, Duration notifyInterval) {
+    private Outbox(String source, SchemaNames names, Duration notifyInterval, int maxEventBytes) {
         this.source = source;
         this.names = names;
         this.notifyIntervalNanos = notifyInterval.toNanos();
+        this.maxEventBytes = maxEventBytes;
     }
 
     /** The outbox of {@code source} in the connection's current schema, tables prefixed {@code eventsync_}. */
@@ -60,7 +66,8 @@ public final class Outbox {
         if (source == null || !SOURCE.matcher(source).matches()) {
             throw new ConfigException("source must be 1-200 letters, digits, '.', '_' or '-', but was: " + source);
         }
-        return new Outbox(source, Objects.requireNonNull(names, "names"), DEFAULT_NOTIFY_INTERVAL);
+        return new Outbox(source, Objects.requireNonNull(names, "names"), DEFAULT_NOTIFY_INTERVAL,
+                EnvelopeCodec.DEFAULT_MAX_BYTES);
     }
 
     /**
@@ -71,7 +78,20 @@ public final class Outbox {
         if (interval == null || interval.isNegative()) {
             throw new ConfigException("notifyInterval must be zero or positive, but was: " + interval);
         }
-        return new Outbox(source, names, interval);
+        return new Outbox(source, names, interval, maxEventBytes);
+    }
+
+    /**
+     * This outbox with another size limit (default 1 MiB, the transports' default). An event over it is
+     * refused in the writer's transaction: once committed, an event no transport accepts would stay in
+     * the outbox and hold back every later event of its key.
+     */
+    public Outbox maxEventBytes(int maxEventBytes) {
+        if (maxEventBytes <= POSITION_STAMP_BYTES) {
+            throw new ConfigException("maxEventBytes must be greater than " + POSITION_STAMP_BYTES + ", but was: "
+                    + maxEventBytes);
+        }
+        return new Outbox(source, names, Duration.ofNanos(notifyIntervalNanos), maxEventBytes);
     }
 
     public Duration notifyInterval() {
@@ -112,6 +132,12 @@ public final class Outbox {
         if (e.getId().isEmpty() || e.getSubject().isEmpty()) {
             throw new IllegalArgumentException("an outbox event needs an id and a subject, but id=" + e.getId()
                     + " subject=" + e.getSubject());
+        }
+        if (bytes.length > maxEventBytes - POSITION_STAMP_BYTES) {
+            throw new PermanentException("event " + e.getId() + " of " + e.getSubject() + " is " + bytes.length
+                    + " bytes, over the outbox limit of " + (maxEventBytes - POSITION_STAMP_BYTES) + " bytes ("
+                    + maxEventBytes + " minus " + POSITION_STAMP_BYTES + " for the position the relay adds);"
+                    + " make the event smaller or raise maxEventBytes here and on the transport");
         }
         Bound b = bind(connection);
         String key = e.getPartitionKey().isEmpty() ? e.getSubject() : e.getPartitionKey();

@@ -19,8 +19,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -263,8 +265,22 @@ public final class Relay implements AutoCloseable {
         }
         batchSizes.record(rows.size());
         List<CompletableFuture<Void>> sends = new ArrayList<>(rows.size());
+        // Keys go out in parallel, but a key's rows go one after another: a row is sent only once the
+        // previous row of its key is confirmed. Sent all at once, a failed earlier row (a log transaction
+        // that rolled back, a broker error) could leave a later row of the key published before it, and
+        // consumers would see K2, K1, K2. If the earlier row failed, the later ones are not sent at all.
+        Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
         for (OutboxBatch.Row row : rows) {
-            sends.add(send(row));
+            String key = row.event().key();
+            CompletableFuture<Void> previous = lastOfKey.get(key);
+            CompletableFuture<Void> sent = previous == null
+                    ? send(row)
+                    : previous.handle((ok, failure) -> failure).thenCompose(failure -> failure == null
+                            ? send(row)
+                            : CompletableFuture.failedFuture(new EventsyncException("not sent: an earlier event of key "
+                                    + key + " in the same batch failed", failure)));
+            lastOfKey.put(key, sent);
+            sends.add(sent);
         }
         List<Long> confirmed = awaitConfirmed(rows, sends);
         if (confirmed.isEmpty()) {

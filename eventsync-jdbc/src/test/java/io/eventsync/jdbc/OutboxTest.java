@@ -3,8 +3,12 @@ package io.eventsync.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.StringValue;
 import io.eventsync.ConfigException;
+import io.eventsync.PermanentException;
 import io.eventsync.Position;
+import io.eventsync.v1.Envelope;
 import java.sql.Connection;
 import java.sql.Statement;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,6 +59,27 @@ class OutboxTest {
                         .hasMessageContaining(db.names().schema() + ".missing_outbox")
                         .hasMessageContaining("does not exist");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void eventOverTheSizeLimitIsRefusedInTheWritersTransactionNamingSizeAndLimit(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind)) {
+            Outbox outbox = Outbox.of("shop", db.names()).maxEventBytes(1024);
+            Envelope big = TestEvents.event("shop", "o1", 1).toBuilder()
+                    .setPayload(Any.pack(StringValue.of("x".repeat(2000)))).build();
+            try (Connection c = db.dataSource().getConnection()) {
+                c.setAutoCommit(false);
+                assertThatThrownBy(() -> outbox.append(c, big))
+                        .isInstanceOf(PermanentException.class)
+                        .hasMessageContaining(big.getId())
+                        .hasMessageContaining(big.getSerializedSize() + " bytes")
+                        .hasMessageContaining("limit of 1008 bytes");
+                outbox.append(c, TestEvents.event("shop", "o2", 1));
+                c.commit();
+            }
+            assertThat(db.count("outbox")).isEqualTo(1);
         }
     }
 }

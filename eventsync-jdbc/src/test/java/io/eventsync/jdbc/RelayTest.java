@@ -59,6 +59,29 @@ class RelayTest {
     }
 
     /**
+     * A key's later event must not leave while an earlier one of the same key fails: consumers would see
+     * it before its predecessor (and again after it). Other keys flow on.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void laterEventOfAKeyWaitsWhileAnEarlierOneOfTheKeyFails(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind)) {
+            RecordingPublisher publisher = new RecordingPublisher()
+                    .rejecting(e -> e.getSubject().equals("k") && e.getSequence() == 1);
+            appendCommitted(db, TestEvents.event("shop", "k", 1), TestEvents.event("shop", "k", 2),
+                    TestEvents.event("shop", "other", 1));
+            try (Relay r = relay(db, db.dataSource(), publisher).build().start()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> db.count("outbox") == 2);
+                assertThat(publisher.confirmed).extracting(Envelope::getSubject).containsExactly("other");
+                publisher.rejecting(e -> false);
+                await().atMost(Duration.ofSeconds(20)).until(() -> db.count("outbox") == 0);
+                assertThat(publisher.confirmed).extracting(e -> e.getSubject() + "#" + e.getSequence())
+                        .containsExactly("other#1", "k#1", "k#2");
+            }
+        }
+    }
+
+    /**
      * The late-commit case: a transaction holding a lower outbox id commits after a higher id was
      * already relayed. The relay must still deliver it, and a subject's events leave in commit order.
      */

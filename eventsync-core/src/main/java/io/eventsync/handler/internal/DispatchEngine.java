@@ -206,6 +206,13 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private Step outcome(Work w, Attempt a, Outcome outcome, DispatchMetrics.TypeMeters m) {
         if (outcome instanceof Outcome.Applied) {
             List<Envelope> emitted = a.emitted();
+            if (s.followUps() == null && s.scope() == ApplyScope.DIRECT && !emitted.isEmpty()) {
+                // Acking it as applied would silently drop the follow-ups: nothing would ever send them.
+                return failed(w, new PermanentException("handler " + w.type() + " emitted " + emitted.size()
+                        + " follow-up events for event " + w.eventId() + ", but subscription " + s.subscription()
+                        + " has nowhere to put them: configure Dispatcher.builder().followUps(...) or an"
+                        + " ApplyScope that writes them (JdbcApplyScope writes them to the service's outbox)"));
+            }
             if (s.followUps() != null && !emitted.isEmpty()) {
                 try {
                     s.followUps().accept(emitted);
