@@ -3,6 +3,7 @@ package io.eventsync.jdbc;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.jdbc.internal.Backoff;
+import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Lease;
@@ -72,6 +73,8 @@ public final class Relay implements AutoCloseable {
     private final Timer lag;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Appends to a log in this database commit only while this relay holds its lease at its epoch. */
+    private final Fence logFence = conn -> this.leader && this.lease.fence(conn, this.epoch);
 
     private volatile boolean running;
     private volatile boolean leader;
@@ -221,7 +224,7 @@ public final class Relay implements AutoCloseable {
             this.waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
             if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
                 // The log lives in this database: appending to it is fenced by the same lease.
-                fenced.fence(conn -> leader && lease.fence(conn, epoch));
+                fenced.fence(logFence);
             }
             this.tables = t;
         }

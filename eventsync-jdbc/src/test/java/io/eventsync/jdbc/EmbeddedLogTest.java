@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.eventsync.ConfigException;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Lease;
@@ -231,6 +232,21 @@ class EmbeddedLogTest {
             assertThat(stale.fence(c, staleEpoch)).isFalse();
             c.rollback();
             c.setAutoCommit(true);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void aSecondRelayCannotShareALogPublisherThatAnotherRelayFences(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind); EmbeddedLog log = log(db).build()) {
+            FencedPublisher publisher = (FencedPublisher) log.publisher("orders");
+            Fence first = conn -> true;
+            publisher.fence(first);
+            publisher.fence(first); // the same relay binding again is fine
+            assertThatThrownBy(() -> publisher.fence(conn -> true))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("already fenced by another relay")
+                    .hasMessageContaining("orders");
         }
     }
 

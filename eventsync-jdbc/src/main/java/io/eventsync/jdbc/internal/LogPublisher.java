@@ -1,5 +1,6 @@
 package io.eventsync.jdbc.internal;
 
+import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
@@ -52,7 +53,13 @@ public final class LogPublisher implements FencedPublisher {
     }
 
     @Override
-    public void fence(Fence fence) {
+    public synchronized void fence(Fence fence) {
+        // One fence per publisher: with two relays on one publisher the last to bind would decide for
+        // both (a standby's fence blocks the leader; a leader's fence lets a deposed relay write).
+        if (this.fence != Fence.NONE && this.fence != fence) {
+            throw new ConfigException("log publisher for topic " + topic + " is already fenced by another relay;"
+                    + " give each relay its own EmbeddedLog.publisher(topic)");
+        }
         this.fence = fence;
     }
 
