@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.eventsync.envelope.Events;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.test.v1.OrderCancelled;
 import io.eventsync.test.dispatch.v1.Step;
 import java.time.Duration;
 import java.util.List;
@@ -135,6 +138,38 @@ class ParkingTest {
         assertThat(f.deadLetters.list(f.subscription)).singleElement()
                 .satisfies(l -> assertThat(l.kind()).isEqualTo(DeadLetter.Kind.FAILED));
         assertThat(f.dispatcher.parkedKeys()).isEmpty();
+    }
+
+    @Test
+    void aLetterKeptUnderTheSkipPolicyDoesNotHoldBackTheReleaseOfAParkedKey() throws Exception {
+        poisoned.add("a:2");
+        HandlerOptions skip = HandlerOptions.custom().deadLetterPolicy(DeadLetterPolicy.SKIP)
+                .retryPolicy(fast().retryPolicy()).build();
+        f.start(f.builder(HandlerRegistry.builder()
+                .on(Step.class, (s, c) -> {
+                    if (poisoned.contains(s.getKey() + ":" + s.getStep())) {
+                        return Outcome.reject("step " + s.getStep() + " of " + s.getKey() + " is poisoned");
+                    }
+                    f.record(s, c.envelope());
+                    return Outcome.applied();
+                }, fast())
+                .on(OrderCancelled.class, (o, c) -> Outcome.reject("cancellations are not handled here"), skip)
+                .build())
+                .types(TypeRegistry.builder().add(Step.getDefaultInstance())
+                        .add(OrderCancelled.getDefaultInstance()).build()));
+        f.deliver("p-a", Events.create("test", "a", 1, OrderCancelled.newBuilder().setOrderId("a").build()));
+        deliverSteps("a", 2, 3);
+        await().untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(3));
+        assertThat(f.deadLetters.byKey(f.subscription, "a")).extracting(DeadLetter::kind)
+                .containsExactly(DeadLetter.Kind.FAILED, DeadLetter.Kind.FAILED, DeadLetter.Kind.HELD);
+
+        poisoned.clear();
+        DeadLetter parking = f.deadLetters.byKey(f.subscription, "a").get(1);
+        f.dispatcher.replay(parking.id()).get(10, TimeUnit.SECONDS);
+        assertThat(f.appliedSteps("a")).containsExactly(2L, 3L);
+        assertThat(f.dispatcher.parkedKeys()).isEmpty();
+        assertThat(f.deadLetters.byKey(f.subscription, "a")).singleElement()
+                .satisfies(l -> assertThat(l.type()).isEqualTo(OrderCancelled.getDescriptor().getFullName()));
     }
 
     @Test

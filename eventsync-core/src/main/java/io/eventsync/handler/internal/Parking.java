@@ -24,6 +24,9 @@ final class Parking {
     private final Clock clock;
     /** Parked key -> id of the FAILED letter it waits behind. */
     private final ConcurrentHashMap<String, String> parked = new ConcurrentHashMap<>();
+    /** Set once by {@link #load}, before any event is dispatched. */
+    private volatile HandlerRegistry handlers;
+    private volatile DeadLetterPolicy unknownTypePolicy = DeadLetterPolicy.PARK_KEY;
 
     Parking(String subscription, DeadLetterStore store, Clock clock) {
         this.subscription = subscription;
@@ -36,22 +39,24 @@ final class Parking {
      * handler parks, is parked. Letters without a key (undecodable) never park.
      */
     void load(HandlerRegistry handlers, DeadLetterPolicy unknownTypePolicy) {
+        this.handlers = handlers;
+        this.unknownTypePolicy = unknownTypePolicy;
         for (String key : store.keys(subscription)) {
             if (key.isEmpty()) {
                 continue;
             }
-            List<DeadLetter> letters = store.byKey(subscription, key);
-            if (letters.isEmpty()) {
-                continue;
-            }
-            DeadLetter first = letters.get(0);
-            boolean held = letters.stream().anyMatch(l -> l.kind() == DeadLetter.Kind.HELD);
-            DeadLetterPolicy policy = handlers.find(first.type())
-                    .map(r -> r.options().deadLetterPolicy()).orElse(unknownTypePolicy);
-            if (held || policy == DeadLetterPolicy.PARK_KEY) {
-                parked.put(key, first.id());
-            }
+            store.byKey(subscription, key).stream()
+                    .filter(l -> l.kind() == DeadLetter.Kind.HELD || parksItsKey(l))
+                    .findFirst()
+                    .ifPresent(first -> parked.put(key, first.id()));
         }
+    }
+
+    /** True for a FAILED letter whose handler's policy parks the key (not {@link DeadLetterPolicy#SKIP}). */
+    private boolean parksItsKey(DeadLetter letter) {
+        DeadLetterPolicy policy = handlers == null ? DeadLetterPolicy.PARK_KEY
+                : handlers.find(letter.type()).map(r -> r.options().deadLetterPolicy()).orElse(unknownTypePolicy);
+        return policy == DeadLetterPolicy.PARK_KEY;
     }
 
     boolean isParked(String key) {
@@ -116,17 +121,19 @@ final class Parking {
         if (!parked.containsKey(key)) {
             return null;
         }
-        List<DeadLetter> letters = store.byKey(subscription, key);
-        if (letters.isEmpty()) {
-            parked.remove(key);
-            return null;
+        // A FAILED letter kept under the SKIP policy never held anything back, so it does not block
+        // the release of the HELD letters behind a parking one.
+        for (DeadLetter letter : store.byKey(subscription, key)) {
+            if (letter.kind() == DeadLetter.Kind.HELD) {
+                return letter;
+            }
+            if (parksItsKey(letter)) {
+                parked.put(key, letter.id());
+                return null;
+            }
         }
-        DeadLetter first = letters.get(0);
-        if (first.kind() == DeadLetter.Kind.FAILED) {
-            parked.put(key, first.id());
-            return null;
-        }
-        return first;
+        parked.remove(key);
+        return null;
     }
 
     DeadLetterStore store() {
