@@ -20,6 +20,10 @@ import java.util.Objects;
  * @param attempts     how many attempts were made
  * @param firstFailure when the first attempt failed
  * @param lastFailure  when the last attempt failed
+ * @param origin       where the event came from, as the transport describes it (topic, partition, offset,
+ *                     and for a malformed record its headers/attributes); empty when not known
+ * @param parksKey     true when this letter holds back the later events of its key: every HELD letter,
+ *                     and a FAILED one whose handler's policy is {@code PARK_KEY}
  */
 public record DeadLetter(
         String id,
@@ -33,7 +37,9 @@ public record DeadLetter(
         List<String> errorChain,
         int attempts,
         Instant firstFailure,
-        Instant lastFailure) {
+        Instant lastFailure,
+        String origin,
+        boolean parksKey) {
 
     public enum Kind { FAILED, HELD }
 
@@ -49,5 +55,13 @@ public record DeadLetter(
         errorChain = List.copyOf(errorChain);
         Objects.requireNonNull(firstFailure, "firstFailure");
         Objects.requireNonNull(lastFailure, "lastFailure");
+        Objects.requireNonNull(origin, "origin");
+    }
+
+    /** A letter without a known origin; it parks its key (a HELD letter, or FAILED under {@code PARK_KEY}). */
+    public DeadLetter(String id, String subscription, Kind kind, String eventId, String key, String type, byte[] bytes,
+                      String reason, List<String> errorChain, int attempts, Instant firstFailure, Instant lastFailure) {
+        this(id, subscription, kind, eventId, key, type, bytes, reason, errorChain, attempts, firstFailure,
+                lastFailure, "", true);
     }
 }

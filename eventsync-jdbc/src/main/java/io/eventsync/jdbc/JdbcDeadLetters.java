@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -30,15 +29,14 @@ import javax.sql.DataSource;
 public final class JdbcDeadLetters implements DeadLetterStore {
     private static final String COLUMNS =
             "id, subscription, kind, seq, event_id, event_key, event_type, payload, reason, error_chain, attempts,"
-            + " first_failure, last_failure";
+            + " first_failure, last_failure, origin, parks_key";
+    /** Columns an insert sets: {@code seq} comes from the database, so letters are ordered across processes. */
+    private static final String INSERT_COLUMNS =
+            "id, subscription, kind, event_id, event_key, event_type, payload, reason, error_chain, attempts,"
+            + " first_failure, last_failure, origin, parks_key";
 
     private final DataSource dataSource;
     private final SchemaNames names;
-    /**
-     * Order of letters. Letters of one key are added by one lane at a time, so a counter that starts
-     * above every stored seq (and above the clock, for a restarted process) keeps their order.
-     */
-    private final AtomicLong seq = new AtomicLong(Long.MIN_VALUE);
     private volatile Tables tables;
 
     private JdbcDeadLetters(DataSource dataSource, SchemaNames names) {
@@ -60,10 +58,9 @@ public final class JdbcDeadLetters implements DeadLetterStore {
     public void add(DeadLetter letter) {
         try (Connection c = Jdbc.connect(dataSource, "storing a dead letter")) {
             Tables t = tables(c);
-            long next = nextSeq(c, t);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.deadLetters() + " ("
-                    + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                bind(ps, letter, next);
+                    + INSERT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                bind(ps, letter);
                 ps.executeUpdate();
             }
             if (!c.getAutoCommit()) {
@@ -106,7 +103,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 + " WHERE id = ?", letter.id(), ps -> {
                     ps.setString(1, letter.subscription());
                     ps.setString(2, letter.kind().name());
-                    ps.setString(3, letter.eventId());
+                    ps.setString(3, letter.eventId().isEmpty() ? null : letter.eventId());
                     ps.setString(4, letter.key());
                     ps.setString(5, letter.type());
                     ps.setBytes(6, letter.bytes());
@@ -164,27 +161,33 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         }
     }
 
-    private static void bind(PreparedStatement ps, DeadLetter l, long seq) throws SQLException {
+    private static void bind(PreparedStatement ps, DeadLetter l) throws SQLException {
         ps.setString(1, l.id());
         ps.setString(2, l.subscription());
         ps.setString(3, l.kind().name());
-        ps.setLong(4, seq);
-        ps.setString(5, l.eventId());
-        ps.setString(6, l.key());
-        ps.setString(7, l.type());
-        ps.setBytes(8, l.bytes());
-        ps.setString(9, l.reason());
-        ps.setString(10, joinChain(l.errorChain()));
-        ps.setInt(11, l.attempts());
-        ps.setTimestamp(12, Timestamp.from(l.firstFailure()));
-        ps.setTimestamp(13, Timestamp.from(l.lastFailure()));
+        ps.setString(4, l.eventId().isEmpty() ? null : l.eventId()); // NULL: undecodable letters never collide
+        ps.setString(5, l.key());
+        ps.setString(6, l.type());
+        ps.setBytes(7, l.bytes());
+        ps.setString(8, l.reason());
+        ps.setString(9, joinChain(l.errorChain()));
+        ps.setInt(10, l.attempts());
+        ps.setTimestamp(11, Timestamp.from(l.firstFailure()));
+        ps.setTimestamp(12, Timestamp.from(l.lastFailure()));
+        ps.setString(13, l.origin());
+        ps.setInt(14, l.parksKey() ? 1 : 0);
     }
 
     private static DeadLetter read(ResultSet rs) throws SQLException {
         return new DeadLetter(rs.getString(1), rs.getString(2), DeadLetter.Kind.valueOf(rs.getString(3)),
-                rs.getString(5), rs.getString(6), rs.getString(7), rs.getBytes(8), rs.getString(9),
-                splitChain(rs.getString(10)), rs.getInt(11), rs.getTimestamp(12).toInstant(),
-                rs.getTimestamp(13).toInstant());
+                nullToEmpty(rs.getString(5)), nullToEmpty(rs.getString(6)), nullToEmpty(rs.getString(7)),
+                rs.getBytes(8), rs.getString(9), splitChain(rs.getString(10)), rs.getInt(11),
+                rs.getTimestamp(12).toInstant(), rs.getTimestamp(13).toInstant(), nullToEmpty(rs.getString(14)),
+                rs.getInt(15) != 0);
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     /** The chain is stored as lines; a newline inside a message is escaped so lines stay one per message. */
@@ -206,20 +209,6 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         return Arrays.stream(stored.split("\n", -1))
                 .map(s -> s.replace("\\n", "\n").replace("\\\\", "\\"))
                 .toList();
-    }
-
-    private long nextSeq(Connection c, Tables t) throws SQLException {
-        if (seq.get() == Long.MIN_VALUE) {
-            long start = System.currentTimeMillis() * 1000;
-            try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM " + t.deadLetters());
-                 ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    start = Math.max(start, rs.getLong(1) + 1);
-                }
-            }
-            seq.compareAndSet(Long.MIN_VALUE, start);
-        }
-        return seq.getAndIncrement();
     }
 
     private static String keyColumn() {

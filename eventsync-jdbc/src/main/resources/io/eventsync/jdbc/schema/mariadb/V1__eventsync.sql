@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
     subscription VARCHAR(200) NOT NULL,
     kind VARCHAR(16) NOT NULL,
-    seq BIGINT NOT NULL,
+    seq BIGINT NOT NULL AUTO_INCREMENT,
     event_id VARCHAR(64),
     event_key VARCHAR(500),
     event_type VARCHAR(500),
@@ -82,8 +82,12 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
     reason TEXT NOT NULL,
     error_chain MEDIUMTEXT,
     attempts INT NOT NULL,
+    parks_key SMALLINT NOT NULL,
+    origin TEXT NOT NULL,
     first_failure DATETIME(6) NOT NULL,
     last_failure DATETIME(6) NOT NULL,
+    UNIQUE KEY `${prefix}dead_letters_seq` (seq),
+    UNIQUE KEY `${prefix}dead_letters_event` (subscription, event_id),
     INDEX `${prefix}dead_letters_key_seq` (subscription, event_key, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
