@@ -134,7 +134,9 @@ final class EndToEndRig {
                            int halfRateSeconds) throws Exception {
         Relay relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
                 .publisher(transport.publisher(topic)).build().start();
-        JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build()).build();
+        JdbcDeadLetters deadLetters = JdbcDeadLetters.create(pools.copy, copyNames);
+        JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build())
+                .deadLetters(deadLetters).build();
         ApplyScope timed = invocation -> {
             Outcome outcome = scope.apply(invocation);
             copyCommitted(invocation.envelope().getId());
@@ -146,7 +148,7 @@ final class EndToEndRig {
                 .codec(EnvelopeCodec.defaults())
                 .validator(EnvelopeValidator.defaults())
                 .applyScope(timed)
-                .deadLetters(JdbcDeadLetters.create(pools.copy, copyNames))
+                .deadLetters(deadLetters)
                 .lanes(LANES)
                 .build();
         Outbox outbox = Outbox.of(SOURCE, sourceNames);

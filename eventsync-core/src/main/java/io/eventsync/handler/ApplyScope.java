@@ -14,4 +14,14 @@ public interface ApplyScope {
     ApplyScope DIRECT = Invocation::proceed;
 
     Outcome apply(Invocation invocation) throws Exception;
+
+    /**
+     * True when this scope itself refuses, inside its unit of work, to apply an event whose key is
+     * parked in {@code deadLetters} (by throwing {@link KeyParkedException}), so the dispatcher need not
+     * ask the store before each attempt. The JDBC scope does, when given the same JDBC store: the check
+     * is then one query inside the copy's own transaction.
+     */
+    default boolean refusesParkedKeys(DeadLetterStore deadLetters) {
+        return false;
+    }
 }

@@ -22,12 +22,48 @@ public final class InMemoryDeadLetters implements DeadLetterStore {
     private final Map<String, DeadLetter> byId = new LinkedHashMap<>();
 
     @Override
-    public synchronized void add(DeadLetter letter) {
+    public synchronized DeadLetter add(DeadLetter letter) {
         Objects.requireNonNull(letter, "letter");
         if (byId.containsKey(letter.id())) {
             throw new IllegalArgumentException("a dead letter with id " + letter.id() + " is already stored");
         }
-        byId.put(letter.id(), letter);
+        DeadLetter existing = sameEvent(letter);
+        if (existing == null) {
+            byId.put(letter.id(), letter);
+            return letter;
+        }
+        if (letter.kind() == DeadLetter.Kind.HELD) {
+            return existing;
+        }
+        DeadLetter merged = new DeadLetter(existing.id(), existing.subscription(), DeadLetter.Kind.FAILED,
+                existing.eventId(), existing.key(), existing.type(), existing.bytes(), letter.reason(),
+                letter.errorChain(), existing.attempts() + letter.attempts(), existing.firstFailure(),
+                letter.lastFailure(), existing.origin().isEmpty() ? letter.origin() : existing.origin(),
+                letter.parksKey());
+        byId.put(existing.id(), merged); // keeps its insertion position
+        return merged;
+    }
+
+    @Override
+    public synchronized Optional<DeadLetter> holdIfParked(DeadLetter held) {
+        Objects.requireNonNull(held, "held");
+        boolean parked = byId.values().stream().anyMatch(l -> l.subscription().equals(held.subscription())
+                && l.key().equals(held.key()) && l.parksKey());
+        return parked ? Optional.of(add(held)) : Optional.empty();
+    }
+
+    /** The letter already stored for the same event, or null. */
+    private DeadLetter sameEvent(DeadLetter letter) {
+        for (DeadLetter l : byId.values()) {
+            if (!l.subscription().equals(letter.subscription())) {
+                continue;
+            }
+            if (!letter.eventId().isEmpty() ? l.eventId().equals(letter.eventId())
+                    : l.eventId().isEmpty() && !letter.origin().isEmpty() && l.origin().equals(letter.origin())) {
+                return l;
+            }
+        }
+        return null;
     }
 
     @Override

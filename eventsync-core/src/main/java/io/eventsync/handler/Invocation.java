@@ -13,6 +13,20 @@ public interface Invocation {
 
     String subscription();
 
+    /** The event's ordering key: its partition key, or its subject when it has none. */
+    default String key() {
+        String key = envelope().getPartitionKey();
+        return key.isEmpty() ? envelope().getSubject() : key;
+    }
+
+    /**
+     * True while a dead letter is re-applied (a replay, or the release of a HELD letter): its own letter
+     * parks its key, so a scope that refuses parked keys must let it through.
+     */
+    default boolean replaying() {
+        return false;
+    }
+
     /** The transport partition and offset the event came from. */
     String partition();
 

@@ -1,8 +1,11 @@
 package io.eventsync.jdbc;
 
+import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.Invocation;
+import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import com.zaxxer.hikari.HikariDataSource;
@@ -73,6 +76,8 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     private final DataSource dataSource;
     private final Inbox inbox;
     private final FollowUps followUps;
+    /** Checked inside the apply transaction for a parked key; null when not configured. */
+    private final JdbcDeadLetters deadLetters;
     private final MeterRegistry meters;
     private final Map<String, Counter> duplicates = new ConcurrentHashMap<>();
     private final ExecutorService aborter;
@@ -81,6 +86,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         this.inbox = b.inbox;
         this.dataSource = inbox.dataSource();
         this.followUps = b.followUps;
+        this.deadLetters = b.deadLetters;
         this.meters = b.meters;
         AtomicInteger n = new AtomicInteger();
         this.aborter = Executors.newCachedThreadPool(r -> {
@@ -105,6 +111,12 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         void append(Connection connection, List<Envelope> events) throws SQLException;
     }
 
+    /** True for the store given to {@link Builder#deadLetters}: this scope then checks parked keys itself. */
+    @Override
+    public boolean refusesParkedKeys(DeadLetterStore store) {
+        return deadLetters != null && store == deadLetters;
+    }
+
     @Override
     public Outcome apply(Invocation invocation) throws Exception {
         Envelope event = invocation.envelope();
@@ -114,6 +126,10 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         try {
             invocation.onAbort(() -> abort(c, invocation));
             c.setAutoCommit(false);
+            if (deadLetters != null && !invocation.replaying() && deadLetters.isParked(c, subscription, invocation.key())) {
+                c.rollback(); // parked, maybe by another instance: the dispatcher holds the event instead
+                throw new KeyParkedException(subscription, invocation.key());
+            }
             if (!inbox.record(c, subscription, event)) {
                 c.rollback();
                 duplicates(subscription).increment();
@@ -260,6 +276,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     public static final class Builder {
         private final Inbox inbox;
         private FollowUps followUps;
+        private JdbcDeadLetters deadLetters;
         private MeterRegistry meters = new SimpleMeterRegistry();
 
         private Builder(Inbox inbox) {
@@ -276,6 +293,22 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         /** Where emitted follow-up events go, when not to an {@link Outbox} (see {@link #outbox}). */
         public Builder followUps(FollowUps followUps) {
             this.followUps = followUps;
+            return this;
+        }
+
+        /**
+         * The dispatcher's dead-letter store, when it is in the copy's database (the usual setup): each
+         * apply transaction then checks, in one query, that the event's key is not parked by any
+         * instance, and the dispatcher asks the store nothing before an attempt. Without it the
+         * dispatcher asks the store itself before each event.
+         */
+        public Builder deadLetters(JdbcDeadLetters deadLetters) {
+            Objects.requireNonNull(deadLetters, "deadLetters");
+            if (deadLetters.dataSource() != inbox.dataSource()) {
+                throw new ConfigException("the dead-letter store given to JdbcApplyScope must use the"
+                        + " same DataSource as its inbox, so parked keys are checked inside the apply transaction");
+            }
+            this.deadLetters = deadLetters;
             return this;
         }
 

@@ -48,7 +48,8 @@ public final class CrashNode {
 
         CopyTable copy = Accounts.copyTable();
         Inbox inbox = Inbox.builder(copyDb).schema(copyNames).build();
-        JdbcApplyScope scope = JdbcApplyScope.builder(inbox).build();
+        JdbcDeadLetters deadLetters = JdbcDeadLetters.create(copyDb, copyNames);
+        JdbcApplyScope scope = JdbcApplyScope.builder(inbox).deadLetters(deadLetters).build();
         HandlerOptions options = HandlerOptions.custom()
                 .retryPolicy(RetryPolicy.custom().maxAttempts(50).initialBackoff(Duration.ofMillis(10))
                         .maxBackoff(Duration.ofMillis(500)).build())
@@ -59,7 +60,7 @@ public final class CrashNode {
                 .codec(EnvelopeCodec.defaults())
                 .validator(EnvelopeValidator.defaults())
                 .applyScope(scope)
-                .deadLetters(JdbcDeadLetters.create(copyDb, copyNames))
+                .deadLetters(deadLetters)
                 .lanes(8)
                 .build();
         log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);

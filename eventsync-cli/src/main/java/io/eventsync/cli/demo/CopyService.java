@@ -53,9 +53,9 @@ final class CopyService implements AutoCloseable {
         this.topic = topic;
         this.meters = meters;
         this.inbox = Inbox.builder(dataSource).build();
-        this.jdbcScope = JdbcApplyScope.builder(inbox).meterRegistry(meters).build();
-        this.scope = new MeasuredScope(jdbcScope, sourceCommitNanos, onProgress);
         this.deadLetters = JdbcDeadLetters.create(dataSource);
+        this.jdbcScope = JdbcApplyScope.builder(inbox).deadLetters(deadLetters).meterRegistry(meters).build();
+        this.scope = new MeasuredScope(jdbcScope, sourceCommitNanos, onProgress);
     }
 
     /** Subscribes a dispatcher; given the copy's database so a transport can keep offsets there. */

@@ -1,6 +1,7 @@
 package io.eventsync.cli.demo;
 
 import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.verify.FreshnessHistogram;
@@ -28,6 +29,11 @@ final class MeasuredScope implements ApplyScope {
         this.delegate = delegate;
         this.sourceCommitNanos = sourceCommitNanos;
         this.onProgress = onProgress;
+    }
+
+    @Override
+    public boolean refusesParkedKeys(DeadLetterStore deadLetters) {
+        return delegate.refusesParkedKeys(deadLetters);
     }
 
     @Override

@@ -115,7 +115,8 @@ public final class Pipeline implements AutoCloseable {
             table.registerOn(handlers, options);
         }
         Inbox inbox = Inbox.builder(db).schema(names).build();
-        JdbcApplyScope scope = JdbcApplyScope.builder(inbox).meterRegistry(meters).build();
+        JdbcDeadLetters deadLetters = JdbcDeadLetters.create(db, names);
+        JdbcApplyScope scope = JdbcApplyScope.builder(inbox).deadLetters(deadLetters).meterRegistry(meters).build();
         open.push(scope);
         Dispatcher dispatcher = Dispatcher.builder(consume.group())
                 .handlers(handlers.build())
@@ -123,7 +124,7 @@ public final class Pipeline implements AutoCloseable {
                 .codec(EnvelopeCodec.defaults())
                 .validator(EnvelopeValidator.defaults())
                 .applyScope(scope)
-                .deadLetters(JdbcDeadLetters.create(db, names))
+                .deadLetters(deadLetters)
                 .lanes(consume.lanes())
                 .meterRegistry(meters)
                 .build();

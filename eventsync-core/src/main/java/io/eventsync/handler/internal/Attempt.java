@@ -84,6 +84,11 @@ final class Attempt implements Invocation, EventContext, CancellationToken {
     }
 
     @Override
+    public boolean replaying() {
+        return work.letter != null;
+    }
+
+    @Override
     public long offset() {
         return offset;
     }

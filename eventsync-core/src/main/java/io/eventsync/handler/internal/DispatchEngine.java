@@ -13,6 +13,7 @@ import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
@@ -23,6 +24,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +52,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
      */
     public static final String REPLAY_PARTITION = "dead-letters";
     public static final long REPLAY_OFFSET = -1;
+    private static final long ORPHAN_SWEEP_SECONDS = 30;
 
     /** Everything the builder collected, validated. */
     public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
@@ -70,6 +74,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final Condition idle = idleLock.newCondition();
     private final Set<String> degraded = ConcurrentHashMap.newKeySet();
     private final Releases releases;
+    /** The apply scope checks parked keys in its own transaction: no store query before an attempt. */
+    private final boolean scopeRefusesParkedKeys;
+    private final ScheduledExecutorService sweeper;
     private volatile boolean closing;
     private volatile boolean stopping;
 
@@ -78,7 +85,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription());
         this.acks = new AckTracker(d -> {});
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
-        this.parking.load(settings.handlers(), settings.unknownTypeDeadLetterPolicy());
+        this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());
         this.permits = new Semaphore(settings.maxInFlight());
         this.intake = new Intake(settings);
         this.releases = new Releases(settings.subscription(), parking, intake, this::processWork, this::laneOf);
@@ -90,6 +97,31 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.watchdog = new Watchdog("eventsync-" + settings.subscription() + "-watchdog", this);
         for (Lane lane : lanes) {
             lane.start();
+        }
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "eventsync-" + settings.subscription() + "-letters");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(this::releaseOrphans, 0, ORPHAN_SWEEP_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Releases, in order, the HELD letters of keys with no FAILED letter ahead of them any more: left by
+     * a release that a crash interrupted, in this process or another (a CLI replay), or by a hold that
+     * raced with the release of its key. Runs at start and then periodically.
+     */
+    private void releaseOrphans() {
+        if (closing) {
+            return;
+        }
+        try {
+            for (String key : parking.orphanedKeys()) {
+                releases.resume(key);
+            }
+        } catch (RuntimeException e) {
+            log.warn("looking for held dead letters to release on subscription {} failed; trying again in {} s",
+                    s.subscription(), ORPHAN_SWEEP_SECONDS, e);
         }
     }
 
@@ -107,7 +139,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         }
         inFlight.incrementAndGet();
         AckTracker.Ticket ticket = acks.register(delivery);
-        Work work = intake.prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
+        Work work = intake.prepare(delivery, ticket);
         laneOf(work.key).enqueue(work);
     }
 
@@ -142,8 +174,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             w.pendingFailure = null;
             return failed(w, failure);
         }
-        if (w.letter == null && w.attempts == 0 && !w.key.isEmpty() && parking.isParked(w.key)) {
-            return hold(w);
+        if (w.letter == null && w.attempts == 0 && !w.key.isEmpty() && (parking.parkedHint(w.key)
+                || !scopeRefusesParkedKeys || w.skipUnknown || w.preFailure != null)) {
+            Step held = holdIfParked(w); // the store decides: another instance may have parked the key
+            if (held != null) {
+                return held;
+            }
         }
         if (w.skipUnknown) {
             metrics.of(w.type()).skipped.increment();
@@ -177,10 +213,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             if (outcome == null) {
                 error = new IllegalStateException("the apply scope returned null for event " + w.eventId());
             }
-        } catch (VirtualMachineError e) {
-            throw e;
+        } catch (KeyParkedException e) {
+            error = e;
+        } catch (OutOfMemoryError | InternalError e) {
+            throw e; // JVM-fatal: the lane replaces its runner; the event stays unacknowledged
         } catch (Throwable t) {
-            error = t;
+            error = t; // anything else a handler throws (a StackOverflowError too) is a failed attempt
         }
         if (!a.finish()) {
             return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
@@ -192,6 +230,11 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         if (stopping && (error != null || a.isCancelled())) {
             return Step.STOPPED; // cancelled by close(): leave it unacknowledged
+        }
+        if (error instanceof KeyParkedException) {
+            w.attempts--; // the scope refused before the handler ran: not an attempt
+            Step held = holdIfParked(w);
+            return held != null ? held : Step.retry(0); // released meanwhile: run it
         }
         if (error != null) {
             if (a.timedOut() && !(error instanceof PermanentException)) {
@@ -280,7 +323,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         metrics.of(w.type()).deadLettered(reasonClass);
         log.warn("event {} (subject {}, handler {}) on subscription {} is dead letter {} after {} attempt(s){}: {}",
                 w.eventId().isEmpty() ? "<undecodable>" : w.eventId(), w.key, w.type(), s.subscription(),
-                letter.id(), letter.attempts(), parking.isParked(w.key) ? "; its key is parked" : "", reason);
+                letter.id(), letter.attempts(), letter.parksKey() ? "; its key is parked" : "", reason);
         if (w.letter == null) {
             finishDelivery(w);
         } else {
@@ -289,9 +332,13 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return Step.DONE;
     }
 
-    private Step hold(Work w) {
+    /** Holds the event if its key is parked in the store; null when it is not (then it runs). */
+    private Step holdIfParked(Work w) {
         try {
-            DeadLetter letter = parking.hold(w);
+            DeadLetter letter = parking.hold(w).orElse(null);
+            if (letter == null) {
+                return null;
+            }
             log.debug("event {} (subject {}) held as dead letter {} behind its parked key", w.eventId(), w.key,
                     letter.id());
         } catch (RuntimeException e) {
@@ -432,6 +479,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             }
         }
         watchdog.stop();
+        sweeper.shutdownNow();
         metrics.close();
         releases.cancelAll();
         for (Lane.Runner runner : runners) {

@@ -7,6 +7,7 @@ import io.eventsync.ValidationException;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.HandlerRegistry.Registration;
+import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
 
 /**
@@ -19,6 +20,39 @@ final class Intake {
 
     Intake(DispatchEngine.Settings settings) {
         this.s = settings;
+    }
+
+    /**
+     * A delivery: a record the transport already found malformed ({@link Delivery#defect()}) is not
+     * decoded; it becomes one FAILED letter with the transport's reason, parking only the key the
+     * transport itself carries. Bytes that do not decode park that key too, and nothing else.
+     */
+    Work prepare(Delivery delivery, AckTracker.Ticket ticket) {
+        String defect = delivery.defect();
+        String transportKey = delivery.transportKey() == null ? "" : delivery.transportKey();
+        Work w;
+        if (defect != null) {
+            w = new Work(transportKey, delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
+            w.policy = transportKey.isEmpty() ? DeadLetterPolicy.SKIP : DeadLetterPolicy.PARK_KEY;
+            w.preFailure = new DecodeException(defect);
+            w.preFailureReason = "malformed";
+        } else {
+            w = prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
+            if (w.envelope == null && !transportKey.isEmpty()) {
+                w = rekeyed(w, transportKey);
+            }
+        }
+        w.origin = delivery.origin() == null ? "" : delivery.origin();
+        return w;
+    }
+
+    /** An undecodable record whose transport carries a key: that key is the one it parks. */
+    private static Work rekeyed(Work undecodable, String key) {
+        Work w = new Work(key, undecodable.bytes, undecodable.partition, undecodable.offset, undecodable.ticket, null);
+        w.policy = DeadLetterPolicy.PARK_KEY;
+        w.preFailure = undecodable.preFailure;
+        w.preFailureReason = undecodable.preFailureReason;
+        return w;
     }
 
     /** Decodes, finds the handler, unpacks and validates; failures are kept to be dead-lettered in key order. */
@@ -36,7 +70,7 @@ final class Intake {
         Work w = new Work(key, bytes, partition, offset, ticket, letter);
         w.envelope = envelope;
         if (decodeFailure != null) {
-            w.policy = DeadLetterPolicy.SKIP; // no key to park
+            w.policy = letter != null && letter.parksKey() ? DeadLetterPolicy.PARK_KEY : DeadLetterPolicy.SKIP;
             w.preFailure = decodeFailure;
             w.preFailureReason = "undecodable";
             return w;

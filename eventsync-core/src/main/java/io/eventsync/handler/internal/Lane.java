@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -24,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
+    /** How long a key waits after its runner died on an unexpected error, before its head runs again. */
+    static final long CRASH_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Processes the head entry of a key on the calling runner. */
     interface Processor {
@@ -89,6 +92,29 @@ final class Lane {
                 return;
             }
             fresh = newRunner(abandoned.working);
+        } finally {
+            lock.unlock();
+        }
+        fresh.thread.start();
+    }
+
+    /**
+     * The runner died on an unexpected error while working on {@code kq} (null when between keys): a
+     * fresh runner takes over, and the key waits {@link #CRASH_PAUSE_NANOS} before its head runs again.
+     */
+    private void takeOver(Runner dead, KeyQueue kq) {
+        Runner fresh;
+        lock.lock();
+        try {
+            if (stopping || current != dead) {
+                return;
+            }
+            if (kq != null && kq.state == KeyQueue.State.RUNNING) {
+                kq.state = KeyQueue.State.WAITING;
+                kq.dueNanos = System.nanoTime() + CRASH_PAUSE_NANOS;
+                delayed.add(kq);
+            }
+            fresh = newRunner(null);
         } finally {
             lock.unlock();
         }
@@ -221,10 +247,16 @@ final class Lane {
                     complete(kq, step);
                     kq = null;
                 }
-            } catch (RuntimeException | Error e) {
-                log.error("lane {} stopped on an unexpected error; its events stay unacknowledged "
-                        + "and will be redelivered after a restart", thread.getName(), e);
-                throw e;
+            } catch (Throwable e) {
+                // Nothing may stop a lane: the key's entry stays at its head (unacknowledged) and is tried
+                // again after a pause on a fresh runner, while the lane's other keys go on.
+                log.error("lane {} hit an unexpected error on key {}; a fresh runner takes over the lane and the"
+                        + " key's event is tried again in {} ms", thread.getName(), kq == null ? "?" : kq.key,
+                        TimeUnit.NANOSECONDS.toMillis(CRASH_PAUSE_NANOS), e);
+                takeOver(this, kq);
+                if (e instanceof OutOfMemoryError || e instanceof InternalError) {
+                    throw (Error) e;
+                }
             }
         }
 

@@ -7,9 +7,11 @@ import java.util.concurrent.CompletableFuture;
  * behind it. It runs as an entry of the key's lane so that events arriving meanwhile wait behind it.
  */
 final class Release extends Entry {
-    enum Mode { REPLAY, DISCARD }
+    /** REPLAY/DISCARD a FAILED letter; RESUME releases held letters that wait behind nothing. */
+    enum Mode { REPLAY, DISCARD, RESUME }
 
     final Mode mode;
+    /** The FAILED letter replayed or discarded; null for RESUME. */
     final String letterId;
     /** Completes true when every letter of the key was released, false when one failed again. */
     final CompletableFuture<Boolean> result = new CompletableFuture<>();

@@ -24,6 +24,7 @@ final class Releases {
     private final BiFunction<Work, Lane.Runner, Step> apply;
     private final Function<String, Lane> laneOf;
     private final Set<Release> pending = ConcurrentHashMap.newKeySet();
+    private final Set<String> resuming = ConcurrentHashMap.newKeySet();
 
     Releases(String subscription, Parking parking, Intake intake, BiFunction<Work, Lane.Runner, Step> apply,
              Function<String, Lane> laneOf) {
@@ -52,6 +53,27 @@ final class Releases {
         return r.result;
     }
 
+    /**
+     * Releases the HELD letters of {@code key} in order, as after a discard, when nothing FAILED is
+     * ahead of them any more. At most one such release per key is queued at a time.
+     */
+    void resume(String key) {
+        if (!resuming.add(key)) {
+            return;
+        }
+        Release r = new Release(key, Release.Mode.RESUME, null);
+        pending.add(r);
+        r.result.whenComplete((released, error) -> {
+            pending.remove(r);
+            resuming.remove(key);
+            if (error == null) {
+                log.info("released the held dead letters of key {} on subscription {}, which waited behind no failed"
+                        + " letter{}", key, subscription, Boolean.TRUE.equals(released) ? "" : " (one failed again)");
+            }
+        });
+        laneOf.apply(key).enqueue(r);
+    }
+
     /** One step of a release on its lane; keeps its state across retries of the letter being re-applied. */
     Step process(Release r, Lane.Runner runner) {
         while (true) {
@@ -61,7 +83,7 @@ final class Releases {
                     return Step.DONE;
                 }
                 if (next == null) {
-                    r.result.complete(!parking.isParked(r.key));
+                    r.result.complete(!parking.parkedHint(r.key));
                     return Step.DONE;
                 }
                 r.current = intake.prepare(next.bytes(), DispatchEngine.REPLAY_PARTITION,
@@ -82,6 +104,10 @@ final class Releases {
 
     /** The first letter to re-apply: the target of a replay, or the first held one after a discard. */
     private DeadLetter start(Release r) {
+        if (r.mode == Release.Mode.RESUME) {
+            r.started = true;
+            return parking.nextHeld(r.key);
+        }
         DeadLetter target = parking.store().get(r.letterId).orElse(null);
         if (target == null) {
             r.result.complete(false); // replayed or discarded meanwhile
@@ -101,7 +127,8 @@ final class Releases {
     void cancelAll() {
         for (Release r : pending) {
             r.result.completeExceptionally(new CancellationException("dispatcher of subscription "
-                    + subscription + " closed before releasing dead letter " + r.letterId));
+                    + subscription + " closed before releasing " + (r.letterId == null
+                    ? "the held dead letters of key " + r.key : "dead letter " + r.letterId)));
         }
     }
 }

@@ -20,6 +20,8 @@ final class Work extends Entry {
     /** The dead letter being re-applied by a release; null for a delivery. */
     final DeadLetter letter;
 
+    /** Where the event came from ({@code Delivery.origin()}), kept on its dead letter; empty for a replay. */
+    String origin = "";
     Envelope envelope; // null when the bytes did not decode
     Registration registration; // null when no handler is registered for the type
     Message payload;

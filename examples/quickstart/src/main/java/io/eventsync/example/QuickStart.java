@@ -68,7 +68,8 @@ public final class QuickStart implements AutoCloseable {
                 .key("order_id", "order_id").column("amount_cents").column("currency").build();
         orders.createTable(billingDb);
         inbox = Inbox.builder(billingDb).build();
-        scope = JdbcApplyScope.builder(inbox).outbox(Outbox.of("billing")).build();
+        JdbcDeadLetters deadLetters = JdbcDeadLetters.create(billingDb);
+        scope = JdbcApplyScope.builder(inbox).outbox(Outbox.of("billing")).deadLetters(deadLetters).build();
         dispatcher = Dispatcher.builder("billing")
                 .types(TypeRegistry.builder().add(OrderPaid.getDefaultInstance())
                         .add(OrderCancelled.getDefaultInstance()).build())
@@ -85,7 +86,7 @@ public final class QuickStart implements AutoCloseable {
                         }, HandlerOptions.custom().timeout(Duration.ofSeconds(5)).build())
                         .build())
                 .applyScope(scope)
-                .deadLetters(JdbcDeadLetters.create(billingDb))
+                .deadLetters(deadLetters)
                 .lanes(8)
                 .build();
         subscription = log.subscribe(SubscriptionSpec.fanout("shop.orders", "billing"), dispatcher);
