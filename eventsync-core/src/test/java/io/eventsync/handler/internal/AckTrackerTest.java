@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.WithQuickTheories;
-import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 
 class AckTrackerTest implements WithQuickTheories {
@@ -50,15 +49,15 @@ class AckTrackerTest implements WithQuickTheories {
     }
 
     /**
-     * Runs on QuickTheories: each case is a list of deliveries, each naming its partition (taken
-     * modulo the case's partition count) and its rank in the completion order; a failure prints the
-     * shrunk case and the seed, and {@code -DQT_SEED=<seed>} replays that run.
+     * Runs on QuickTheories: a case is a partition count and the deliveries in arrival order, each
+     * naming its partition (modulo the count) and its rank in the order of completion; a failure
+     * prints the shrunk case and the seed, and {@code -DQT_SEED=<seed>} replays that run.
      */
     @Test
     void acksFollowArrivalOrderWhateverTheOrderOfCompletion() {
         AtomicInteger checked = new AtomicInteger();
-        Gen<List<Pair<Integer, Integer>>> deliveries = lists()
-                .of(integers().between(0, 3).zip(integers().between(0, 1_000), Pair::of))
+        Gen<List<Arrival>> deliveries = lists()
+                .of(integers().between(0, 3).zip(integers().between(0, 1_000), Arrival::new))
                 .ofSizeBetween(1, 60);
         // QuickTheories skips a case it has already tried, so ask for a margin over the tries we count.
         qt().withExamples(TRIES + TRIES / 5).forAll(integers().between(1, 4), deliveries)
@@ -69,16 +68,18 @@ class AckTrackerTest implements WithQuickTheories {
         assertThat(checked).as("distinct cases tried").hasValueGreaterThanOrEqualTo(TRIES);
     }
 
-    /** @param arrivals per delivery in arrival order: its partition (modulo partitions), its completion rank */
-    private void acksFollowArrivalOrder(int partitions, List<Pair<Integer, Integer>> arrivals) {
+    /** One delivery of a case: its partition (modulo the case's count) and its rank in the completion order. */
+    record Arrival(int partition, int completionRank) {}
+
+    private void acksFollowArrivalOrder(int partitions, List<Arrival> arrivals) {
         acked.clear();
         int deliveries = arrivals.size();
         AckTracker tracker = new AckTracker(d -> {});
         List<AckTracker.Ticket> tickets = new ArrayList<>();
         List<String> names = new ArrayList<>();
         long[] offsets = new long[partitions];
-        for (Pair<Integer, Integer> arrival : arrivals) {
-            int p = arrival._1 % partitions;
+        for (Arrival arrival : arrivals) {
+            int p = arrival.partition() % partitions;
             tickets.add(tracker.register(delivery("p" + p, offsets[p])));
             names.add("p" + p + "@" + offsets[p]++);
         }
@@ -86,7 +87,7 @@ class AckTrackerTest implements WithQuickTheories {
         for (int i = 0; i < deliveries; i++) {
             completion.add(i);
         }
-        completion.sort(Comparator.comparing(i -> arrivals.get(i)._2));
+        completion.sort(Comparator.comparing(i -> arrivals.get(i).completionRank()));
         Set<Integer> done = new HashSet<>();
         for (int i : completion) {
             tickets.get(i).done();
