@@ -17,30 +17,45 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
 
 /**
  * The dispatcher's invariants under random keys, partitions, lanes, interleavings (one feeding thread
  * per partition) and random handler behaviour: per-key order, and acknowledgement only of done events,
  * once, in offset order.
+ *
+ * <p>Each case starts a dispatcher with its own threads, so the cases come from {@link SeededTrials}
+ * rather than a generator library: a failure names the seed and the smallest failing case, and
+ * {@code -Deventsync.seed=<seed>} replays the case (its events and the handler's choices; the
+ * interleaving of threads is the one thing a replay cannot repeat).
  */
 class DispatcherPropertiesTest {
 
-    /** What the handler does on one attempt, chosen per event and attempt from a seed. */
+    /** What the handler does on one attempt, chosen per event and attempt from the case's seed. */
     enum Act { APPLY, THROW_TRANSIENT, RETRY_AFTER, SKIP, REJECT, THROW_PERMANENT }
 
-    @Property(tries = 100)
-    void perKeyOrderHoldsUnderRandomInterleavingsTransientFailuresAndRetries(
-            @ForAll @Size(min = 1, max = 120) List<@IntRange(min = 0, max = 7) Integer> keyOfEachEvent,
-            @ForAll @IntRange(min = 1, max = 3) int partitions,
-            @ForAll @IntRange(min = 1, max = 4) int lanes,
-            @ForAll long seed) throws Exception {
+    /**
+     * One case: the key of each event in delivery order (its step is its rank within its key), how
+     * many partitions they are spread over, how many lanes, and the seed of the handler's choices.
+     */
+    record Case(List<Integer> keyOfEachEvent, int partitions, int lanes, long behaviour) {}
+
+    @Test
+    void perKeyOrderHoldsUnderRandomInterleavingsTransientFailuresAndRetries() {
+        trials(120, 8).check(this::perKeyOrderHolds);
+    }
+
+    @Test
+    void nothingIsAcknowledgedBeforeItIsAppliedSkippedOrDeadLetteredAndReplayReleasesParkedKeysInOrder() {
+        trials(100, 6).check(this::nothingIsAcknowledgedEarlyAndReplayReleasesInOrder);
+    }
+
+    private void perKeyOrderHolds(Case testCase) throws Exception {
+        List<Integer> keyOfEachEvent = testCase.keyOfEachEvent();
+        long seed = testCase.behaviour();
         try (Fixture f = new Fixture()) {
             f.start(f.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {
-                Act act = act(seed, c.envelope().getId(), c.attempt(), false);
+                Act act = act(seed, s, c.attempt(), false);
                 if (act == Act.THROW_TRANSIENT) {
                     throw new IllegalStateException("transient failure on attempt " + c.attempt());
                 }
@@ -49,9 +64,9 @@ class DispatcherPropertiesTest {
                 }
                 f.record(s, c.envelope());
                 return Outcome.applied();
-            }, options(30)).build()).lanes(lanes));
+            }, options(30)).build()).lanes(testCase.lanes()));
 
-            Map<String, Long> expected = feed(f, keyOfEachEvent, partitions);
+            Map<String, Long> expected = feed(f, keyOfEachEvent, testCase.partitions());
 
             await().untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(keyOfEachEvent.size()));
             assertThat(f.acks.violations()).isEmpty();
@@ -61,17 +76,14 @@ class DispatcherPropertiesTest {
         }
     }
 
-    @Property(tries = 100)
-    void nothingIsAcknowledgedBeforeItIsAppliedSkippedOrDeadLetteredAndReplayReleasesParkedKeysInOrder(
-            @ForAll @Size(min = 1, max = 100) List<@IntRange(min = 0, max = 5) Integer> keyOfEachEvent,
-            @ForAll @IntRange(min = 1, max = 3) int partitions,
-            @ForAll @IntRange(min = 1, max = 4) int lanes,
-            @ForAll long seed) throws Exception {
+    private void nothingIsAcknowledgedEarlyAndReplayReleasesInOrder(Case testCase) throws Exception {
+        List<Integer> keyOfEachEvent = testCase.keyOfEachEvent();
+        long seed = testCase.behaviour();
         try (Fixture f = new Fixture()) {
             AtomicBoolean healed = new AtomicBoolean();
             Map<String, List<Long>> skipped = new ConcurrentHashMap<>();
             f.start(f.builder(HandlerRegistry.builder().on(Step.class, (s, c) -> {
-                Act act = healed.get() ? Act.APPLY : act(seed, c.envelope().getId(), c.attempt(), true);
+                Act act = healed.get() ? Act.APPLY : act(seed, s, c.attempt(), true);
                 switch (act) {
                     case THROW_TRANSIENT -> throw new IllegalStateException("transient failure");
                     case RETRY_AFTER -> {
@@ -91,9 +103,9 @@ class DispatcherPropertiesTest {
                         return Outcome.applied();
                     }
                 }
-            }, options(3)).build()).lanes(lanes));
+            }, options(3)).build()).lanes(testCase.lanes()));
 
-            Map<String, Long> lastSteps = feed(f, keyOfEachEvent, partitions);
+            Map<String, Long> lastSteps = feed(f, keyOfEachEvent, testCase.partitions());
 
             await().untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(keyOfEachEvent.size()));
             assertThat(f.acks.violations()).isEmpty();
@@ -125,14 +137,66 @@ class DispatcherPropertiesTest {
         }
     }
 
+    /**
+     * 100 cases of up to {@code maxEvents} events over keys 0 to {@code keys - 1}, 1 to 3 partitions,
+     * 1 to 4 lanes.
+     */
+    private static SeededTrials<Case> trials(int maxEvents, int keys) {
+        return new SeededTrials<>(100, random -> {
+            List<Integer> keyOfEachEvent = new ArrayList<>();
+            int events = 1 + random.nextInt(maxEvents);
+            for (int i = 0; i < events; i++) {
+                keyOfEachEvent.add(random.nextInt(keys));
+            }
+            return new Case(List.copyOf(keyOfEachEvent), 1 + random.nextInt(3), 1 + random.nextInt(4), random.nextLong());
+        }, DispatcherPropertiesTest::simpler);
+    }
+
+    /**
+     * Simpler cases, most promising first: one partition, one lane, then without a run of events
+     * (halves first, down to single events), then with an event moved to key 0.
+     */
+    private static List<Case> simpler(Case c) {
+        List<Case> out = new ArrayList<>();
+        List<Integer> keys = c.keyOfEachEvent();
+        if (c.partitions() > 1) {
+            out.add(new Case(keys, 1, c.lanes(), c.behaviour()));
+        }
+        if (c.lanes() > 1) {
+            out.add(new Case(keys, c.partitions(), 1, c.behaviour()));
+        }
+        for (int run = Math.max(1, keys.size() / 2); ; run = Math.max(1, run / 2)) {
+            for (int from = 0; from < keys.size() && run < keys.size(); from += run) {
+                List<Integer> fewer = new ArrayList<>(keys.subList(0, from));
+                fewer.addAll(keys.subList(Math.min(keys.size(), from + run), keys.size()));
+                out.add(new Case(List.copyOf(fewer), c.partitions(), c.lanes(), c.behaviour()));
+            }
+            if (run == 1) {
+                break;
+            }
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i) != 0) {
+                List<Integer> lower = new ArrayList<>(keys);
+                lower.set(i, 0);
+                out.add(new Case(List.copyOf(lower), c.partitions(), c.lanes(), c.behaviour()));
+            }
+        }
+        return out;
+    }
+
     private static HandlerOptions options(int maxAttempts) {
         return HandlerOptions.custom().retryPolicy(RetryPolicy.custom().maxAttempts(maxAttempts)
                 .initialBackoff(Duration.ZERO).maxBackoff(Duration.ofMillis(2)).build()).build();
     }
 
-    /** Deterministic per (seed, event, attempt): mostly apply; failures are rarer on later attempts. */
-    private static Act act(long seed, String eventId, int attempt, boolean permanentToo) {
-        int roll = new SplittableRandom(seed ^ (eventId.hashCode() * 0x9E3779B97F4A7C15L) ^ (attempt * 0xC2B2AE3D27D4EB4FL)).nextInt(100);
+    /**
+     * Deterministic per (seed, key, step, attempt), so a replayed case makes the same choices: mostly
+     * apply, sometimes fail.
+     */
+    private static Act act(long seed, Step step, int attempt, boolean permanentToo) {
+        long event = step.getKey().hashCode() * 0x9E3779B97F4A7C15L + step.getStep() * 0xBF58476D1CE4E5B9L;
+        int roll = new SplittableRandom(seed ^ event ^ (attempt * 0xC2B2AE3D27D4EB4FL)).nextInt(100);
         if (roll < 20) {
             return Act.THROW_TRANSIENT;
         }
