@@ -85,7 +85,10 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         return deadLetters;
     }
 
-    /** Keys whose events are currently held behind a dead letter. */
+    /**
+     * Keys whose events are currently held behind a dead letter, as the dead-letter store says (so it
+     * includes keys parked by other instances of the subscription); one store query.
+     */
     public Set<String> parkedKeys() {
         return engine.parkedKeys();
     }
@@ -93,6 +96,14 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     /** Payload types whose handler was abandoned at least once (gauge {@code eventsync.handler.degraded}). */
     public Set<String> degradedTypes() {
         return engine.degradedTypes();
+    }
+
+    /**
+     * Events waiting because the dead-letter store could not be written (gauge
+     * {@code eventsync.dead_letters.store_blocked}); above zero, their partitions' acknowledgements wait.
+     */
+    public int blockedOnDeadLetterStore() {
+        return engine.blockedOnDeadLetterStore();
     }
 
     /** Deliveries taken and not yet applied, skipped or dead-lettered. */

@@ -17,6 +17,8 @@ import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,6 +79,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     /** The apply scope checks parked keys in its own transaction: no store query before an attempt. */
     private final boolean scopeRefusesParkedKeys;
     private final ScheduledExecutorService sweeper;
+    private final Counter storeFailures;
+    private final AtomicInteger storeBlocked = new AtomicInteger();
+    private final Gauge storeBlockedGauge;
     private volatile boolean closing;
     private volatile boolean stopping;
 
@@ -86,6 +91,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.acks = new AckTracker(d -> {});
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());
+        this.storeFailures = Counter.builder("eventsync.dead_letters.store_failures")
+                .description("writes to the dead-letter store that failed (each is retried; nothing is dropped)")
+                .tag("subscription", settings.subscription()).register(settings.meterRegistry());
+        this.storeBlockedGauge = Gauge.builder("eventsync.dead_letters.store_blocked", storeBlocked, AtomicInteger::get)
+                .description("events waiting for a dead-letter store write; their partitions' acknowledgements wait")
+                .tag("subscription", settings.subscription()).register(settings.meterRegistry());
         this.permits = new Semaphore(settings.maxInFlight());
         this.intake = new Intake(settings);
         this.releases = new Releases(settings.subscription(), parking, intake, this::processWork, this::laneOf);
@@ -320,6 +331,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return storeFailed(w, e);
         }
         w.pendingDeadLetter = null;
+        storeRecovered(w);
         metrics.of(w.type()).deadLettered(reasonClass);
         log.warn("event {} (subject {}, handler {}) on subscription {} is dead letter {} after {} attempt(s){}: {}",
                 w.eventId().isEmpty() ? "<undecodable>" : w.eventId(), w.key, w.type(), s.subscription(),
@@ -360,21 +372,46 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return storeFailed(w, e);
         }
         w.pendingSuccess = false;
+        storeRecovered(w);
         log.info("dead letter {} (event {}, subject {}) was re-applied on subscription {}", w.letter.id(),
                 w.eventId(), w.key, s.subscription());
         return Step.DONE;
     }
 
-    /** The dead-letter store could not be written: keep the event (unacknowledged) and try again. */
+    /**
+     * The dead-letter store could not be written: keep the event (unacknowledged) and try again, loudly:
+     * {@code eventsync.dead_letters.store_failures} counts every failed write and
+     * {@code eventsync.dead_letters.store_blocked} gauges the events waiting for the store, so a health
+     * check or an alert sees acknowledgements stopping behind them.
+     */
     private Step storeFailed(Work w, RuntimeException e) {
-        w.storeFailures++;
+        if (w.storeFailures++ == 0) {
+            storeBlocked.incrementAndGet();
+            w.blockedOnStore = true;
+        }
+        storeFailures.increment();
         long delay = Math.min(TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100) << Math.min(6, w.storeFailures));
-        log.warn("writing the dead letter store for event {} (subject {}) failed {} time(s); retrying in {} ms",
-                w.eventId(), w.key, w.storeFailures, TimeUnit.NANOSECONDS.toMillis(delay), e);
+        String message = "writing the dead letter store for event {} (subject {}) on subscription {} failed {} time(s);"
+                + " its partition's acknowledgements wait behind it; retrying in {} ms";
+        Object[] args = {w.eventId(), w.key, s.subscription(), w.storeFailures, TimeUnit.NANOSECONDS.toMillis(delay), e};
+        if (w.storeFailures % 10 == 0) {
+            log.error(message, args);
+        } else {
+            log.warn(message, args);
+        }
         return Step.retry(delay);
     }
 
+    /** The event's store write succeeded after failures: it no longer blocks. */
+    private void storeRecovered(Work w) {
+        if (w.blockedOnStore) {
+            w.blockedOnStore = false;
+            storeBlocked.decrementAndGet();
+        }
+    }
+
     private void finishDelivery(Work w) {
+        storeRecovered(w);
         w.ticket.done();
         permits.release();
         if (inFlight.decrementAndGet() == 0 && closing) {
@@ -440,6 +477,10 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return parking.parkedKeys();
     }
 
+    public int blockedOnDeadLetterStore() {
+        return storeBlocked.get();
+    }
+
     /** Deliveries taken and not yet applied, skipped or dead-lettered. */
     public int inFlight() {
         return inFlight.get();
@@ -480,6 +521,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         }
         watchdog.stop();
         sweeper.shutdownNow();
+        s.meterRegistry().remove(storeBlockedGauge);
         metrics.close();
         releases.cancelAll();
         for (Lane.Runner runner : runners) {

@@ -40,6 +40,8 @@ final class Work extends Entry {
     Throwable pendingFailure;
     /** Consecutive failures to write to the dead-letter store (retried, never dropped). */
     int storeFailures;
+    /** Counted in the engine's store-blocked gauge until the store write succeeds. */
+    boolean blockedOnStore;
     /** A dead letter decided but not yet stored (the store failed); written before anything else. */
     Throwable pendingDeadLetter;
     String pendingDeadLetterReason;
