@@ -2,6 +2,7 @@ package io.eventsync.jdbc;
 
 import io.eventsync.EventsyncException;
 import io.eventsync.Position;
+import io.eventsync.jdbc.internal.Dialect;
 import io.eventsync.jdbc.internal.InboxSignal;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Tables;
@@ -176,6 +177,12 @@ public final class Inbox {
 
     DataSource dataSource() {
         return dataSource;
+    }
+
+    /** The copy database's dialect once a connection resolved it (the first apply does), else null. */
+    Dialect dialectIfKnown() {
+        Tables t = tables;
+        return t == null ? null : t.dialect();
     }
 
     public static final class Builder {

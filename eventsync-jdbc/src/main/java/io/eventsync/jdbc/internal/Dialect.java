@@ -54,6 +54,11 @@ public interface Dialect {
     /** The statement referred to a table (or schema) that does not exist. */
     boolean isMissingTable(SQLException e);
 
+    /** Whether a retry can fix {@code e}: the rules of every dialect are in {@link SqlErrors}. */
+    default SqlErrors.Kind classify(SQLException e) {
+        return SqlErrors.classify(this, e);
+    }
+
     // ---- outbox -------------------------------------------------------------------------------
 
     /**
