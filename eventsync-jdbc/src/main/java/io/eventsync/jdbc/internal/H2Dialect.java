@@ -79,10 +79,11 @@ final class H2Dialect extends StandardDialect {
     public String upsertTombstone(String table) {
         // Unbounded casts for the reason given at upsertVersioned: a cut row key would be another key's.
         return "MERGE INTO " + table + " AS cur USING (VALUES (CAST(? AS VARCHAR), CAST(? AS VARCHAR),"
-                + " CAST(? AS BIGINT))) AS src (copy_table, row_key, version)"
+                + " CAST(? AS BIGINT), CAST(? AS TIMESTAMP WITH TIME ZONE))) AS src (copy_table, row_key, version, deleted_at)"
                 + " ON cur.copy_table = src.copy_table AND cur.row_key = src.row_key"
-                + " WHEN MATCHED THEN UPDATE SET version = GREATEST(cur.version, src.version)"
-                + " WHEN NOT MATCHED THEN INSERT (copy_table, row_key, version) VALUES (src.copy_table, src.row_key, src.version)";
+                + " WHEN MATCHED THEN UPDATE SET version = GREATEST(cur.version, src.version), deleted_at = src.deleted_at"
+                + " WHEN NOT MATCHED THEN INSERT (copy_table, row_key, version, deleted_at)"
+                + " VALUES (src.copy_table, src.row_key, src.version, src.deleted_at)";
     }
 
     @Override
