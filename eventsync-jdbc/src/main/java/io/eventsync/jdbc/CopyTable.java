@@ -15,6 +15,7 @@ import io.eventsync.jdbc.internal.CopySql;
 import io.eventsync.jdbc.internal.Dialect;
 import io.eventsync.jdbc.internal.Identifiers;
 import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Purge;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
@@ -22,6 +23,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 /**
@@ -45,6 +50,11 @@ import javax.sql.DataSource;
  *       {@code eventsync_copy_tombstones}) so an older event cannot bring the row back.</li>
  * </ul>
  *
+ * <p>A deletion is remembered for the {@linkplain Builder#tombstoneWindow tombstone window} (default 7
+ * days); {@link #purgeTombstones} forgets older ones (a {@link Retention} runs it). An event older than
+ * the deletion that arrives after the window (a very late redelivery) finds neither row nor tombstone
+ * and brings the row back, so keep the window at least as long as the inbox's dedup window.
+ *
  * <pre>{@code
  * CopyTable orders = CopyTable.builder(OrderChanged.getDescriptor(), "orders_copy")
  *         .key("order_id", "order_id")          // column <- payload field
@@ -57,12 +67,16 @@ import javax.sql.DataSource;
  * }</pre>
  */
 public final class CopyTable {
+    /** The default tombstone window. */
+    public static final Duration DEFAULT_TOMBSTONE_WINDOW = Duration.ofDays(7);
+
     private final Descriptor payloadType;
     private final String schema;
     private final String table;
     private final String versionColumn;
     private final List<CopyColumn> keys;
     private final List<CopyColumn> values;
+    private final Duration tombstoneWindow;
     /** Built on first use per dialect, when the schema (if not configured) is known from a connection. */
     private final Map<String, CopySql> sql = new ConcurrentHashMap<>();
 
@@ -73,6 +87,7 @@ public final class CopyTable {
         this.versionColumn = b.versionColumn;
         this.keys = List.copyOf(b.keys);
         this.values = List.copyOf(b.values);
+        this.tombstoneWindow = b.tombstoneWindow;
     }
 
     public static Builder builder(Descriptor payloadType, String table) {
@@ -97,11 +112,20 @@ public final class CopyTable {
         return handlers.on(payloadType, handler(), options);
     }
 
+    /** How long a deletion is remembered; {@link #purgeTombstones} forgets older ones. */
+    public Duration tombstoneWindow() {
+        return tombstoneWindow;
+    }
+
     /** Creates the copy table and the tombstones table if they do not exist. */
     public void createTable(DataSource dataSource) {
         try (Connection c = Jdbc.connect(dataSource, "creating copy table " + table);
              Statement st = c.createStatement()) {
-            for (String ddl : sql(c).createTables) {
+            CopySql q = sql(c);
+            for (String ddl : q.createTables) {
+                st.execute(ddl);
+            }
+            for (String ddl : EventsyncSchema.statementsOf(q.tables, "copy_tombstones")) {
                 st.execute(ddl);
             }
             if (!c.getAutoCommit()) {
@@ -109,6 +133,30 @@ public final class CopyTable {
             }
         } catch (SQLException e) {
             throw new EventsyncException("cannot create copy table " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Forgets this table's deletions older than the tombstone window, at most 1,000 per statement, each
+     * statement its own short transaction; deletions inside the window are never touched. Safe while
+     * events are applied: a tombstone written meanwhile is newer than the cutoff.
+     *
+     * @param dataSource the copy's database (where this table is)
+     */
+    public Purged purgeTombstones(DataSource dataSource) {
+        return purgeTombstones(dataSource, () -> true);
+    }
+
+    /** {@link #purgeTombstones(DataSource)}, stopping between two statements once {@code goOn} says no. */
+    Purged purgeTombstones(DataSource dataSource, BooleanSupplier goOn) {
+        Timestamp cutoff = Timestamp.from(Instant.now().minus(tombstoneWindow)); // the clock tombstone() stamps with
+        try (Connection c = Jdbc.connect(dataSource, "purging the tombstones of copy table " + table)) {
+            CopySql q = sql(c);
+            return Purge.olderThan(c, q.tables.dialect(), q.tables.name("copy_tombstones") + "[" + table + "]",
+                    q.purgeTombstones, table, cutoff, goOn);
+        } catch (SQLException e) {
+            throw new EventsyncException("purging the tombstones of copy table " + table + " older than "
+                    + tombstoneWindow + " failed (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
         }
     }
 
@@ -177,13 +225,14 @@ public final class CopyTable {
         }
     }
 
-    /** Records the deletion version ({@code version} given) or forgets it ({@code null}). */
+    /** Records the deletion version and time ({@code version} given) or forgets it ({@code null}). */
     private void tombstone(Connection c, String statement, String rowKey, Long version) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(statement)) {
             ps.setString(1, table);
             ps.setString(2, rowKey);
             if (version != null) {
                 ps.setLong(3, version);
+                ps.setTimestamp(4, Timestamp.from(Instant.now()));
             }
             ps.executeUpdate();
         }
@@ -268,6 +317,7 @@ public final class CopyTable {
         private final String table;
         private String schema;
         private String versionColumn = "version";
+        private Duration tombstoneWindow = DEFAULT_TOMBSTONE_WINDOW;
         private final List<CopyColumn> keys = new ArrayList<>();
         private final List<CopyColumn> values = new ArrayList<>();
 
@@ -311,8 +361,22 @@ public final class CopyTable {
             return this;
         }
 
+        /**
+         * How long a deletion is remembered, so that an older event arriving later cannot bring the row
+         * back; {@link CopyTable#purgeTombstones} forgets older ones. Default 7 days; must be positive;
+         * keep it at least as long as the inbox's dedup window.
+         */
+        public Builder tombstoneWindow(Duration tombstoneWindow) {
+            this.tombstoneWindow = tombstoneWindow;
+            return this;
+        }
+
         public CopyTable build() {
             Identifiers.require("table", table);
+            if (tombstoneWindow == null || tombstoneWindow.isNegative() || tombstoneWindow.isZero()) {
+                throw new ConfigException("tombstoneWindow of copy table " + table + " must be positive (how long"
+                        + " deletions are remembered, e.g. 7 days), but was: " + tombstoneWindow);
+            }
             if (schema != null) {
                 Identifiers.require("schema", schema);
             }

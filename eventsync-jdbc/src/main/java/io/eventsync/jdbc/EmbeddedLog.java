@@ -7,6 +7,7 @@ import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.LogContext;
 import io.eventsync.jdbc.internal.LogPublisher;
 import io.eventsync.jdbc.internal.LogSubscription;
+import io.eventsync.jdbc.internal.Purge;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Publisher;
@@ -25,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -105,40 +107,83 @@ public final class EmbeddedLog implements Transport {
 
     /**
      * Deletes the entries of every topic that all registered groups have passed and that are older
-     * than the retention age (or than {@code Duration.ZERO} when none was configured).
+     * than the retention age (or than {@code Duration.ZERO} when none was configured), at most 1,000
+     * entries per statement, each statement its own short transaction: writers and readers of a busy
+     * topic never wait behind one long delete.
      *
      * @return entries deleted
      */
     public int retain() {
+        long deleted = retainTopics(() -> true).stream().mapToLong(Purged::rows).sum();
+        return (int) Math.min(Integer.MAX_VALUE, deleted);
+    }
+
+    /** What {@link #retain()} deleted, per topic; stops between two statements once {@code goOn} says no. */
+    List<Purged> retainTopics(BooleanSupplier goOn) {
         Duration age = retentionAge != null ? retentionAge : Duration.ZERO;
         try (Connection c = Jdbc.connect(context.dataSource(), "log retention")) {
             c.setAutoCommit(true);
             Tables t = context.tables(c);
-            int deleted = 0;
+            List<Purged> purged = new ArrayList<>();
             for (String topic : topics(c, t)) {
-                long slowest;
+                Long slowest = null;
                 try (PreparedStatement ps = c.prepareStatement(t.dialect().selectSlowestGroup(t))) {
                     ps.setString(1, topic);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
-                        if (rs.getLong(2) == 0) {
-                            continue; // no registered group: keep everything for the first reader
-                        }
-                        slowest = rs.getLong(1);
+                        if (rs.getLong(2) > 0) {
+                            slowest = rs.getLong(1);
+                        } // else no registered group: keep everything for the first reader
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteRetainedLog(t))) {
-                    ps.setString(1, topic);
-                    ps.setLong(2, slowest);
-                    ps.setLong(3, -age.toMillis());
-                    deleted += ps.executeUpdate();
+                if (slowest != null) {
+                    purged.add(retain(c, t, topic, slowest, age, goOn));
                 }
             }
-            return deleted;
+            return purged;
         } catch (SQLException e) {
             Tables t = context.tablesIfKnown();
             throw Jdbc.failure(t, "log retention", t == null ? "log" : t.log(), e);
         }
+    }
+
+    /**
+     * Deletes a topic's entries below {@code slowest} and older than {@code age}, one range of at most
+     * {@link Purge#BATCH} offsets per statement, from the oldest entry up. Entries are appended in
+     * offset order, so the first range that deletes nothing holds only entries younger than the age,
+     * and so does everything after it: the topic is done.
+     */
+    private static Purged retain(Connection c, Tables t, String topic, long slowest, Duration age,
+                                 BooleanSupplier goOn) throws SQLException {
+        long low;
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().selectOldestLogOffset(t))) {
+            ps.setString(1, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                low = rs.getLong(1);
+                if (rs.wasNull()) {
+                    return new Purged(t.name("log") + "[" + topic + "]", 0, 0);
+                }
+            }
+        }
+        long rows = 0;
+        int statements = 0;
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteRetainedLog(t))) {
+            while (low < slowest && goOn.getAsBoolean()) {
+                long bound = Math.min(slowest, low + Purge.BATCH);
+                ps.setString(1, topic);
+                ps.setLong(2, bound);
+                ps.setLong(3, -age.toMillis());
+                int n = ps.executeUpdate();
+                statements++;
+                rows += n;
+                if (n == 0) {
+                    break;
+                }
+                low = bound;
+            }
+        }
+        return new Purged(t.name("log") + "[" + topic + "]", rows, statements);
     }
 
     private static List<String> topics(Connection c, Tables t) throws SQLException {
@@ -156,7 +201,7 @@ public final class EmbeddedLog implements Transport {
         try {
             while (!closed.await(retentionInterval.toMillis(), TimeUnit.MILLISECONDS)) {
                 try {
-                    int deleted = retain();
+                    long deleted = retainTopics(() -> closed.getCount() > 0).stream().mapToLong(Purged::rows).sum();
                     if (deleted > 0) {
                         log.debug("log retention deleted {} entries", deleted);
                     }

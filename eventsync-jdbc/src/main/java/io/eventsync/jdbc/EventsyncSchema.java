@@ -64,6 +64,15 @@ public final class EventsyncSchema {
         return statements(new Tables(d, names.schema(), names.prefix()));
     }
 
+    /**
+     * The shipped DDL of one eventsync table ({@code suffix}: {@code copy_tombstones}) and its indexes, for
+     * a schema the installer did not touch (a copy table's own schema).
+     */
+    static List<String> statementsOf(Tables tables, String suffix) {
+        String table = tables.table(suffix);
+        return statements(tables).stream().filter(sql -> sql.contains(table + " ")).toList();
+    }
+
     static List<String> statements(Tables tables) {
         // Only validated identifiers are substituted (Tables validated both on construction).
         String script = read(tables.dialect().schemaResource())

@@ -1,9 +1,12 @@
 package io.eventsync.jdbc;
 
+import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.Position;
+import io.eventsync.jdbc.internal.Dialect;
 import io.eventsync.jdbc.internal.InboxSignal;
 import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.Purge;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
@@ -16,6 +19,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 /**
@@ -26,12 +30,23 @@ import javax.sql.DataSource;
  *
  * <p>One instance per copy database; share it between the {@link JdbcApplyScope} and callers of
  * {@code awaitApplied} so that waiters in this JVM are woken by the commit instead of polling.
+ *
+ * <p><b>Dedup window.</b> Rows older than {@link Builder#dedupWindow} (default 7 days) may be deleted
+ * by {@link #purge()} (run it from a {@link Retention}, or call it yourself): the table stays as large
+ * as the events of one window. An event delivered again after its row was purged is no longer
+ * recognised as a duplicate and reaches its handler a second time. A {@link CopyTable} still skips it
+ * (its version guard finds the row at that version or newer); a custom handler must be idempotent for
+ * such a late duplicate, or the window must be longer than any redelivery can be late (a transport's
+ * retention, an offset reset).
  */
 public final class Inbox {
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** The default dedup window. */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofDays(7);
 
     private final DataSource dataSource;
     private final SchemaNames names;
+    private final Duration dedupWindow;
     private final InboxSignal signal = new InboxSignal();
     private volatile Tables tables;
     private volatile String insertSql;
@@ -39,6 +54,7 @@ public final class Inbox {
     private Inbox(Builder b) {
         this.dataSource = b.dataSource;
         this.names = b.names;
+        this.dedupWindow = b.dedupWindow;
     }
 
     public static Builder builder(DataSource dataSource) {
@@ -154,6 +170,36 @@ public final class Inbox {
         }
     }
 
+    /** How long an applied event's row is kept, so that a redelivery within it is skipped as a duplicate. */
+    public Duration dedupWindow() {
+        return dedupWindow;
+    }
+
+    /**
+     * Deletes the rows of every subscription applied longer ago than the dedup window, at most 1,000
+     * per statement, each statement its own short transaction, until none is left. Rows inside the
+     * window are never touched. Safe while consumers apply (they only insert rows newer than the cutoff).
+     *
+     * @throws EventsyncException when the copy database cannot be reached (the message names it)
+     */
+    public Purged purge() {
+        return purge(() -> true);
+    }
+
+    /** {@link #purge()}, stopping between two statements once {@code goOn} says no. */
+    Purged purge(BooleanSupplier goOn) {
+        // Same clock as record(), which stamps applied_at from this JVM's clock.
+        Timestamp cutoff = Timestamp.from(Instant.now().minus(dedupWindow));
+        try (Connection c = Jdbc.connect(dataSource, "purging the inbox")) {
+            Tables t = tables(c);
+            String sql = t.dialect().deleteOlderThan(t.inbox(), null, "applied_at", Purge.BATCH);
+            return Purge.olderThan(c, t.dialect(), t.name("inbox"), sql, null, cutoff, goOn);
+        } catch (SQLException e) {
+            throw Jdbc.failure(tables, "purging the rows older than the dedup window (" + dedupWindow + ")",
+                    table(), e);
+        }
+    }
+
     /** Called after the apply transaction committed. */
     void committed(String subscription, Envelope envelope) {
         signal.applied(subscription, envelope.getSource(), envelope.getPosition());
@@ -178,9 +224,16 @@ public final class Inbox {
         return dataSource;
     }
 
+    /** The copy database's dialect once a connection resolved it (the first apply does), else null. */
+    Dialect dialectIfKnown() {
+        Tables t = tables;
+        return t == null ? null : t.dialect();
+    }
+
     public static final class Builder {
         private final DataSource dataSource;
         private SchemaNames names = SchemaNames.defaults();
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -192,7 +245,20 @@ public final class Inbox {
             return this;
         }
 
+        /**
+         * How long applied events stay recognisable as duplicates; {@link #purge()} deletes older rows.
+         * Default 7 days; must be positive. Keep it longer than any redelivery can be late.
+         */
+        public Builder dedupWindow(Duration dedupWindow) {
+            this.dedupWindow = dedupWindow;
+            return this;
+        }
+
         public Inbox build() {
+            if (dedupWindow == null || dedupWindow.isNegative() || dedupWindow.isZero()) {
+                throw new ConfigException("dedupWindow must be positive (how long applied events are kept for"
+                        + " deduplication, e.g. 7 days), but was: " + dedupWindow);
+            }
             return new Inbox(this);
         }
     }

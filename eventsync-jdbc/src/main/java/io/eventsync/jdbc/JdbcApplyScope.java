@@ -2,11 +2,14 @@ package io.eventsync.jdbc;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
 import io.eventsync.handler.ApplyScope;
 import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.Invocation;
 import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
+import io.eventsync.jdbc.internal.Dialect;
+import io.eventsync.jdbc.internal.SqlErrors;
 import io.eventsync.v1.Envelope;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Counter;
@@ -157,10 +160,40 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             return outcome;
         } catch (Throwable t) {
             rollbackQuietly(c, event, t);
+            PermanentException refused = refusedForGood(t, invocation);
+            if (refused != null) {
+                throw refused;
+            }
             throw t;
         } finally {
             closeQuietly(c, event, abandoned);
         }
+    }
+
+    /**
+     * A database error that no retry can fix (a value too long for its column, U+0000 bound for a
+     * PostgreSQL text column, a NOT NULL or unique violation: see {@link SqlErrors}), thrown by the
+     * handler, the inbox insert, the follow-ups or the commit, becomes a {@link PermanentException}
+     * carrying the database's reason, so the dispatcher dead-letters the event at its first attempt
+     * instead of retrying it to exhaustion. Null for anything else, which is rethrown as it is.
+     */
+    private PermanentException refusedForGood(Throwable t, Invocation invocation) {
+        if (t instanceof PermanentException || invocation.abandoned()) {
+            return null;
+        }
+        SQLException sql = SqlErrors.find(t).orElse(null);
+        if (sql == null) {
+            return null;
+        }
+        Dialect dialect = inbox.dialectIfKnown();
+        SqlErrors.Kind kind = dialect != null ? dialect.classify(sql) : SqlErrors.classify(null, sql);
+        if (kind != SqlErrors.Kind.PERMANENT) {
+            return null;
+        }
+        Envelope event = invocation.envelope();
+        return new PermanentException("the database refused event " + event.getId() + " subject " + event.getSubject()
+                + " of subscription " + invocation.subscription() + " for a reason a retry cannot fix ("
+                + SqlErrors.describe(sql) + "); correct the event's data or the copy table, then replay the dead letter", t);
     }
 
     /**

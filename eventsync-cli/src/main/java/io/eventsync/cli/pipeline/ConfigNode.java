@@ -149,7 +149,7 @@ final class ConfigNode {
         try {
             return io.eventsync.cli.internal.DurationConverter.parse(text);
         } catch (RuntimeException e) {
-            throw error("must be a duration like 500ms, 30s or 2m, but was '" + text + "'");
+            throw error("must be a duration like 500ms, 30s, 2m or 7d, but was '" + text + "'");
         }
     }
 

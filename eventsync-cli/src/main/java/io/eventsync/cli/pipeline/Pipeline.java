@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Database;
 import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.handler.Dispatcher;
@@ -19,6 +20,7 @@ import io.eventsync.jdbc.JdbcApplyScope;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.Relay;
+import io.eventsync.jdbc.Retention;
 import io.eventsync.jdbc.SchemaNames;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
@@ -85,6 +87,10 @@ public final class Pipeline implements AutoCloseable {
         Dispatcher dispatcher = dispatcher(config, db, meters, open);
         SubscriptionSpec spec = consume.queue() ? SubscriptionSpec.queue(consume.topic(), consume.group())
                 : SubscriptionSpec.fanout(consume.topic(), consume.group());
+        RetentionConfig retention = config.retention();
+        open.push(Retention.builder(consume.group())
+                .inbox(Inbox.builder(db).schema(names).dedupWindow(retention.inbox()).build())
+                .tombstones(db, consume.tables()).every(retention.every()).meterRegistry(meters).build().start());
         Subscription subscription = transport instanceof EmbeddedLog log
                 ? log.subscribe(spec, dispatcher, Offsets.in(db, names))
                 : transport.subscribe(spec, dispatcher);
@@ -137,7 +143,8 @@ public final class Pipeline implements AutoCloseable {
         if (t.kind().equals("log")) {
             DataSource db = pool(config.name() + "-log", t.database());
             EventsyncSchema.install(db, names(t.database()));
-            return EmbeddedLog.builder().dataSource(db).names(names(t.database())).build();
+            return EmbeddedLog.builder().dataSource(db).names(names(t.database()))
+                    .retention(config.retention().log(), config.retention().every()).build();
         }
         return Transports.open(t, config.name(), meters);
     }

@@ -13,7 +13,7 @@ import java.util.Optional;
  * columns, names) before anything connects anywhere.
  */
 public record PipelineConfig(Path file, String name, TypeRegistry types, TransportConfig transport,
-                             Optional<RelayConfig> relay, Optional<ConsumeConfig> consume) {
+                             Optional<RelayConfig> relay, Optional<ConsumeConfig> consume, RetentionConfig retention) {
 
     /** A password or other secret: never printed, logged or put in an error message. */
     public record Secret(String value) {
@@ -35,6 +35,16 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
 
     /** Relay the outbox of {@code source} in {@code database} to {@code topic}. */
     public record RelayConfig(String source, Database database, String topic) {}
+
+    /**
+     * How long what eventsync writes is kept: embedded-log entries every group has passed ({@code log},
+     * zero: as soon as they are passed), the inbox's dedup window, the copy tables' tombstones; checked
+     * {@code every} interval.
+     */
+    public record RetentionConfig(Duration log, Duration inbox, Duration tombstones, Duration every) {
+        public static final RetentionConfig DEFAULTS = new RetentionConfig(Duration.ofDays(1), Duration.ofDays(7),
+                Duration.ofDays(7), Duration.ofMinutes(1));
+    }
 
     /** Consume {@code topic} as {@code group} into copy tables of {@code database}. */
     public record ConsumeConfig(String topic, String group, boolean queue, Database database, int lanes,

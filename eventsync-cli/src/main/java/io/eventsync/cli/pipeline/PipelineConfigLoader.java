@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Database;
 import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Secret;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
 import io.eventsync.envelope.TypeRegistry;
@@ -47,17 +48,48 @@ public final class PipelineConfigLoader {
 
     public PipelineConfig load(Path file) {
         ConfigNode root = parse(file);
-        root.allowOnly(Set.of("name", "types", "transport", "relay", "consume"));
+        root.allowOnly(Set.of("name", "types", "transport", "relay", "consume", "retention"));
         Map<String, ConfigNode> top = root.entries();
         String name = top.containsKey("name") ? name(top.get("name")) : "eventsync";
         TypeRegistry types = types(file, required(root, top, "types"));
         TransportConfig transport = transport(required(root, top, "transport"));
+        RetentionConfig retention = top.containsKey("retention") ? retention(top.get("retention"), transport)
+                : RetentionConfig.DEFAULTS;
         Optional<RelayConfig> relay = Optional.ofNullable(top.get("relay")).map(this::relay);
-        Optional<ConsumeConfig> consume = Optional.ofNullable(top.get("consume")).map(n -> consume(n, types));
+        Optional<ConsumeConfig> consume = Optional.ofNullable(top.get("consume"))
+                .map(n -> consume(n, types, retention.tombstones()));
         if (relay.isEmpty() && consume.isEmpty()) {
             throw root.error("declare relay, consume or both: there is nothing to run");
         }
-        return new PipelineConfig(file, name, types, transport, relay, consume);
+        return new PipelineConfig(file, name, types, transport, relay, consume, retention);
+    }
+
+    /** The {@code retention} section: every key optional, defaults in {@link RetentionConfig#DEFAULTS}. */
+    private static RetentionConfig retention(ConfigNode node, TransportConfig transport) {
+        node.allowOnly(Set.of("log", "inbox", "tombstones", "every"));
+        Map<String, ConfigNode> e = node.entries();
+        RetentionConfig d = RetentionConfig.DEFAULTS;
+        if (e.containsKey("log") && !transport.kind().equals("log")) {
+            throw e.get("log").error("applies to the embedded log only (transport.kind: log), but the transport is "
+                    + transport.kind() + "; its broker keeps its own retention");
+        }
+        Duration log = e.containsKey("log") ? e.get("log").duration() : d.log();
+        if (log.isNegative()) {
+            throw e.get("log").error("must be >= 0 (0: delete entries as soon as every group has passed them)");
+        }
+        return new RetentionConfig(log, positive(e, "inbox", d.inbox()), positive(e, "tombstones", d.tombstones()),
+                positive(e, "every", d.every()));
+    }
+
+    private static Duration positive(Map<String, ConfigNode> entries, String field, Duration fallback) {
+        if (!entries.containsKey(field)) {
+            return fallback;
+        }
+        Duration value = entries.get(field).duration();
+        if (value.isZero() || value.isNegative()) {
+            throw entries.get(field).error("must be > 0");
+        }
+        return value;
     }
 
     private ConfigNode parse(Path file) {
@@ -147,7 +179,7 @@ public final class PipelineConfigLoader {
                 name(required(node, e, "topic")));
     }
 
-    private ConsumeConfig consume(ConfigNode node, TypeRegistry types) {
+    private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {
         node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "handler_timeout", "max_attempts",
                 "create_tables", "mappings"));
         Map<String, ConfigNode> e = node.entries();
@@ -169,7 +201,7 @@ public final class PipelineConfigLoader {
         }
         Set<String> seenTypes = new java.util.HashSet<>();
         for (ConfigNode item : items) {
-            CopyTable table = mapping(item, types);
+            CopyTable table = mapping(item, types, tombstoneWindow);
             if (!seenTypes.add(table.payloadType().getFullName())) {
                 throw item.error("payload type " + table.payloadType().getFullName()
                         + " is mapped twice; map each type once");
@@ -179,7 +211,7 @@ public final class PipelineConfigLoader {
         return new ConsumeConfig(topic, group, queue, database, lanes, timeout, maxAttempts, create, tables);
     }
 
-    private static CopyTable mapping(ConfigNode node, TypeRegistry types) {
+    private static CopyTable mapping(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {
         node.allowOnly(Set.of("type", "table", "key", "version_column", "columns"));
         Map<String, ConfigNode> e = node.entries();
         ConfigNode typeNode = required(node, e, "type");
@@ -221,7 +253,7 @@ public final class PipelineConfigLoader {
             }
         }
         try {
-            return builder.build();
+            return builder.tombstoneWindow(tombstoneWindow).build();
         } catch (ConfigException ex) {
             throw node.error(ex.getMessage());
         }

@@ -8,6 +8,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.cli.demo.proto.OrderPlaced;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -110,6 +111,59 @@ class PipelineConfigLoaderTest {
 
         assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5: transport.kind: must be one of [kafka, log, nats, rabbitmq]");
+    }
+
+    @Test
+    void retentionDefaultsToADayOfLogAndAWeekOfInboxAndTombstones() throws Exception {
+        PipelineConfig config = loader.load(write(VALID));
+
+        assertThat(config.retention()).isEqualTo(new PipelineConfig.RetentionConfig(Duration.ofDays(1),
+                Duration.ofDays(7), Duration.ofDays(7), Duration.ofMinutes(1)));
+        assertThat(config.consume().orElseThrow().tables().get(0).tombstoneWindow()).isEqualTo(Duration.ofDays(7));
+    }
+
+    @Test
+    void retentionKeysSetTheLogTheDedupWindowTheTombstonesAndTheInterval() throws Exception {
+        PipelineConfig config = loader.load(write(VALID + """
+                retention:
+                  log: 2h
+                  inbox: 14d
+                  tombstones: 30d
+                  every: 30s
+                """));
+
+        assertThat(config.retention()).isEqualTo(new PipelineConfig.RetentionConfig(Duration.ofHours(2),
+                Duration.ofDays(14), Duration.ofDays(30), Duration.ofSeconds(30)));
+        assertThat(config.consume().orElseThrow().tables().get(0).tombstoneWindow()).isEqualTo(Duration.ofDays(30));
+    }
+
+    @Test
+    void aRetentionWindowOfZeroOrATypoIsRefusedNamingTheField() throws Exception {
+        Path zero = write(VALID + "retention:\n  inbox: 0s\n");
+        assertThatThrownBy(() -> loader.load(zero)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(zero + ":22: retention.inbox: must be > 0");
+
+        Path typo = write(VALID + "retention:\n  tombstone: 7d\n");
+        assertThatThrownBy(() -> loader.load(typo)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(typo + ":22: retention.tombstone: unknown field");
+
+        Path word = write(VALID + "retention:\n  every: often\n");
+        assertThatThrownBy(() -> loader.load(word)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(word + ":22: retention.every: must be a duration").hasMessageContaining("often");
+    }
+
+    @Test
+    void logRetentionOnABrokerTransportIsRefused() throws Exception {
+        Path file = write(VALID.replace("""
+                  kind: log
+                  database:
+                    jdbc_url: jdbc:h2:mem:orders
+                """, """
+                  kind: nats
+                """) + "retention:\n  log: 1h\n");
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":20: retention.log: applies to the embedded log only");
     }
 
     private Path write(String yaml) throws Exception {

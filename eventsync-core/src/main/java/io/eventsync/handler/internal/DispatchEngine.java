@@ -87,7 +87,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
 
     public DispatchEngine(Settings settings) {
         this.s = settings;
-        this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription());
+        this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription(), settings.handlers());
         this.acks = new AckTracker(d -> {});
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());

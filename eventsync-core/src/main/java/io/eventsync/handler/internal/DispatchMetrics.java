@@ -1,10 +1,12 @@
 package io.eventsync.handler.internal;
 
+import io.eventsync.handler.HandlerRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,20 +14,47 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The dispatcher's meters, tagged by subscription and payload type, looked up once per type (not per
  * event). Names: {@code eventsync.dispatcher.{applied,skipped,retried,timed_out,abandoned,dead_lettered}},
  * {@code eventsync.handler.duration}, {@code eventsync.handler.degraded} (1 once a handler was abandoned).
+ *
+ * <p>Only the types a handler is registered for get meters of their own; every other type string that
+ * arrives off the wire (unknown, misspelled, random bytes decoded as a name) is counted under the one
+ * tag {@code type=unknown}. A type tag per wire string would let any producer create meters without
+ * bound, and a meter, once registered, lives as long as the registry.
  */
 final class DispatchMetrics {
+    static final String UNKNOWN = "unknown";
+
     private final MeterRegistry registry;
     private final String subscription;
+    private final Set<String> registered;
     private final ConcurrentHashMap<String, TypeMeters> byType = new ConcurrentHashMap<>();
+    private volatile TypeMeters unknown;
 
-    DispatchMetrics(MeterRegistry registry, String subscription) {
+    DispatchMetrics(MeterRegistry registry, String subscription, HandlerRegistry handlers) {
         this.registry = registry;
         this.subscription = subscription;
+        this.registered = Set.copyOf(handlers.registrations().keySet());
     }
 
     TypeMeters of(String type) {
         TypeMeters meters = byType.get(type);
-        return meters != null ? meters : byType.computeIfAbsent(type, TypeMeters::new);
+        if (meters != null) {
+            return meters;
+        }
+        return registered.contains(type) ? byType.computeIfAbsent(type, TypeMeters::new) : unknown();
+    }
+
+    private TypeMeters unknown() {
+        TypeMeters m = unknown;
+        if (m == null) {
+            synchronized (this) {
+                m = unknown;
+                if (m == null) {
+                    m = new TypeMeters(UNKNOWN);
+                    unknown = m;
+                }
+            }
+        }
+        return m;
     }
 
     /**
@@ -34,6 +63,10 @@ final class DispatchMetrics {
      */
     void close() {
         byType.values().forEach(m -> registry.remove(m.degradedGauge));
+        TypeMeters u = unknown;
+        if (u != null) {
+            registry.remove(u.degradedGauge);
+        }
     }
 
     /** Meters of one payload type. */
@@ -50,7 +83,7 @@ final class DispatchMetrics {
         private final ConcurrentHashMap<String, Counter> deadLettered = new ConcurrentHashMap<>();
 
         private TypeMeters(String type) {
-            this.tags = Tags.of("subscription", subscription, "type", type.isEmpty() ? "unknown" : type);
+            this.tags = Tags.of("subscription", subscription, "type", type.isEmpty() ? UNKNOWN : type);
             this.applied = registry.counter("eventsync.dispatcher.applied", tags);
             this.skipped = registry.counter("eventsync.dispatcher.skipped", tags);
             this.retried = registry.counter("eventsync.dispatcher.retried", tags);

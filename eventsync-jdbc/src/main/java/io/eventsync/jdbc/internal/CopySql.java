@@ -23,9 +23,14 @@ public final class CopySql {
     public final String selectTombstone;
     public final String upsertTombstone;
     public final String deleteTombstone;
+    /** Params: copy_table, cutoff. One bounded batch of this table's tombstones older than the cutoff. */
+    public final String purgeTombstones;
+    /** The copy table's DDL; the tombstones table's is the shipped schema's ({@code EventsyncSchema}). */
     public final List<String> createTables;
+    public final Tables tables;
 
     public CopySql(Tables tables, String table, List<CopyColumn> keys, String versionColumn, List<CopyColumn> values) {
+        this.tables = tables;
         Dialect dialect = tables.dialect();
         String t = tables.qualified(table);
         String v = dialect.quote(versionColumn);
@@ -52,6 +57,7 @@ public final class CopySql {
         this.selectTombstone = "SELECT version FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
         this.deleteTombstone = "DELETE FROM " + tomb + " WHERE copy_table = ? AND row_key = ?";
         this.upsertTombstone = dialect.upsertTombstone(tomb);
+        this.purgeTombstones = dialect.deleteOlderThan(tomb, "copy_table", "deleted_at", Purge.BATCH);
 
         StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(t).append(" (");
         for (int i = 0; i < keys.size(); i++) {
@@ -61,9 +67,6 @@ public final class CopySql {
             ddl.append(valueCols.get(i)).append(' ').append(types.get(keys.size() + i)).append(", ");
         }
         ddl.append(v).append(" BIGINT NOT NULL, PRIMARY KEY (").append(String.join(", ", keyCols)).append("))");
-        // Same shape as the shipped DDL's copy_tombstones, for copy schemas the installer did not touch.
-        String tombDdl = "CREATE TABLE IF NOT EXISTS " + tomb + " (copy_table VARCHAR(128) NOT NULL,"
-                + " row_key VARCHAR(512) NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (copy_table, row_key))";
-        this.createTables = List.of(ddl.toString(), tombDdl);
+        this.createTables = List.of(ddl.toString());
     }
 }

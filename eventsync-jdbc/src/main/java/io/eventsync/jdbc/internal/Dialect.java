@@ -54,6 +54,11 @@ public interface Dialect {
     /** The statement referred to a table (or schema) that does not exist. */
     boolean isMissingTable(SQLException e);
 
+    /** Whether a retry can fix {@code e}: the rules of every dialect are in {@link SqlErrors}. */
+    default SqlErrors.Kind classify(SQLException e) {
+        return SqlErrors.classify(this, e);
+    }
+
     // ---- outbox -------------------------------------------------------------------------------
 
     /**
@@ -115,7 +120,10 @@ public interface Dialect {
     /** Columns: topic. */
     String selectLogTopics(Tables t);
 
-    /** Params: topic, offset below which entries may go, minus age millis (negative). */
+    /**
+     * Params: topic, offset below which entries may go, minus age millis (negative). Retention bounds
+     * each statement by passing at most a batch above the topic's oldest offset.
+     */
     String deleteRetainedLog(Tables t);
 
     // ---- positions ----------------------------------------------------------------------------
@@ -140,8 +148,24 @@ public interface Dialect {
      */
     String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types);
 
-    /** Params: copy_table, row_key, version. Records (or moves up) the version at which a copy row was deleted. */
+    /**
+     * Params: copy_table, row_key, version, deleted_at. Records (or moves up) the version at which a copy
+     * row was deleted, and when.
+     */
     String upsertTombstone(String table);
+
+    // ---- retention ----------------------------------------------------------------------------
+
+    /**
+     * Deletes at most {@code limit} rows of {@code table} whose {@code timeColumn} is before a cutoff
+     * and, unless {@code keyColumn} is null, whose {@code keyColumn} equals a value. Params: [the key
+     * value], the cutoff. Run in autocommit, one short transaction per call, so retention never holds
+     * many locks on a busy table for long; call it again until it deletes fewer than {@code limit}.
+     */
+    String deleteOlderThan(String table, String keyColumn, String timeColumn, int limit);
+
+    /** Params: topic. Columns: the topic's lowest log_offset (NULL when it has no entries). */
+    String selectOldestLogOffset(Tables t);
 
     // ---- detection ----------------------------------------------------------------------------
 

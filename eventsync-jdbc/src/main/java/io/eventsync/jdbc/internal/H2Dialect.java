@@ -50,6 +50,12 @@ final class H2Dialect extends StandardDialect {
                 + " WHEN NOT MATCHED THEN INSERT (" + cols + ") VALUES (" + vals + ")";
     }
 
+    /**
+     * The VALUES row is typed with casts, but without lengths: H2 truncates a string cast to
+     * {@code VARCHAR(255)} silently, so a 300-character key would be stored cut (and two keys sharing
+     * their first 255 characters would collide). Unbounded casts leave the check to the column, which
+     * refuses a value too long for it (SQLState 22001), as PostgreSQL and MariaDB do.
+     */
     @Override
     public String upsertVersioned(String table, List<String> keys, List<String> values, String version, List<String> types) {
         List<String> cols = new java.util.ArrayList<>(keys);
@@ -57,7 +63,7 @@ final class H2Dialect extends StandardDialect {
         cols.add(version);
         List<String> casts = new java.util.ArrayList<>();
         for (String type : types) {
-            casts.add("CAST(? AS " + type + ")");
+            casts.add("CAST(? AS " + type.replaceFirst("^(VARCHAR|VARBINARY)\\(\\d+\\)$", "$1") + ")");
         }
         return "MERGE INTO " + table + " AS cur USING (VALUES (" + String.join(", ", casts) + ")) AS src ("
                 + String.join(", ", cols) + ") ON "
@@ -71,11 +77,13 @@ final class H2Dialect extends StandardDialect {
 
     @Override
     public String upsertTombstone(String table) {
-        return "MERGE INTO " + table + " AS cur USING (VALUES (CAST(? AS VARCHAR(128)), CAST(? AS VARCHAR(512)),"
-                + " CAST(? AS BIGINT))) AS src (copy_table, row_key, version)"
+        // Unbounded casts for the reason given at upsertVersioned: a cut row key would be another key's.
+        return "MERGE INTO " + table + " AS cur USING (VALUES (CAST(? AS VARCHAR), CAST(? AS VARCHAR),"
+                + " CAST(? AS BIGINT), CAST(? AS TIMESTAMP WITH TIME ZONE))) AS src (copy_table, row_key, version, deleted_at)"
                 + " ON cur.copy_table = src.copy_table AND cur.row_key = src.row_key"
-                + " WHEN MATCHED THEN UPDATE SET version = GREATEST(cur.version, src.version)"
-                + " WHEN NOT MATCHED THEN INSERT (copy_table, row_key, version) VALUES (src.copy_table, src.row_key, src.version)";
+                + " WHEN MATCHED THEN UPDATE SET version = GREATEST(cur.version, src.version), deleted_at = src.deleted_at"
+                + " WHEN NOT MATCHED THEN INSERT (copy_table, row_key, version, deleted_at)"
+                + " VALUES (src.copy_table, src.row_key, src.version, src.deleted_at)";
     }
 
     @Override

@@ -68,8 +68,8 @@ final class MariaDbDialect extends StandardDialect {
 
     @Override
     public String upsertTombstone(String table) {
-        return "INSERT INTO " + table + " (copy_table, row_key, version) VALUES (?, ?, ?)"
-                + " ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version))";
+        return "INSERT INTO " + table + " (copy_table, row_key, version, deleted_at) VALUES (?, ?, ?, ?)"
+                + " ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version)), deleted_at = VALUES(deleted_at)";
     }
 
     @Override

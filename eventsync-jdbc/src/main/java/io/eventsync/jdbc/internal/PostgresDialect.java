@@ -76,8 +76,21 @@ final class PostgresDialect extends StandardDialect {
 
     @Override
     public String upsertTombstone(String table) {
-        return "INSERT INTO " + table + " AS cur (copy_table, row_key, version) VALUES (?, ?, ?)"
-                + " ON CONFLICT (copy_table, row_key) DO UPDATE SET version = GREATEST(cur.version, EXCLUDED.version)";
+        return "INSERT INTO " + table + " AS cur (copy_table, row_key, version, deleted_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (copy_table, row_key) DO UPDATE SET version = GREATEST(cur.version, EXCLUDED.version),"
+                + " deleted_at = EXCLUDED.deleted_at";
+    }
+
+    /**
+     * PostgreSQL has no {@code DELETE ... LIMIT}: the rows are picked by their physical address (a TID
+     * scan deletes them). {@code FOR UPDATE SKIP LOCKED} makes retention step around rows an apply
+     * transaction holds, never waiting for one, and locks the latest version of each row it picks, so
+     * a row changed meanwhile (a tombstone moved to a newer deletion) is judged on its new values.
+     */
+    @Override
+    public String deleteOlderThan(String table, String keyColumn, String timeColumn, int limit) {
+        return "DELETE FROM " + table + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table + " WHERE "
+                + olderThan(keyColumn, timeColumn) + " LIMIT " + limit + " FOR UPDATE SKIP LOCKED))";
     }
 
     @Override

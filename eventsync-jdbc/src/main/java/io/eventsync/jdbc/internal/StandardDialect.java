@@ -151,6 +151,24 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectOldestLogOffset(Tables t) {
+        return "SELECT MIN(log_offset) FROM " + t.log() + " WHERE topic = ?";
+    }
+
+    /**
+     * {@code DELETE ... LIMIT n} (H2 and MariaDB). Without an ORDER BY: MariaDB would read and sort
+     * every matching row (holding their locks) before deleting the first n.
+     */
+    @Override
+    public String deleteOlderThan(String table, String keyColumn, String timeColumn, int limit) {
+        return "DELETE FROM " + table + " WHERE " + olderThan(keyColumn, timeColumn) + " LIMIT " + limit;
+    }
+
+    static String olderThan(String keyColumn, String timeColumn) {
+        return (keyColumn == null ? "" : keyColumn + " = ? AND ") + timeColumn + " < ?";
+    }
+
+    @Override
     public String selectOffset(Tables t) {
         return "SELECT next_offset FROM " + t.offsets() + " WHERE consumer_group = ? AND topic = ? AND log_partition = ?";
     }

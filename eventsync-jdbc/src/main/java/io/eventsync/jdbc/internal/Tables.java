@@ -59,6 +59,11 @@ public record Tables(Dialect dialect, String schema, String prefix) {
 
     public String deadLetters() { return table("dead_letters"); }
 
+    /** {@code schema.<prefix><suffix>}, unquoted: an eventsync table's name for messages and metrics. */
+    public String name(String suffix) {
+        return schema + "." + prefix + suffix;
+    }
+
     /** The unquoted outbox table name, for messages and the notification channel. */
     public String outboxName() {
         return schema + "." + prefix + "outbox";

@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}inbox` (
     source_position BIGINT NOT NULL,
     applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     PRIMARY KEY (subscription, event_id),
-    INDEX `${prefix}inbox_source_position` (subscription, source, source_position)
+    INDEX `${prefix}inbox_source_position` (subscription, source, source_position),
+    INDEX `${prefix}inbox_applied_at` (applied_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- Consumer side: events that could not be applied (FAILED) and those parked behind them (HELD).
@@ -92,10 +93,13 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- Consumer side: the version at which a copy-table row was deleted (CopyTable), so an older event
--- arriving after the delete cannot bring the row back.
+-- arriving after the delete cannot bring the row back. deleted_at: when, so that retention
+-- (CopyTable.purgeTombstones) can forget deletions past its window.
 CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}copy_tombstones` (
     copy_table VARCHAR(128) NOT NULL,
     row_key VARCHAR(512) NOT NULL,
     version BIGINT NOT NULL,
-    PRIMARY KEY (copy_table, row_key)
+    deleted_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (copy_table, row_key),
+    INDEX `${prefix}copy_tombstones_deleted_at` (copy_table, deleted_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

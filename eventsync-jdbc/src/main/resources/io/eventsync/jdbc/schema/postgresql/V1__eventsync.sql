@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}inbox" (
     PRIMARY KEY (subscription, event_id)
 );
 CREATE INDEX IF NOT EXISTS "${prefix}inbox_source_position" ON "${schema}"."${prefix}inbox" (subscription, source, source_position);
+-- Retention (Inbox.purge) finds the rows older than the dedup window through this index, a batch at a time.
+CREATE INDEX IF NOT EXISTS "${prefix}inbox_applied_at" ON "${schema}"."${prefix}inbox" (applied_at);
 
 -- Consumer side: events that could not be applied (FAILED) and those parked behind them (HELD).
 CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}dead_letters" (
@@ -95,5 +97,8 @@ CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}copy_tombstones" (
     copy_table VARCHAR(128) NOT NULL,
     row_key VARCHAR(512) NOT NULL,
     version BIGINT NOT NULL,
+    deleted_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (copy_table, row_key)
 );
+-- deleted_at: when, so that retention (CopyTable.purgeTombstones) can forget deletions past its window.
+CREATE INDEX IF NOT EXISTS "${prefix}copy_tombstones_deleted_at" ON "${schema}"."${prefix}copy_tombstones" (copy_table, deleted_at);
