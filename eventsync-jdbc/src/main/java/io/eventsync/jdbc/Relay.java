@@ -8,6 +8,7 @@ import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Lease;
+import io.eventsync.jdbc.internal.LeasedLoop;
 import io.eventsync.jdbc.internal.OutboxBatch;
 import io.eventsync.jdbc.internal.RelayKeys;
 import io.eventsync.jdbc.internal.RelaySends;
@@ -30,10 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -74,29 +73,20 @@ public final class Relay implements AutoCloseable {
     private final int batchSize;
     private final Duration leaseDuration;
     private final Duration sendTimeout;
-    private final Duration minPoll;
     private final Duration linger;
-    private final Duration maxPoll;
     private final String owner;
     private final Counter published;
     private final Counter deadLettered;
     private final DistributionSummary batchSizes;
     private final Timer lag;
-    private final Thread thread;
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    /** Appends to a log in this database commit only while this relay holds its lease at its epoch. */
-    private final Fence logFence = conn -> this.leader && this.lease.fence(conn, this.epoch);
-
-    private volatile boolean running;
-    private volatile boolean leader;
-    private volatile long epoch;
-    private volatile EventsyncException lastFailure;
+    private final LeasedLoop loop;
     private final RelayKeys keys;
     private final RelaySends sends;
+    private final Backoff idle;
+
+    private volatile EventsyncException lastFailure;
     private Tables tables;
-    private Lease lease;
     private Waiter waiter;
-    private long lastRenewNanos;
     /** Whether the outbox has relay dead letters (parked keys) as of the last lease renewal or park. */
     private boolean parkedKeys;
     private EnvelopeCodec codec = EnvelopeCodec.defaults();
@@ -109,10 +99,9 @@ public final class Relay implements AutoCloseable {
         this.batchSize = b.batchSize;
         this.leaseDuration = b.leaseDuration;
         this.sendTimeout = b.sendTimeout;
-        this.minPoll = b.minPoll;
         this.linger = b.linger;
-        this.maxPoll = b.maxPoll;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
+        this.idle = new Backoff(b.minPoll, b.maxPoll);
         MeterRegistry registry = b.registry;
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and removed from the outbox").register(registry);
@@ -126,8 +115,8 @@ public final class Relay implements AutoCloseable {
                 .description("rows per relay batch").register(registry);
         this.lag = Timer.builder("eventsync.relay.lag").tag("outbox", source)
                 .description("from the event's time to its confirmed publication").register(registry);
-        this.thread = new Thread(this::run, "eventsync-relay-" + source);
-        this.thread.setDaemon(true);
+        this.loop = new LeasedLoop("eventsync-relay-" + source, "relay of outbox " + source, dataSource, leaseDuration,
+                new Work());
     }
 
     public static Builder builder() {
@@ -136,19 +125,18 @@ public final class Relay implements AutoCloseable {
 
     /** Starts the relay thread; returns this. */
     public Relay start() {
-        running = true;
-        thread.start();
+        loop.start();
         return this;
     }
 
     /** True while this relay holds the outbox's lease. */
     public boolean isLeader() {
-        return leader;
+        return loop.holding();
     }
 
     /** The lease epoch this relay last held; grows with every takeover. */
     public long epoch() {
-        return epoch;
+        return loop.epoch();
     }
 
     public String owner() {
@@ -166,121 +154,86 @@ public final class Relay implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!running) {
-            return;
-        }
-        running = false;
-        stopped.countDown();
-        try {
-            thread.join(sendTimeout.toMillis() + leaseDuration.toMillis());
-            if (thread.isAlive()) {
-                thread.interrupt();
-                thread.join(leaseDuration.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close(sendTimeout.plus(leaseDuration));
     }
 
-    private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
-        Backoff idle = new Backoff(minPoll, maxPoll);
-        try {
-            while (running) {
-                try {
-                    if (tables == null) {
-                        bind();
-                    }
-                    if (!holdLease()) {
-                        pause(leaseDuration.toMillis() / 3);
-                        continue;
-                    }
-                    Batch batch = relayBatch();
-                    retry.reset();
-                    if (batch.confirmed() > 0) {
-                        idle.reset();
-                    }
-                    if (batch.sent() > 0) {
-                        if (batch.confirmed() > 0 && batch.sent() < batchSize) {
-                            // A partial batch means we caught up with the writers. Under load, reading
-                            // again at once would relay one or two rows per round trip and compete with
-                            // the writers for the database; lingering briefly lets a batch build up.
-                            pause(linger.toMillis());
-                        }
-                        continue;
-                    }
-                    long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(System.nanoTime()));
-                    if (waiter.await(Math.min(idle.next(), untilRetry)) && !sends.hasInFlight()) {
-                        idle.reset();
-                    }
-                } catch (EventsyncException e) {
-                    fail(e, retry.next());
-                } catch (SQLException e) {
-                    fail(Jdbc.failure(tables, "relay of outbox " + source,
-                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", e), retry.next());
+    /** A {@link Fence}: appends to a log in this database commit only while this relay holds its lease at its epoch. */
+    private boolean holdsLease(Connection c) throws SQLException {
+        return loop.holding() && loop.lease().fence(c, loop.epoch());
+    }
+
+    /** The relay's part of its leased loop. */
+    private final class Work implements LeasedLoop.Work {
+        @Override
+        public Lease bind() throws SQLException {
+            try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
+                Tables t = Tables.resolve(c, names);
+                String url = c.getMetaData().getURL();
+                Lease lease = new Lease(t, "relay:" + source, owner, leaseDuration);
+                waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
+                if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
+                    // The log lives in this database: appending to it is fenced by the same lease.
+                    fenced.fence(Relay.this::holdsLease);
                 }
+                tables = t;
+                return lease;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            releaseLease();
+        }
+
+        @Override
+        public void held(Connection c, long epoch, boolean newEpoch) throws SQLException {
+            if (newEpoch) {
+                log.info("relay {} of outbox {} is the leader (epoch {})", owner, source, epoch);
+                keys.clearAll();
+            }
+            // Only the leader parks keys (in its fenced transaction), so this is never stale in the
+            // unsafe direction; it drops to false once an operator released every letter.
+            parkedKeys = OutboxBatch.hasDeadLetters(c, tables, source);
+        }
+
+        @Override
+        public void lost() {
+            log.warn("relay {} of outbox {} lost its lease (epoch {})", owner, source, loop.epoch());
+        }
+
+        @Override
+        public void round() throws SQLException, InterruptedException {
+            Batch batch = relayBatch();
+            if (batch.confirmed() > 0) {
+                idle.reset();
+            }
+            if (batch.sent() > 0) {
+                if (batch.confirmed() > 0 && batch.sent() < batchSize) {
+                    // A partial batch means we caught up with the writers. Under load, reading again at
+                    // once would relay one or two rows per round trip and compete with the writers for
+                    // the database; lingering briefly lets a batch build up.
+                    loop.pause(linger.toMillis());
+                }
+                return;
+            }
+            long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(System.nanoTime()));
+            if (waiter.await(Math.min(idle.next(), untilRetry)) && !sends.hasInFlight()) {
+                idle.reset();
+            }
+        }
+
+        @Override
+        public EventsyncException failed(Exception e) {
+            lastFailure = e instanceof SQLException sql
+                    ? Jdbc.failure(tables, "relay of outbox " + source,
+                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", sql)
+                    : (EventsyncException) e;
+            return lastFailure;
+        }
+
+        @Override
+        public void stopping() {}
+
+        @Override
+        public void closed() {
             if (waiter != null) {
                 waiter.close();
             }
-        }
-    }
-
-    private void fail(EventsyncException e, long retryMillis) throws InterruptedException {
-        lastFailure = e;
-        log.error("relay of outbox {} failed, retrying in {} ms: {}", source, retryMillis, e.getMessage(),
-                log.isDebugEnabled() ? e : null);
-        pause(retryMillis);
-    }
-
-    private void pause(long millis) throws InterruptedException {
-        stopped.await(millis, TimeUnit.MILLISECONDS);
-    }
-
-    private void bind() throws SQLException {
-        try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
-            Tables t = Tables.resolve(c, names);
-            String url = c.getMetaData().getURL();
-            this.lease = new Lease(t, "relay:" + source, owner, leaseDuration);
-            this.waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
-            if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
-                // The log lives in this database: appending to it is fenced by the same lease.
-                fenced.fence(logFence);
-            }
-            this.tables = t;
-        }
-    }
-
-    private boolean holdLease() throws SQLException {
-        long now = System.nanoTime();
-        if (leader && now - lastRenewNanos < leaseDuration.toNanos() / 3) {
-            return true;
-        }
-        try (Connection c = Jdbc.connect(dataSource, "the lease of relay " + source)) {
-            c.setAutoCommit(true);
-            OptionalLong held = lease.tryAcquire(c);
-            if (held.isPresent()) {
-                if (!leader || epoch != held.getAsLong()) {
-                    log.info("relay {} of outbox {} is the leader (epoch {})", owner, source, held.getAsLong());
-                    keys.clearAll();
-                }
-                epoch = held.getAsLong();
-                leader = true;
-                lastRenewNanos = now;
-                // Only the leader parks keys (in its fenced transaction), so this is never stale in the
-                // unsafe direction; it drops to false once an operator released every letter.
-                parkedKeys = OutboxBatch.hasDeadLetters(c, tables, source);
-                return true;
-            }
-            if (leader) {
-                log.warn("relay {} of outbox {} lost its lease (epoch {})", owner, source, epoch);
-            }
-            leader = false;
-            return false;
         }
     }
 
@@ -395,11 +348,11 @@ public final class Relay implements AutoCloseable {
         try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
             c.setAutoCommit(false);
             try {
-                if (!lease.fence(c, epoch)) {
+                if (!loop.lease().fence(c, loop.epoch())) {
                     c.rollback();
-                    leader = false;
+                    loop.lostLease();
                     log.warn("relay {} of outbox {} lost its lease (epoch {}) before deleting {} published rows;"
-                            + " the new leader publishes them again", owner, source, epoch, confirmed.size());
+                            + " the new leader publishes them again", owner, source, loop.epoch(), confirmed.size());
                     return false;
                 }
                 OutboxBatch.delete(c, tables, confirmed);
@@ -412,19 +365,6 @@ public final class Relay implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-        }
-    }
-
-    private void releaseLease() {
-        if (!leader || lease == null) {
-            return;
-        }
-        leader = false;
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(true);
-            lease.release(c, epoch);
-        } catch (SQLException | RuntimeException e) {
-            log.debug("relay {} could not release its lease; it expires by itself: {}", owner, e.getMessage());
         }
     }
 

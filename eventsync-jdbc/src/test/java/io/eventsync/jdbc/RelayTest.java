@@ -24,7 +24,8 @@ class RelayTest {
 
     private static Relay.Builder relay(TestDatabase db, javax.sql.DataSource ds, RecordingPublisher publisher) {
         return Relay.builder().dataSource(ds).names(db.names()).source("shop").publisher(publisher)
-                .leaseDuration(Duration.ofSeconds(1)).meterRegistry(new SimpleMeterRegistry());
+                .leaseDuration(Duration.ofSeconds(1)).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(500))
+                .meterRegistry(new SimpleMeterRegistry());
     }
 
     private static void appendCommitted(TestDatabase db, Envelope... events) throws Exception {
