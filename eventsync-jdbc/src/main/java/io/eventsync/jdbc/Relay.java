@@ -25,6 +25,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -254,11 +255,18 @@ public final class Relay implements AutoCloseable {
                     maxEventBytes, codec);
         }
         List<OutboxBatch.Row> rows = new ArrayList<>(read.size());
+        Set<String> keysRead = keys.failingCount() == 0 ? null : new HashSet<>(inFlight);
         for (OutboxBatch.Row row : read) {
+            if (keysRead != null) {
+                keysRead.add(row.key());
+            }
             // The query leaves out only so many blocked keys; the rest are passed over here.
             if (!inFlight.contains(row.key()) && !keys.waiting(row.key(), now)) {
                 rows.add(row);
             }
+        }
+        if (keysRead != null && read.size() < batchSize) {
+            keys.forgetDueKeysWithout(keysRead, now);
         }
         if (rows.isEmpty() && !sends.hasInFlight()) {
             lastFailure = keys.failingCount() == 0 ? null : new EventsyncException("relay of outbox " + source + ": "

@@ -109,9 +109,25 @@ public final class RelayKeys {
     public long nanosUntilNextRetry(long nowNanos) {
         long next = Long.MAX_VALUE;
         for (Failing f : failing.values()) {
-            next = Math.min(next, Math.max(0, f.retryAtNanos() - nowNanos));
+            long left = f.retryAtNanos() - nowNanos;
+            if (left > 0) {
+                next = Math.min(next, left);
+            }
         }
         return next;
+    }
+
+    /**
+     * After a read that saw every row it did not leave out: a key that is due again but had no row in
+     * it has none left in the outbox (another leader sent them, or they were deleted), so it is
+     * forgotten instead of being counted as failing forever.
+     */
+    public void forgetDueKeysWithout(Set<String> keysRead, long nowNanos) {
+        boolean removed = failing.entrySet().removeIf(e -> e.getValue().retryAtNanos() - nowNanos <= 0
+                && !keysRead.contains(e.getKey()));
+        if (removed) {
+            failingCount = failing.size();
+        }
     }
 
     /** The oldest failure, for the relay's health: a key, its failure count and the last error. */
