@@ -105,9 +105,11 @@ class RelayDeadLettersTest {
                 await().atMost(DEADLINE).until(() -> publisher.confirmed.size() == 2);
                 assertThat(publisher.confirmed.get(1).getSubject() + "#" + publisher.confirmed.get(1).getSequence())
                         .isEqualTo("broken#2");
-
-                // The operator raises the transport's limit and replays: big#1 goes first, then big#2.
-                publisher.maxEventBytes(2 << 20);
+            }
+            // The operator raises the transport's limit, restarts the relay and replays: big#1 goes
+            // first, then big#2.
+            publisher.maxEventBytes(2 << 20);
+            try (Relay r = relay(db, publisher)) {
                 letters.replay("shop", bigId);
                 await().atMost(DEADLINE).until(() -> db.count("outbox") == 0 && publisher.confirmed.size() == 4);
                 assertThat(publisher.confirmed.subList(2, 4)).extracting(e -> e.getSubject() + "#" + e.getSequence())
