@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Which consumer database and group an operations command works on: from a pipeline file
- * ({@code --config}: its consume section), or given directly ({@code --jdbc-url} ...).
+ * ({@code --config}: its consume section), or given directly ({@code --jdbc-url} ...). Commands about
+ * the source side (relay dead letters) take the file's relay section instead.
  */
 final class DatabaseOptions {
 
@@ -48,18 +49,34 @@ final class DatabaseOptions {
 
     PipelineConfig.Database database() {
         if (jdbcUrl != null) {
-            if (!jdbcUrl.startsWith("jdbc:")) {
-                throw new ConfigException("--jdbc-url must be a JDBC URL (jdbc:...), but was: " + jdbcUrl);
-            }
-            String password = System.getenv(passwordEnv);
-            return new PipelineConfig.Database(jdbcUrl, user, new PipelineConfig.Secret(password == null ? "" : password),
-                    schema, 2);
+            return direct();
         }
         if (config == null) {
             throw new ConfigException("give the consumer database: --config FILE or --jdbc-url URL");
         }
         return pipeline().consume().map(PipelineConfig.ConsumeConfig::database).orElseThrow(() ->
                 new ConfigException(config + ": declares no consume section; give --jdbc-url instead"));
+    }
+
+    /** The source database, where the outbox and its relay dead letters are: --jdbc-url, or the file's relay section. */
+    PipelineConfig.Database sourceDatabase() {
+        if (jdbcUrl != null) {
+            return direct();
+        }
+        if (config == null) {
+            throw new ConfigException("give the source database: --config FILE or --jdbc-url URL");
+        }
+        return pipeline().relay().map(PipelineConfig.RelayConfig::database).orElseThrow(() ->
+                new ConfigException(config + ": declares no relay section; give --jdbc-url instead"));
+    }
+
+    private PipelineConfig.Database direct() {
+        if (!jdbcUrl.startsWith("jdbc:")) {
+            throw new ConfigException("--jdbc-url must be a JDBC URL (jdbc:...), but was: " + jdbcUrl);
+        }
+        String password = System.getenv(passwordEnv);
+        return new PipelineConfig.Database(jdbcUrl, user, new PipelineConfig.Secret(password == null ? "" : password),
+                schema, 2);
     }
 
     String group() {

@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "dlq", mixinStandardHelpOptions = true,
         header = "Dead letters: list, show, replay, discard.",
         description = "Dead letters of a consumer group: events that could not be applied (FAILED) and the later"
-                + " events of the same key held behind them (HELD).",
+                + " events of the same key held behind them (HELD). With --outbox SOURCE: the relay dead letters of"
+                + " an outbox, rows no transport takes, whose key's later events wait in the outbox.",
         subcommands = {DlqCommand.ListLetters.class, DlqCommand.Show.class, DlqCommand.Replay.class,
                 DlqCommand.Discard.class})
 final class DlqCommand implements Runnable {
@@ -46,11 +47,17 @@ final class DlqCommand implements Runnable {
         @Mixin
         DatabaseOptions db;
 
+        @Mixin
+        OutboxDlq.OutboxOption outbox;
+
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public Integer call() {
+            if (outbox.given()) {
+                return OutboxDlq.list(db, outbox.source, json);
+            }
             try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
                 List<DeadLetter> letters = store(ds, db).list(db.group());
                 if (json) {
@@ -80,11 +87,17 @@ final class DlqCommand implements Runnable {
         @Mixin
         DatabaseOptions db;
 
+        @Mixin
+        OutboxDlq.OutboxOption outbox;
+
         @Parameters(paramLabel = "ID", description = "The dead letter's id (see dlq list).")
         String id;
 
         @Override
         public Integer call() throws Exception {
+            if (outbox.given()) {
+                return OutboxDlq.show(db, outbox.source, id, DlqCommand::event);
+            }
             try (HikariDataSource ds = Pipeline.openPool("dlq", db.database())) {
                 DeadLetter letter = store(ds, db).get(id)
                         .orElseThrow(() -> new ConfigException("no dead letter with id " + id));
@@ -99,7 +112,9 @@ final class DlqCommand implements Runnable {
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
             description = "Applies a FAILED dead letter again through the group's handlers (from --config); on"
-                    + " success the key's held events follow in order. Run it while the group's pipeline is stopped.")
+                    + " success the key's held events follow in order. Run it while the group's pipeline is stopped."
+                    + " With --outbox: moves the row back to the front of its key in the outbox; the relay (running or"
+                    + " not) sends it again, then the key's waiting events.")
     static final class Replay extends Release {
         Replay() {
             super(true);
@@ -108,7 +123,8 @@ final class DlqCommand implements Runnable {
 
     @Command(name = "discard", mixinStandardHelpOptions = true,
             description = "Drops a FAILED dead letter; the key's held events are then applied in order through the"
-                    + " group's handlers (from --config). Run it while the group's pipeline is stopped.")
+                    + " group's handlers (from --config). Run it while the group's pipeline is stopped. With --outbox:"
+                    + " drops the relay dead letter; the relay sends the key's waiting events in order.")
     static final class Discard extends Release {
         Discard() {
             super(false);
@@ -122,7 +138,10 @@ final class DlqCommand implements Runnable {
         @Mixin
         DatabaseOptions db;
 
-        @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id.")
+        @Mixin
+        OutboxDlq.OutboxOption outbox;
+
+        @Parameters(paramLabel = "ID", description = "The FAILED dead letter's id (with --outbox: the relay dead letter's id).")
         String id;
 
         Release(boolean replay) {
@@ -131,7 +150,7 @@ final class DlqCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return release(db, id, replay);
+            return outbox.given() ? OutboxDlq.release(db, outbox.source, id, replay) : release(db, id, replay);
         }
     }
 
@@ -180,7 +199,7 @@ final class DlqCommand implements Runnable {
         return m;
     }
 
-    private static Object event(byte[] bytes, TypeRegistry types) {
+    static Object event(byte[] bytes, TypeRegistry types) {
         try {
             Envelope envelope = EnvelopeCodec.defaults().decode(bytes);
             JsonFormat.Printer printer = JsonFormat.printer();

@@ -8,6 +8,7 @@ import io.eventsync.cli.pipeline.PipelineConfig;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Offsets;
+import io.eventsync.jdbc.OutboxDeadLetters;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         header = "Outbox backlog, consumer lag, dead letters of a pipeline.",
-        description = "Where a pipeline stands: the relay's outbox backlog, and for the consumer group its lag"
+        description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key),"
+                + " and for the consumer group its lag"
                 + " behind the topic (embedded log transport), dead letters and parked keys. Needs --config.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
@@ -39,12 +41,18 @@ final class StatusCommand implements Callable<Integer> {
         out.put("transport", config.transport().kind());
         if (config.relay().isPresent()) {
             PipelineConfig.RelayConfig relay = config.relay().get();
-            try (HikariDataSource ds = Pipeline.openPool("status-relay", relay.database()); Connection c = ds.getConnection()) {
-                EventsyncTables t = EventsyncTables.of(c, relay.database().schema());
+            try (HikariDataSource ds = Pipeline.openPool("status-relay", relay.database())) {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("source", relay.source());
                 r.put("topic", relay.topic());
-                r.put("outbox_backlog", count(c, "SELECT COUNT(*) FROM " + t.table("outbox") + " WHERE source = ?", relay.source()));
+                try (Connection c = ds.getConnection()) {
+                    EventsyncTables t = EventsyncTables.of(c, relay.database().schema());
+                    r.put("outbox_backlog", count(c, "SELECT COUNT(*) FROM " + t.table("outbox") + " WHERE source = ?",
+                            relay.source()));
+                }
+                // Each relay dead letter parks its key: the key's later events are in the backlog, waiting.
+                r.put("outbox_dead_letters", OutboxDeadLetters.create(ds, Pipeline.names(relay.database()))
+                        .count(relay.source()));
                 out.put("relay", r);
             }
         }

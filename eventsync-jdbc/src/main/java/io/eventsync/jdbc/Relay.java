@@ -2,17 +2,22 @@ package io.eventsync.jdbc;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.jdbc.internal.Backoff;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Lease;
+import io.eventsync.jdbc.internal.LeasedLoop;
 import io.eventsync.jdbc.internal.OutboxBatch;
+import io.eventsync.jdbc.internal.RelayKeys;
+import io.eventsync.jdbc.internal.RelaySends;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.Waiter;
 import io.eventsync.transport.Publisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
@@ -20,20 +25,16 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,9 +47,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees: a row is deleted only after its send was confirmed, in a transaction fenced by the
  * lease, so a crash at any point republishes and never loses; a stale leader cannot delete. Rows are
- * re-read on every batch, so a row that commits late (lower id, later commit) is never skipped, and
- * the events of a subject leave in commit order. If a send of some key fails, the later rows of that
- * key in the batch are kept too and sent again after it.
+ * re-read from the oldest on every batch, so a row that commits late (lower id, later commit) is never
+ * skipped. The rows of a partition key (the outbox's {@code subject} column) leave in commit order,
+ * one after another: a row is sent only once the previous row of its key is confirmed.
+ *
+ * <p>A failing key never holds back the others. When a send fails, the key's rows stay in the
+ * outbox, in order, and the key waits out a capped exponential backoff while the relay reads past its
+ * rows; then it is tried again, without waiting for it in the batch. A row that no transport will ever
+ * take (over the transport's size limit, undecodable, refused with a {@link io.eventsync.PermanentException})
+ * is moved, in the fenced transaction, to the relay dead letters ({@code eventsync_outbox_dead_letters})
+ * with its reason, and its key is parked: its later rows wait until an operator replays or discards
+ * the letter ({@link OutboxDeadLetters}, {@code eventsync dlq --outbox}). Rows are checked (decoded)
+ * before the relay adds their position, so a corrupt row never reaches a consumer in altered form.
  *
  * <p>It sleeps only when there is nothing to do, and wakes on commit: LISTEN/NOTIFY on PostgreSQL,
  * an in-process signal from writers in the same JVM, otherwise an adaptive poll that shortens on
@@ -64,26 +74,23 @@ public final class Relay implements AutoCloseable {
     private final int batchSize;
     private final Duration leaseDuration;
     private final Duration sendTimeout;
-    private final Duration minPoll;
     private final Duration linger;
-    private final Duration maxPoll;
     private final String owner;
     private final Counter published;
+    private final Counter deadLettered;
     private final DistributionSummary batchSizes;
     private final Timer lag;
-    private final Thread thread;
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    /** Appends to a log in this database commit only while this relay holds its lease at its epoch. */
-    private final Fence logFence = conn -> this.leader && this.lease.fence(conn, this.epoch);
+    private final LeasedLoop loop;
+    private final RelayKeys keys;
+    private final RelaySends sends;
+    private final Backoff idle;
 
-    private volatile boolean running;
-    private volatile boolean leader;
-    private volatile long epoch;
     private volatile EventsyncException lastFailure;
     private Tables tables;
-    private Lease lease;
     private Waiter waiter;
-    private long lastRenewNanos;
+    /** Whether the outbox has relay dead letters (parked keys) as of the last lease renewal or park. */
+    private boolean parkedKeys;
+    private EnvelopeCodec codec = EnvelopeCodec.defaults();
 
     private Relay(Builder b) {
         this.dataSource = b.dataSource;
@@ -93,19 +100,24 @@ public final class Relay implements AutoCloseable {
         this.batchSize = b.batchSize;
         this.leaseDuration = b.leaseDuration;
         this.sendTimeout = b.sendTimeout;
-        this.minPoll = b.minPoll;
         this.linger = b.linger;
-        this.maxPoll = b.maxPoll;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
+        this.idle = new Backoff(b.minPoll, b.maxPoll);
         MeterRegistry registry = b.registry;
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and removed from the outbox").register(registry);
+        this.deadLettered = Counter.builder("eventsync.relay.dead_letters").tag("outbox", source)
+                .description("rows no transport takes, moved to the relay dead letters").register(registry);
+        this.keys = new RelayKeys(b.retryMin, b.retryMax);
+        this.sends = new RelaySends(publisher, sendTimeout.toNanos());
+        Gauge.builder("eventsync.relay.failing_keys", keys, RelayKeys::failingCount).tag("outbox", source)
+                .description("keys whose last send failed; their rows wait while others flow").register(registry);
         this.batchSizes = DistributionSummary.builder("eventsync.relay.batch_size").tag("outbox", source)
                 .description("rows per relay batch").register(registry);
         this.lag = Timer.builder("eventsync.relay.lag").tag("outbox", source)
                 .description("from the event's time to its confirmed publication").register(registry);
-        this.thread = new Thread(this::run, "eventsync-relay-" + source);
-        this.thread.setDaemon(true);
+        this.loop = new LeasedLoop("eventsync-relay-" + source, "relay of outbox " + source, dataSource, leaseDuration,
+                new Work());
     }
 
     public static Builder builder() {
@@ -114,19 +126,18 @@ public final class Relay implements AutoCloseable {
 
     /** Starts the relay thread; returns this. */
     public Relay start() {
-        running = true;
-        thread.start();
+        loop.start();
         return this;
     }
 
     /** True while this relay holds the outbox's lease. */
     public boolean isLeader() {
-        return leader;
+        return loop.holding();
     }
 
     /** The lease epoch this relay last held; grows with every takeover. */
     public long epoch() {
-        return epoch;
+        return loop.epoch();
     }
 
     public String owner() {
@@ -144,216 +155,216 @@ public final class Relay implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!running) {
-            return;
-        }
-        running = false;
-        stopped.countDown();
-        try {
-            thread.join(sendTimeout.toMillis() + leaseDuration.toMillis());
-            if (thread.isAlive()) {
-                thread.interrupt();
-                thread.join(leaseDuration.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close(sendTimeout.plus(leaseDuration));
     }
 
-    private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
-        Backoff idle = new Backoff(minPoll, maxPoll);
-        try {
-            while (running) {
-                try {
-                    if (tables == null) {
-                        bind();
-                    }
-                    if (!holdLease()) {
-                        pause(leaseDuration.toMillis() / 3);
-                        continue;
-                    }
-                    int relayed = relayBatch();
-                    retry.reset();
-                    if (relayed > 0) {
-                        idle.reset();
-                        if (relayed < batchSize) {
-                            // A partial batch means we caught up with the writers. Under load, reading
-                            // again at once would relay one or two rows per round trip and compete with
-                            // the writers for the database; lingering briefly lets a batch build up.
-                            pause(linger.toMillis());
-                        }
-                        continue;
-                    }
-                    if (waiter.await(idle.next())) {
-                        idle.reset();
-                    }
-                } catch (EventsyncException e) {
-                    fail(e, retry.next());
-                } catch (SQLException e) {
-                    fail(Jdbc.failure(tables, "relay of outbox " + source,
-                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", e), retry.next());
+    /** A {@link Fence}: appends to a log in this database commit only while this relay holds its lease at its epoch. */
+    private boolean holdsLease(Connection c) throws SQLException {
+        return loop.holding() && loop.lease().fence(c, loop.epoch());
+    }
+
+    /** The relay's part of its leased loop. */
+    private final class Work implements LeasedLoop.Work {
+        @Override
+        public Lease bind() throws SQLException {
+            try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
+                Tables t = Tables.resolve(c, names);
+                String url = c.getMetaData().getURL();
+                Lease lease = new Lease(t, "relay:" + source, owner, leaseDuration);
+                waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
+                if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
+                    // The log lives in this database: appending to it is fenced by the same lease.
+                    fenced.fence(Relay.this::holdsLease);
                 }
+                tables = t;
+                return lease;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            releaseLease();
+        }
+
+        @Override
+        public void held(Connection c, long epoch, boolean newEpoch) throws SQLException {
+            if (newEpoch) {
+                log.info("relay {} of outbox {} is the leader (epoch {})", owner, source, epoch);
+                keys.clearAll();
+            }
+            // Only the leader parks keys (in its fenced transaction), so this is never stale in the
+            // unsafe direction; it drops to false once an operator released every letter.
+            parkedKeys = OutboxBatch.hasDeadLetters(c, tables, source);
+        }
+
+        @Override
+        public void lost() {
+            log.warn("relay {} of outbox {} lost its lease (epoch {})", owner, source, loop.epoch());
+        }
+
+        @Override
+        public void round() throws SQLException, InterruptedException {
+            Batch batch = relayBatch();
+            if (batch.confirmed() > 0) {
+                idle.reset();
+            }
+            if (batch.sent() > 0) {
+                if (batch.confirmed() > 0 && batch.sent() < batchSize) {
+                    // A partial batch means we caught up with the writers. Under load, reading again at
+                    // once would relay one or two rows per round trip and compete with the writers for
+                    // the database; lingering briefly lets a batch build up.
+                    loop.pause(linger.toMillis());
+                }
+                return;
+            }
+            long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(System.nanoTime()));
+            if (waiter.await(Math.min(idle.next(), untilRetry)) && !sends.hasInFlight()) {
+                idle.reset();
+            }
+        }
+
+        @Override
+        public EventsyncException failed(Exception e) {
+            lastFailure = e instanceof SQLException sql
+                    ? Jdbc.failure(tables, "relay of outbox " + source,
+                            tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", sql)
+                    : (EventsyncException) e;
+            return lastFailure;
+        }
+
+        @Override
+        public void stopping() {}
+
+        @Override
+        public void closed() {
             if (waiter != null) {
                 waiter.close();
             }
         }
     }
 
-    private void fail(EventsyncException e, long retryMillis) throws InterruptedException {
-        lastFailure = e;
-        log.error("relay of outbox {} failed, retrying in {} ms: {}", source, retryMillis, e.getMessage(),
-                log.isDebugEnabled() ? e : null);
-        pause(retryMillis);
-    }
+    /** What one round did: rows sent (probes included) and rows confirmed and deleted. */
+    private record Batch(int sent, int confirmed) {}
 
-    private void pause(long millis) throws InterruptedException {
-        stopped.await(millis, TimeUnit.MILLISECONDS);
-    }
-
-    private void bind() throws SQLException {
-        try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
-            Tables t = Tables.resolve(c, names);
-            String url = c.getMetaData().getURL();
-            this.lease = new Lease(t, "relay:" + source, owner, leaseDuration);
-            this.waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
-            if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
-                // The log lives in this database: appending to it is fenced by the same lease.
-                fenced.fence(logFence);
-            }
-            this.tables = t;
-        }
-    }
-
-    private boolean holdLease() throws SQLException {
+    private Batch relayBatch() throws SQLException, InterruptedException {
         long now = System.nanoTime();
-        if (leader && now - lastRenewNanos < leaseDuration.toNanos() / 3) {
-            return true;
+        Set<String> inFlight = sends.keysInFlight();
+        int maxEventBytes = publisher.maxEventBytes();
+        if (codec.maxBytes() != Math.max(64, maxEventBytes)) {
+            codec = EnvelopeCodec.custom().maxBytes(Math.max(64, maxEventBytes)).build();
         }
-        try (Connection c = Jdbc.connect(dataSource, "the lease of relay " + source)) {
-            c.setAutoCommit(true);
-            OptionalLong held = lease.tryAcquire(c);
-            if (held.isPresent()) {
-                if (!leader || epoch != held.getAsLong()) {
-                    log.info("relay {} of outbox {} is the leader (epoch {})", owner, source, held.getAsLong());
-                }
-                epoch = held.getAsLong();
-                leader = true;
-                lastRenewNanos = now;
-                return true;
-            }
-            if (leader) {
-                log.warn("relay {} of outbox {} lost its lease (epoch {})", owner, source, epoch);
-            }
-            leader = false;
-            return false;
-        }
-    }
-
-    /** @return rows relayed and deleted */
-    private int relayBatch() throws SQLException, InterruptedException {
-        List<OutboxBatch.Row> rows;
+        List<OutboxBatch.Row> read;
         try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
             c.setAutoCommit(true);
-            rows = OutboxBatch.read(c, tables, source, batchSize);
+            read = OutboxBatch.read(c, tables, source, batchSize, keys.excluded(inFlight, now), parkedKeys,
+                    maxEventBytes, codec);
         }
-        if (rows.isEmpty()) {
-            lastFailure = null;
-            return 0;
+        List<OutboxBatch.Row> rows = new ArrayList<>(read.size());
+        Set<String> keysRead = keys.failingCount() == 0 ? null : new HashSet<>(inFlight);
+        for (OutboxBatch.Row row : read) {
+            if (keysRead != null) {
+                keysRead.add(row.key());
+            }
+            // The query leaves out only so many blocked keys; the rest are passed over here.
+            if (!inFlight.contains(row.key()) && !keys.waiting(row.key(), now)) {
+                rows.add(row);
+            }
         }
-        batchSizes.record(rows.size());
-        List<CompletableFuture<Void>> sends = new ArrayList<>(rows.size());
-        // Keys go out in parallel, but a key's rows go one after another: a row is sent only once the
-        // previous row of its key is confirmed. Sent all at once, a failed earlier row (a log transaction
-        // that rolled back, a broker error) could leave a later row of the key published before it, and
-        // consumers would see K2, K1, K2. If the earlier row failed, the later ones are not sent at all.
-        Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
-        for (OutboxBatch.Row row : rows) {
-            String key = row.event().key();
-            CompletableFuture<Void> previous = lastOfKey.get(key);
-            CompletableFuture<Void> sent = previous == null
-                    ? send(row)
-                    : previous.handle((ok, failure) -> failure).thenCompose(failure -> failure == null
-                            ? send(row)
-                            : CompletableFuture.failedFuture(new EventsyncException("not sent: an earlier event of key "
-                                    + key + " in the same batch failed", failure)));
-            lastOfKey.put(key, sent);
-            sends.add(sent);
+        if (keysRead != null && read.size() < batchSize) {
+            keys.forgetDueKeysWithout(keysRead, now);
         }
-        List<Long> confirmed = awaitConfirmed(rows, sends);
-        if (confirmed.isEmpty()) {
-            throw new EventsyncException("relay of outbox " + source + ": no event of the batch was confirmed by the transport");
+        if (rows.isEmpty() && !sends.hasInFlight()) {
+            lastFailure = keys.failingCount() == 0 ? null : new EventsyncException("relay of outbox " + source + ": "
+                    + keys.describe(now));
+            return new Batch(0, 0);
         }
-        if (!deleteFenced(confirmed)) {
-            return 0;
+        if (!rows.isEmpty()) {
+            batchSizes.record(rows.size());
         }
-        published.increment(confirmed.size());
-        if (confirmed.size() < rows.size()) {
-            throw new EventsyncException("relay of outbox " + source + ": " + (rows.size() - confirmed.size())
-                    + " events of the batch were not confirmed; they stay in the outbox and are sent again");
-        }
-        lastFailure = null;
-        return confirmed.size();
-    }
-
-    private CompletableFuture<Void> send(OutboxBatch.Row row) {
-        try {
-            return publisher.send(row.event());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        sends.send(rows, key -> keys.failure(key) != null, now);
+        return apply(sends.settle(), rows.size());
     }
 
     /**
-     * The ids that may be deleted: confirmed, and no earlier row of the same key in this batch failed
-     * (that one is sent again, and its successors must follow it, not precede it).
+     * Deletes what was confirmed and moves what was refused to the relay dead letters, in one fenced
+     * transaction; then updates the keys: a failed key backs off, a refused one is parked.
      */
-    private List<Long> awaitConfirmed(List<OutboxBatch.Row> rows, List<CompletableFuture<Void>> sends)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + sendTimeout.toNanos();
-        Set<String> failedKeys = new HashSet<>();
-        List<Long> confirmed = new ArrayList<>(rows.size());
+    private Batch apply(List<RelaySends.Result> results, int sent) throws SQLException {
+        long now = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
-        for (int i = 0; i < rows.size(); i++) {
-            OutboxBatch.Row row = rows.get(i);
-            String key = row.event().key();
-            try {
-                sends.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (!failedKeys.contains(key)) {
+        List<Long> confirmed = new ArrayList<>(results.size());
+        List<OutboxBatch.Letter> letters = new ArrayList<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        Set<String> parked = new LinkedHashSet<>();
+        Set<String> delivered = new LinkedHashSet<>();
+        for (RelaySends.Result r : results) {
+            OutboxBatch.Row row = r.row();
+            switch (r.outcome()) {
+                case CONFIRMED -> {
                     confirmed.add(row.id());
-                    var time = row.event().envelope().getTime();
-                    if (time.getSeconds() > 0) {
-                        lag.record(Math.max(0, nowMillis - time.getSeconds() * 1000 - time.getNanos() / 1_000_000),
-                                TimeUnit.MILLISECONDS);
-                    }
+                    delivered.add(row.key());
+                    recordLag(row, nowMillis);
                 }
-            } catch (ExecutionException | TimeoutException e) {
-                failedKeys.add(key);
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                log.warn("relay of outbox {}: send of event {} (subject {}, position {}) failed, it stays in the outbox: {}",
-                        source, row.event().envelope().getId(), row.subject(), row.id(), String.valueOf(cause));
+                case REFUSED -> {
+                    RelayKeys.Failing before = keys.failure(row.key());
+                    letters.add(new OutboxBatch.Letter(row.id(), r.error(), before == null ? 1 : before.attempts() + 1,
+                            before == null ? 0 : TimeUnit.NANOSECONDS.toMillis(now - before.firstFailureNanos())));
+                    parked.add(row.key());
+                }
+                case FAILED -> {
+                    failed.putIfAbsent(row.key(), r.error());
+                    log.warn("relay of outbox {}: send of event {} (key {}, position {}) failed, it stays in the outbox: {}",
+                            source, row.eventId(), row.key(), row.id(), r.error());
+                }
+                case NOT_SENT -> { } // stays, and goes after the earlier row of its key
             }
         }
-        return confirmed;
+        if ((!confirmed.isEmpty() || !letters.isEmpty()) && !commitFenced(confirmed, letters)) {
+            return new Batch(sent, 0);
+        }
+        published.increment(confirmed.size());
+        deadLettered.increment(letters.size());
+        for (RelaySends.Result r : results) {
+            if (r.outcome() == RelaySends.Outcome.REFUSED) {
+                log.warn("relay of outbox {}: event {} (key {}, position {}) moved to the relay dead letters; its key"
+                        + " waits until it is replayed or discarded: {}", source, r.row().eventId(), r.row().key(),
+                        r.row().id(), r.error());
+            }
+        }
+        parkedKeys |= !letters.isEmpty();
+        boolean newFailure = false;
+        for (Map.Entry<String, String> f : failed.entrySet()) {
+            newFailure |= keys.failure(f.getKey()) == null;
+            keys.failed(f.getKey(), f.getValue(), now);
+        }
+        parked.forEach(keys::clear);
+        delivered.stream().filter(k -> !failed.containsKey(k)).forEach(keys::clear);
+        lastFailure = keys.failingCount() == 0 ? null : new EventsyncException("relay of outbox " + source + ": "
+                + keys.describe(now));
+        if (newFailure && confirmed.isEmpty() && letters.isEmpty()) {
+            // Nothing went through and keys that worked before fail now: likely the transport itself.
+            // Back off the whole relay (the caller pauses) instead of trying key after key at once.
+            throw new EventsyncException("relay of outbox " + source + ": no event of the batch was confirmed by the"
+                    + " transport; " + keys.describe(now));
+        }
+        return new Batch(sent, confirmed.size());
     }
 
-    private boolean deleteFenced(List<Long> ids) throws SQLException {
+    private void recordLag(OutboxBatch.Row row, long nowMillis) {
+        var time = row.event().envelope().getTime();
+        if (time.getSeconds() > 0) {
+            lag.record(Math.max(0, nowMillis - time.getSeconds() * 1000 - time.getNanos() / 1_000_000), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private boolean commitFenced(List<Long> confirmed, List<OutboxBatch.Letter> letters) throws SQLException {
         try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
             c.setAutoCommit(false);
             try {
-                if (!lease.fence(c, epoch)) {
+                if (!loop.lease().fence(c, loop.epoch())) {
                     c.rollback();
-                    leader = false;
+                    loop.lostLease();
                     log.warn("relay {} of outbox {} lost its lease (epoch {}) before deleting {} published rows;"
-                            + " the new leader publishes them again", owner, source, epoch, ids.size());
+                            + " the new leader publishes them again", owner, source, loop.epoch(), confirmed.size());
                     return false;
                 }
-                OutboxBatch.delete(c, tables, ids);
+                OutboxBatch.delete(c, tables, confirmed);
+                OutboxBatch.moveToDeadLetters(c, tables, letters);
                 c.commit();
                 return true;
             } catch (SQLException | RuntimeException e) {
@@ -362,19 +373,6 @@ public final class Relay implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-        }
-    }
-
-    private void releaseLease() {
-        if (!leader || lease == null) {
-            return;
-        }
-        leader = false;
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(true);
-            lease.release(c, epoch);
-        } catch (SQLException | RuntimeException e) {
-            log.debug("relay {} could not release its lease; it expires by itself: {}", owner, e.getMessage());
         }
     }
 
@@ -390,6 +388,8 @@ public final class Relay implements AutoCloseable {
         private Duration minPoll = Duration.ofMillis(1);
         private Duration linger = Duration.ofMillis(2);
         private Duration maxPoll = Duration.ofMillis(250);
+        private Duration retryMin = Duration.ofMillis(100);
+        private Duration retryMax = Duration.ofSeconds(5);
         private String owner;
         private MeterRegistry registry = Metrics.globalRegistry;
 
@@ -422,6 +422,12 @@ public final class Relay implements AutoCloseable {
          */
         public Builder linger(Duration d) { this.linger = d; return this; }
 
+        /**
+         * How long a key whose send failed waits before it is tried again: doubling from {@code min} to
+         * {@code max} on every failure in a row; default 100 ms..5 s. Other keys flow meanwhile.
+         */
+        public Builder retryBackoff(Duration min, Duration max) { this.retryMin = min; this.retryMax = max; return this; }
+
         /** A name for this relay in the lease table and logs; default source + random UUID. */
         public Builder owner(String owner) { this.owner = owner; return this; }
 
@@ -445,6 +451,11 @@ public final class Relay implements AutoCloseable {
                 throw new ConfigException("linger must be zero or positive, but was: " + linger);
             }
             requirePositive("pollInterval max", maxPoll);
+            requirePositive("retryBackoff min", retryMin);
+            requirePositive("retryBackoff max", retryMax);
+            if (retryMax.compareTo(retryMin) < 0) {
+                throw new ConfigException("retryBackoff max must be >= min, but was: " + retryMax + " < " + retryMin);
+            }
             if (maxPoll.compareTo(minPoll) < 0) {
                 throw new ConfigException("pollInterval max must be >= min, but was: " + maxPoll + " < " + minPoll);
             }

@@ -15,7 +15,7 @@ class EventsyncSchemaTest {
     void schemaInstallsTwiceAndEveryTableIsUsable(TestDatabase.Kind kind) {
         try (TestDatabase db = TestDatabase.create(kind)) {
             EventsyncSchema.install(db.dataSource(), db.names());
-            for (String table : new String[] {"outbox", "lease", "log", "log_head", "log_group", "offsets", "inbox", "dead_letters"}) {
+            for (String table : new String[] {"outbox", "lease", "log", "log_head", "log_group", "offsets", "inbox", "dead_letters", "outbox_dead_letters"}) {
                 assertThat(db.count(table)).as(table).isZero();
             }
         }

@@ -3,6 +3,7 @@ package io.eventsync.jdbc;
 import com.google.protobuf.Any;
 import com.google.protobuf.StringValue;
 import com.google.protobuf.Timestamp;
+import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.eventsync.v1.Envelope;
@@ -39,14 +40,34 @@ public final class TestEvents {
         public final List<Envelope> confirmed = new CopyOnWriteArrayList<>();
         public final List<byte[]> bytes = new CopyOnWriteArrayList<>();
         private volatile Predicate<Envelope> reject = e -> false;
+        private volatile Predicate<Envelope> refuse = e -> false;
+        private volatile String refusal = "";
+        private volatile int maxEventBytes = 1 << 20;
 
+        /** Events matching {@code reject} fail with a transient error. */
         public RecordingPublisher rejecting(Predicate<Envelope> reject) {
             this.reject = reject;
             return this;
         }
 
+        /** Events matching {@code refuse} fail for good: a {@link PermanentException} with {@code message}. */
+        public RecordingPublisher refusing(Predicate<Envelope> refuse, String message) {
+            this.refusal = message;
+            this.refuse = refuse;
+            return this;
+        }
+
+        /** The limit this publisher announces (it does not check it itself: the relay must). */
+        public RecordingPublisher maxEventBytes(int maxEventBytes) {
+            this.maxEventBytes = maxEventBytes;
+            return this;
+        }
+
         @Override
         public synchronized CompletableFuture<Void> send(OutboundEvent event) {
+            if (refuse.test(event.envelope())) {
+                return CompletableFuture.failedFuture(new PermanentException(refusal));
+            }
             if (reject.test(event.envelope())) {
                 return CompletableFuture.failedFuture(new IllegalStateException("rejected " + event.envelope().getSubject()));
             }
@@ -57,7 +78,7 @@ public final class TestEvents {
 
         @Override
         public int maxEventBytes() {
-            return 1 << 20;
+            return maxEventBytes;
         }
 
         @Override

@@ -67,11 +67,49 @@ public interface Dialect {
      */
     long insertOutbox(Connection c, Tables t, String channel, OutboxRow row) throws SQLException;
 
-    /** Params: source, limit. Columns: id, subject, event_sequence, payload. Oldest id first. */
-    String selectOutboxBatch(Tables t);
+    /** Params: source, limit. Columns: id, subject, event_id, event_type, payload. Oldest id first. */
+    default String selectOutboxBatch(Tables t) {
+        return selectOutboxBatch(t, 0, false);
+    }
+
+    /**
+     * Params: source, {@code excludedKeys} keys, limit. Columns as {@link #selectOutboxBatch(Tables)}.
+     * Leaves out the rows whose key ({@code subject}) is one of the given keys and, with
+     * {@code skipParked}, the rows of every key that has a relay dead letter.
+     */
+    String selectOutboxBatch(Tables t, int excludedKeys, boolean skipParked);
 
     /** Params: id. */
     String deleteOutboxRow(Tables t);
+
+    // ---- relay dead letters (outbox_dead_letters) ---------------------------------------------
+
+    /**
+     * Params: reason, attempts, milliseconds since the first failure (negated: zero or less), id.
+     * Copies outbox row {@code id} into the relay dead letters; the caller deletes the row in the same
+     * transaction. Copied inside the database, so the payload never travels.
+     */
+    String insertOutboxDeadLetter(Tables t);
+
+    /**
+     * Params: source (then id for one letter). Columns: id, event_id, event_key, event_type,
+     * event_sequence, payload, reason, attempts, first_failure, last_failure. Oldest id first.
+     */
+    String selectOutboxDeadLetters(Tables t, boolean oneId);
+
+    /** Params: source, id. Copies a letter back into the outbox under its own id. */
+    String restoreOutboxDeadLetter(Tables t);
+
+    /** Params: source, id. */
+    String deleteOutboxDeadLetter(Tables t);
+
+    /** Params: source. Columns: count. */
+    String countOutboxDeadLetters(Tables t);
+
+    /** A time column as an instant: zoned columns as stored, MariaDB's DATETIME as UTC (see {@link #now()}). */
+    default java.time.Instant instant(java.sql.ResultSet rs, int column) throws SQLException {
+        return rs.getObject(column, java.time.OffsetDateTime.class).toInstant();
+    }
 
     // ---- lease --------------------------------------------------------------------------------
 

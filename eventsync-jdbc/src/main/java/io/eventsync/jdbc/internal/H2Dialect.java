@@ -17,6 +17,16 @@ final class H2Dialect extends StandardDialect {
         return "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
     }
 
+    @Override
+    String textParam() {
+        return "CAST(? AS VARCHAR)";
+    }
+
+    @Override
+    String intParam() {
+        return "CAST(? AS INT)";
+    }
+
     /**
      * H2 never caches a {@code FOR UPDATE} query, so it parsed the lock statements again for every
      * relay and log batch (about a quarter of the log writer's time). A no-op UPDATE locks the row

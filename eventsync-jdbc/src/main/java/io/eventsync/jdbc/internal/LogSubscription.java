@@ -10,13 +10,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,17 +45,12 @@ public final class LogSubscription implements Subscription {
     private final Offsets offsets;
     private final Runnable onClose;
     private final String owner = UUID.randomUUID().toString();
-    private final Thread thread;
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final LeasedLoop loop;
+    private final Backoff idle;
     private final AtomicLong acked = new AtomicLong(-1);
 
-    private volatile boolean running = true;
     private Tables tables;
-    private Lease lease;
     private Waiter waiter;
-    private boolean active;
-    private long leaseEpoch;
-    private long lastRenewNanos;
     private long next;
     private long flushed = -1;
     private long highestDelivered = -1;
@@ -71,9 +62,11 @@ public final class LogSubscription implements Subscription {
         this.handler = handler;
         this.offsets = offsets;
         this.onClose = onClose;
-        this.thread = new Thread(this::run, "eventsync-log-" + spec.topic() + "-" + spec.group());
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.idle = context.idleBackoff();
+        this.loop = new LeasedLoop("eventsync-log-" + spec.topic() + "-" + spec.group(),
+                "subscription " + spec.group() + " of log topic " + spec.topic(), context.dataSource(),
+                context.leaseDuration(), new Work());
+        loop.start(); // after the field is set: the loop's thread reads it
     }
 
     @Override
@@ -83,98 +76,79 @@ public final class LogSubscription implements Subscription {
 
     /** True while this consumer holds its group's lease and reads. */
     public boolean active() {
-        return active;
+        return loop.holding();
     }
 
     @Override
     public void close() {
-        if (!running) {
+        if (!loop.running()) {
             return;
         }
-        running = false;
-        stopped.countDown();
-        try {
-            thread.join(context.leaseDuration().toMillis() * 2);
-            if (thread.isAlive()) {
-                thread.interrupt();
-                thread.join(context.leaseDuration().toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close(context.leaseDuration().multipliedBy(2));
         onClose.run();
     }
 
-    private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
-        Backoff idle = context.idleBackoff();
-        try {
-            while (running) {
-                try {
-                    if (tables == null) {
-                        bind();
-                    }
-                    if (!holdLease()) {
-                        stopped.await(context.leaseDuration().toMillis() / 3, TimeUnit.MILLISECONDS);
-                        continue;
-                    }
-                    int delivered = deliverBatch();
-                    flushAcks();
-                    retry.reset();
-                    if (delivered > 0) {
-                        idle.reset();
-                    } else if (waiter.await(idle.next())) {
-                        idle.reset();
-                    }
-                } catch (SQLException | EventsyncException e) {
-                    long wait = retry.next();
-                    log.error("subscription {} of log topic {} failed, retrying in {} ms: {}", spec.group(), spec.topic(),
-                            wait, e.getMessage());
-                    stopped.await(wait, TimeUnit.MILLISECONDS);
-                }
+    /** The subscription's part of its leased loop: one reader per group. */
+    private final class Work implements LeasedLoop.Work {
+        @Override
+        public Lease bind() throws SQLException {
+            try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
+                Tables t = context.tables(c);
+                waiter = Waiter.create(t.dialect(), context.dataSource(), context.channel(spec.topic()),
+                        context.signal(spec.topic()));
+                tables = t;
+                return new Lease(t, "log:" + spec.topic() + ":" + spec.group(), owner, context.leaseDuration());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            shutdown();
         }
-    }
 
-    private void bind() throws SQLException {
-        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
-            Tables t = context.tables(c);
-            lease = new Lease(t, "log:" + spec.topic() + ":" + spec.group(), owner, context.leaseDuration());
-            waiter = Waiter.create(t.dialect(), context.dataSource(), context.channel(spec.topic()),
-                    context.signal(spec.topic()));
-            tables = t;
-        }
-    }
-
-    private boolean holdLease() throws SQLException {
-        long now = System.nanoTime();
-        if (active && now - lastRenewNanos < context.leaseDuration().toNanos() / 3) {
-            return true;
-        }
-        try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
-            c.setAutoCommit(true);
-            OptionalLong held = lease.tryAcquire(c);
-            if (held.isEmpty()) {
-                if (active) {
-                    log.warn("subscription {} of log topic {} lost its group lease; standing by", spec.group(), spec.topic());
-                }
-                active = false;
-                return false;
-            }
-            lastRenewNanos = now;
-            if (!active || held.getAsLong() != leaseEpoch) {
+        @Override
+        public void held(Connection c, long epoch, boolean newEpoch) {
+            if (newEpoch) {
                 // (Re)activated: whatever another consumer acked meanwhile is in the offset store.
-                leaseEpoch = held.getAsLong();
                 next = Math.max(offsets.load(spec.group(), spec.topic(), PARTITION), acked.get());
                 reportGroupPosition(c, next);
-                active = true;
                 log.info("subscription {} of log topic {} reads from offset {}", spec.group(), spec.topic(), next);
             }
-            return true;
+        }
+
+        @Override
+        public void lost() {
+            log.warn("subscription {} of log topic {} lost its group lease; standing by", spec.group(), spec.topic());
+        }
+
+        @Override
+        public void round() throws SQLException, InterruptedException {
+            int delivered = deliverBatch();
+            flushAcks();
+            if (delivered > 0) {
+                idle.reset();
+            } else if (waiter.await(idle.next())) {
+                idle.reset();
+            }
+        }
+
+        @Override
+        public EventsyncException failed(Exception e) {
+            return e instanceof EventsyncException ee ? ee : new EventsyncException(e.getMessage(), e);
+        }
+
+        @Override
+        public void stopping() {
+            try {
+                if (tables != null) {
+                    flushAcks();
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.warn("subscription {} of log topic {} could not store its last offset; those events are delivered"
+                        + " again: {}", spec.group(), spec.topic(), e.getMessage());
+            }
+        }
+
+        @Override
+        public void closed() {
+            if (waiter != null) {
+                waiter.close();
+            }
         }
     }
 
@@ -192,7 +166,7 @@ public final class LogSubscription implements Subscription {
             }
         }
         for (Entry e : entries) {
-            if (!running) {
+            if (!loop.running()) {
                 break;
             }
             int count = e.offset <= highestDelivered ? 2 : 1;
@@ -222,29 +196,6 @@ public final class LogSubscription implements Subscription {
     private void reportGroupPosition(Connection c, long position) {
         Positions.raise(c, tables, tables.logGroup(), List.of("consumer_group", "topic"),
                 List.of(spec.group(), spec.topic()), position);
-    }
-
-    private void shutdown() {
-        try {
-            if (tables != null) {
-                flushAcks();
-            }
-        } catch (SQLException | RuntimeException e) {
-            log.warn("subscription {} of log topic {} could not store its last offset; those events are delivered again: {}",
-                    spec.group(), spec.topic(), e.getMessage());
-        }
-        if (active && lease != null) {
-            try (Connection c = context.dataSource().getConnection()) {
-                c.setAutoCommit(true);
-                lease.release(c, leaseEpoch);
-            } catch (SQLException | RuntimeException e) {
-                log.debug("could not release group lease {}: {}", lease.name(), e.getMessage());
-            }
-        }
-        active = false;
-        if (waiter != null) {
-            waiter.close();
-        }
     }
 
     private final class LogDelivery implements Delivery {

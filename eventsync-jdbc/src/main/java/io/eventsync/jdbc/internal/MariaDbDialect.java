@@ -35,6 +35,12 @@ final class MariaDbDialect extends StandardDialect {
         return connection.getCatalog();
     }
 
+    /** DATETIME(6) has no zone; eventsync fills it with UTC_TIMESTAMP, so it is read as UTC. */
+    @Override
+    public java.time.Instant instant(java.sql.ResultSet rs, int column) throws SQLException {
+        return rs.getObject(column, java.time.LocalDateTime.class).toInstant(java.time.ZoneOffset.UTC);
+    }
+
     @Override
     String[] generatedIdColumns() {
         return new String[] {"id"};

@@ -1,13 +1,15 @@
 package io.eventsync.jdbc.internal;
 
+import io.eventsync.DecodeException;
+import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.v1.Envelope;
-import com.google.protobuf.InvalidProtocolBufferException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -15,30 +17,53 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reading a batch of outbox rows and turning them into stamped events, in publish order. */
+/**
+ * Reading a batch of outbox rows, checking each one before it is stamped, in publish order; and the
+ * writes the relay makes in its fenced transaction (delete what was published, move what no
+ * transport will ever take to the relay dead letters).
+ */
 public final class OutboxBatch {
+    /** Longest reason stored with a relay dead letter, in characters. */
+    public static final int MAX_REASON_CHARS = 2000;
+
     private OutboxBatch() {}
 
-    /** One outbox row ready to publish. */
-    public record Row(long id, String subject, long sequence, OutboundEvent event) {}
+    /**
+     * One outbox row: {@code key} is its {@code subject} column, the partition key that orders it.
+     * Either ready to publish ({@code event}), or refused before any send ({@code refusal}, e.g.
+     * {@code "undecodable: ..."}), because no transport could take it.
+     */
+    public record Row(long id, String key, String eventId, String type, OutboundEvent event, String refusal) {
+        public boolean refused() {
+            return refusal != null;
+        }
+    }
 
     /**
-     * The oldest {@code limit} rows of {@code source}. The relay re-reads what remains on every batch
-     * instead of remembering a high-water mark: a row with a lower id that commits late (its
-     * transaction started first, committed after a higher id was relayed) is still in the table and
-     * is simply read next time. Nothing is ever skipped.
+     * The oldest {@code limit} rows of {@code source}, leaving out the rows of {@code excludedKeys}
+     * and, with {@code skipParked}, of keys that have a relay dead letter. The relay reads from the
+     * oldest id on every batch instead of remembering a high-water mark: a row with a lower id that
+     * commits late (its transaction started first, committed after a higher id was relayed) is still
+     * in the table and is simply read next time. Nothing is ever skipped, and rows of blocked keys are
+     * read past, not waited for.
+     *
+     * @param maxEventBytes the transport's limit, stamp included
      */
-    public static List<Row> read(Connection c, Tables t, String source, int limit) throws SQLException {
+    public static List<Row> read(Connection c, Tables t, String source, int limit, List<String> excludedKeys,
+                                 boolean skipParked, int maxEventBytes, EnvelopeCodec codec) throws SQLException {
         List<Row> rows = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(t.dialect().selectOutboxBatch(t))) {
-            ps.setString(1, source);
-            ps.setInt(2, limit);
+        String sql = t.dialect().selectOutboxBatch(t, excludedKeys.size(), skipParked);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, source);
+            for (String key : excludedKeys) {
+                ps.setString(i++, key);
+            }
+            ps.setInt(i, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    long id = rs.getLong(1);
-                    String subject = rs.getString(2);
-                    long sequence = rs.getLong(3);
-                    rows.add(new Row(id, subject, sequence, stamp(id, subject, rs.getBytes(4))));
+                    rows.add(check(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBytes(5),
+                            maxEventBytes, codec));
                 }
             }
         }
@@ -46,21 +71,56 @@ public final class OutboxBatch {
     }
 
     /**
-     * Stamps the outbox id as the envelope's {@code position} (field 13) by appending the field to
-     * the encoded bytes: protobuf merges concatenated messages and the last value of a scalar wins,
-     * so the stored bytes (unknown fields included) travel unchanged. The envelope object is decoded
-     * only for transports that map attributes to headers; an undecodable row still goes out (the
-     * consumer dead-letters it) rather than blocking the outbox.
+     * Checks a stored row the way the transport and every consumer would, before anything is added
+     * to it: a row that is too large, does not decode, or names another key than its column gets a
+     * refusal instead of an event. Decoding first matters: the stamp appended to a truncated row can
+     * complete a cut-off sub-message, and the corrupt row would then reach consumers in altered form.
      */
-    static OutboundEvent stamp(long id, String subject, byte[] stored) {
-        byte[] bytes = appendVarintField(stored, 13, id);
+    static Row check(long id, String key, String eventId, String type, byte[] stored, int maxEventBytes,
+                     EnvelopeCodec codec) {
+        int stamped = stored.length + stampBytes(id);
+        if (stamped > maxEventBytes) {
+            return refused(id, key, eventId, type, "oversize: event " + eventId + " (key " + key + ", position " + id
+                    + ") is " + stored.length + " bytes, " + stamped + " with the position the relay adds, over the"
+                    + " transport's limit of " + maxEventBytes + " bytes (maxEventBytes); make the event smaller, or"
+                    + " raise the transport's limit and replay it");
+        }
         Envelope envelope;
         try {
-            envelope = Envelope.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            envelope = Envelope.newBuilder().setSubject(subject).setPosition(id).build();
+            envelope = codec.decode(stored);
+        } catch (DecodeException e) {
+            return refused(id, key, eventId, type, "undecodable: outbox row " + id + " (event " + eventId + ", key "
+                    + key + ") is not an eventsync envelope: " + e.getMessage());
         }
-        return new OutboundEvent(envelope, bytes);
+        String envelopeKey = envelope.getPartitionKey().isEmpty() ? envelope.getSubject() : envelope.getPartitionKey();
+        if (!envelopeKey.equals(key)) {
+            return refused(id, key, eventId, type, "key_mismatch: outbox row " + id + " (event " + eventId + ") has"
+                    + " subject column '" + key + "' but its envelope's key is '" + envelopeKey + "'; the column must"
+                    + " hold the envelope's partition_key, or its subject when partition_key is empty");
+        }
+        return new Row(id, key, eventId, type, stamp(id, envelope, stored), null);
+    }
+
+    private static Row refused(long id, String key, String eventId, String type, String reason) {
+        return new Row(id, key, eventId, type, null, DbText.sanitize(reason, MAX_REASON_CHARS));
+    }
+
+    /**
+     * Stamps the outbox id as the envelope's {@code position} (field 13) by appending the field to
+     * the encoded bytes: protobuf merges concatenated messages and the last value of a scalar wins,
+     * so the stored bytes (unknown fields included) travel unchanged. Only for bytes that decoded.
+     */
+    static OutboundEvent stamp(long id, Envelope decoded, byte[] stored) {
+        return new OutboundEvent(decoded.toBuilder().setPosition(id).build(), appendVarintField(stored, 13, id));
+    }
+
+    /** Bytes of the stamp: the tag of field 13 (one byte) and the id as a varint. */
+    static int stampBytes(long id) {
+        int n = 2;
+        for (long v = id >>> 7; v != 0; v >>>= 7) {
+            n++;
+        }
+        return n;
     }
 
     static byte[] appendVarintField(byte[] bytes, int field, long value) {
@@ -80,39 +140,85 @@ public final class OutboxBatch {
     }
 
     /**
-     * Within one batch, events of a subject leave in sequence order (ties by id). Writers of one
-     * subject are serialized by the business row lock, so sequence order is their commit order, while
-     * ids are drawn at insert time and may not be. Each subject keeps the slots it had, so the
-     * interleaving across subjects (and position order) stays as read.
+     * Rows leave in id order within their key: a writer that commits after another one drew its id
+     * later, so for writers serialized by a lock (or one after the other) id order is commit order,
+     * and a sequence says nothing across subjects that share a partition key. One guard stays: within
+     * one subject a batch keeps sequence order (ties by id), for the row whose transaction drew a lower
+     * id but committed after a later version of the same subject. Each subject keeps the slots it had,
+     * so the interleaving of subjects and keys stays as read. Refused rows keep their slot.
      */
     static List<Row> perSubjectBySequence(List<Row> rows) {
-        Map<String, List<Row>> bySubject = new LinkedHashMap<>();
+        Map<List<String>, List<Row>> bySubject = new LinkedHashMap<>();
         for (Row r : rows) {
-            bySubject.computeIfAbsent(r.subject(), k -> new ArrayList<>()).add(r);
+            if (!r.refused()) {
+                bySubject.computeIfAbsent(subjectOf(r), k -> new ArrayList<>()).add(r);
+            }
         }
         if (bySubject.size() == rows.size()) {
             return rows;
         }
-        Map<String, Iterator<Row>> sorted = new HashMap<>();
+        Map<List<String>, Iterator<Row>> sorted = new HashMap<>();
         bySubject.forEach((subject, list) -> {
-            list.sort(Comparator.comparingLong(Row::sequence).thenComparingLong(Row::id));
+            list.sort(Comparator.comparingLong((Row r) -> r.event().envelope().getSequence()).thenComparingLong(Row::id));
             sorted.put(subject, list.iterator());
         });
         List<Row> result = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            result.add(sorted.get(r.subject()).next());
+            result.add(r.refused() ? r : sorted.get(subjectOf(r)).next());
         }
         return result;
     }
 
+    private static List<String> subjectOf(Row r) {
+        return List.of(r.key(), r.event().envelope().getSubject());
+    }
+
     /** Deletes the rows by id inside the caller's (fenced) transaction. */
-    public static void delete(Connection c, Tables t, List<Long> ids) throws SQLException {
+    public static void delete(Connection c, Tables t, Collection<Long> ids) throws SQLException {
+        if (ids.isEmpty()) {
+            return;
+        }
         try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteOutboxRow(t))) {
             for (long id : ids) {
                 ps.setLong(1, id);
                 ps.addBatch();
             }
             ps.executeBatch();
+        }
+    }
+
+    /** A row to move to the relay dead letters, with its (already sanitized) reason. */
+    public record Letter(long id, String reason, int attempts, long millisSinceFirstFailure) {}
+
+    /**
+     * Moves the rows to the relay dead letters inside the caller's (fenced) transaction: copied in the
+     * database (the payload never travels), then deleted from the outbox.
+     */
+    public static void moveToDeadLetters(Connection c, Tables t, Collection<Letter> letters) throws SQLException {
+        if (letters.isEmpty()) {
+            return;
+        }
+        // One statement per letter, not a JDBC batch: MariaDB's bulk protocol refuses INSERT ... SELECT,
+        // and letters are rare.
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().insertOutboxDeadLetter(t))) {
+            for (Letter l : letters) {
+                ps.setString(1, DbText.sanitize(l.reason(), MAX_REASON_CHARS));
+                ps.setInt(2, l.attempts());
+                ps.setLong(3, -Math.max(0, l.millisSinceFirstFailure()));
+                ps.setLong(4, l.id());
+                ps.executeUpdate();
+            }
+        }
+        delete(c, t, letters.stream().map(Letter::id).toList());
+    }
+
+    /** Whether {@code source} has relay dead letters (its keys are parked). */
+    public static boolean hasDeadLetters(Connection c, Tables t, String source) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().countOutboxDeadLetters(t))) {
+            ps.setString(1, source);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(1) > 0;
+            }
         }
     }
 }

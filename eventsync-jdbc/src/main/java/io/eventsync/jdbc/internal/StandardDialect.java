@@ -69,14 +69,65 @@ abstract class StandardDialect implements Dialect {
      * behind its writers).
      */
     @Override
-    public String selectOutboxBatch(Tables t) {
-        return "SELECT id, subject, event_sequence, payload FROM " + t.outbox()
-                + " WHERE source = ? ORDER BY source, id LIMIT ?";
+    public String selectOutboxBatch(Tables t, int excludedKeys, boolean skipParked) {
+        StringBuilder sql = new StringBuilder("SELECT o.id, o.subject, o.event_id, o.event_type, o.payload FROM ")
+                .append(t.outbox()).append(" o WHERE o.source = ?");
+        if (excludedKeys > 0) {
+            sql.append(" AND o.subject NOT IN (").append(params(excludedKeys)).append(')');
+        }
+        if (skipParked) {
+            sql.append(" AND NOT EXISTS (SELECT 1 FROM ").append(t.outboxDeadLetters())
+                    .append(" d WHERE d.source = o.source AND d.event_key = o.subject)");
+        }
+        return sql.append(" ORDER BY o.source, o.id LIMIT ?").toString();
     }
 
     @Override
     public String deleteOutboxRow(Tables t) {
         return "DELETE FROM " + t.outbox() + " WHERE id = ?";
+    }
+
+    @Override
+    public String insertOutboxDeadLetter(Tables t) {
+        return "INSERT INTO " + t.outboxDeadLetters() + " (id, source, event_id, event_key, event_type, event_sequence,"
+                + " payload, created_at, reason, attempts, first_failure, last_failure)"
+                + " SELECT id, source, event_id, subject, event_type, event_sequence, payload, created_at, "
+                + textParam() + ", " + intParam() + ", " + nowPlusMillis() + ", " + now()
+                + " FROM " + t.outbox() + " WHERE id = ?";
+    }
+
+    /** A text bind parameter in a SELECT list (H2 must be told its type). */
+    String textParam() {
+        return "?";
+    }
+
+    /** An integer bind parameter in a SELECT list. */
+    String intParam() {
+        return "?";
+    }
+
+    @Override
+    public String selectOutboxDeadLetters(Tables t, boolean oneId) {
+        return "SELECT id, event_id, event_key, event_type, event_sequence, payload, reason, attempts, first_failure,"
+                + " last_failure FROM " + t.outboxDeadLetters() + " WHERE source = ?"
+                + (oneId ? " AND id = ?" : " ORDER BY source, id");
+    }
+
+    @Override
+    public String restoreOutboxDeadLetter(Tables t) {
+        return "INSERT INTO " + t.outbox() + " (id, source, event_id, subject, event_type, event_sequence, payload,"
+                + " created_at) SELECT id, source, event_id, event_key, event_type, event_sequence, payload, created_at"
+                + " FROM " + t.outboxDeadLetters() + " WHERE source = ? AND id = ?";
+    }
+
+    @Override
+    public String deleteOutboxDeadLetter(Tables t) {
+        return "DELETE FROM " + t.outboxDeadLetters() + " WHERE source = ? AND id = ?";
+    }
+
+    @Override
+    public String countOutboxDeadLetters(Tables t) {
+        return "SELECT COUNT(*) FROM " + t.outboxDeadLetters() + " WHERE source = ?";
     }
 
     @Override

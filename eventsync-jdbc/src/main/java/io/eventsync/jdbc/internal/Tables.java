@@ -45,6 +45,8 @@ public record Tables(Dialect dialect, String schema, String prefix) {
 
     public String outbox() { return table("outbox"); }
 
+    public String outboxDeadLetters() { return table("outbox_dead_letters"); }
+
     public String lease() { return table("lease"); }
 
     public String log() { return table("log"); }

@@ -15,6 +15,26 @@ CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}outbox" (
 );
 CREATE INDEX IF NOT EXISTS "${prefix}outbox_source_id" ON "${schema}"."${prefix}outbox" (source, id);
 
+-- Source side: outbox rows the transport refuses for good (over its size limit, undecodable, rejected),
+-- moved here by the relay in its fenced transaction, with the reason. id is the row's outbox id (its
+-- position). While a key has a letter here its later rows wait in the outbox (the key is parked);
+-- replay moves the row back under the same id (the front of its key), discard drops it.
+CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}outbox_dead_letters" (
+    id BIGINT NOT NULL PRIMARY KEY,
+    source VARCHAR(200) NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    event_key VARCHAR(500) NOT NULL,
+    event_type VARCHAR(500) NOT NULL,
+    event_sequence BIGINT NOT NULL,
+    payload BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INT NOT NULL,
+    first_failure TIMESTAMPTZ NOT NULL,
+    last_failure TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "${prefix}outbox_dead_letters_key" ON "${schema}"."${prefix}outbox_dead_letters" (source, event_key);
+
 -- Fenced leases: one relay per outbox, one reader per log group. epoch grows on every takeover.
 CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}lease" (
     name VARCHAR(500) NOT NULL PRIMARY KEY,
