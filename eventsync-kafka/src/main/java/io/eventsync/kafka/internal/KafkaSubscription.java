@@ -141,16 +141,20 @@ public final class KafkaSubscription implements Subscription {
             return; // revoked between fetch and here: the next owner reads it
         }
         byte[] bytes;
+        String defect = null;
         try {
             bytes = CloudEventsBinding.envelopeBytes(record.headers(), record.value());
         } catch (DecodeException e) {
-            // Handed on as it is: the dispatcher's decode fails and the event goes to the dead letters
-            // with this record's bytes, while the rest of the partition keeps flowing.
-            log.warn("record {}-{}@{} is not an eventsync event: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+            // Not an event: handed on with its raw value and the defect named, never decoded as an envelope
+            // (in binary mode the value is only the payload), so the consumer dead-letters it with this reason
+            // and parks at most the record key, while the rest of the partition keeps flowing.
+            defect = e.getMessage();
             bytes = record.value() == null ? new byte[0] : record.value();
+            log.debug("record {}-{}@{} is not a well-formed eventsync event: {}", record.topic(), record.partition(),
+                    record.offset(), defect);
         }
-        queue.add(new KafkaDelivery(progress, record.offset(), bytes));
+        queue.add(new KafkaDelivery(progress, record.offset(), bytes, record.key(), defect,
+                defect == null ? null : record.headers()));
     }
 
     private void applyBackpressure() {
