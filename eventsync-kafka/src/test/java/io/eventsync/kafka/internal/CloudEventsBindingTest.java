@@ -209,14 +209,4 @@ class CloudEventsBindingTest {
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
-
-    @Test
-    void secretPropertyNamesAreRecognised() {
-        assertThat(ClientSettings.isSecret("sasl.jaas.config")).isTrue();
-        assertThat(ClientSettings.isSecret("ssl.keystore.password")).isTrue();
-        assertThat(ClientSettings.isSecret("ssl.keystore.key")).isTrue();
-        assertThat(ClientSettings.isSecret("security.protocol")).isFalse();
-        assertThat(ClientSettings.describe(java.util.Map.of("ssl.key.password", "p4ss", "linger.ms", "5")))
-                .isEqualTo("{linger.ms=5, ssl.key.password=[hidden]}");
-    }
 }
