@@ -142,9 +142,10 @@ class KafkaMalformedRecordsTest {
         List<DeadLetter> failed = letters.list(group).stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).toList();
         assertThat(failed).hasSize(3);
         assertThat(failed).extracting(DeadLetter::reason).contains(
-                "header ce_time is not an RFC 3339 timestamp: '2024-01-01 10:00:00'",
-                "the record value is null: in binary mode it is the event's payload, which every eventsync event has")
-                .anyMatch(reason -> reason.startsWith("the record is not an eventsync event"));
+                "malformed: header ce_time is not an RFC 3339 timestamp: '2024-01-01 10:00:00'",
+                "malformed: the record value is null: in binary mode it is the event's payload, which every"
+                        + " eventsync event has")
+                .anyMatch(reason -> reason.startsWith("malformed: the record is not an eventsync event"));
         assertThat(failed).extracting(DeadLetter::origin).allMatch(o -> o.startsWith("kafka topic " + topic));
         assertThat(letters.list(group)).filteredOn(DeadLetter::parksKey).extracting(DeadLetter::key)
                 .containsOnly("acct-7", "acct-8");
