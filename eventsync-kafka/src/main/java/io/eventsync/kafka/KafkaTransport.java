@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.kafka.internal.ClientSettings;
+import io.eventsync.kafka.internal.GroupProtocols;
 import io.eventsync.kafka.internal.KafkaMetrics;
 import io.eventsync.kafka.internal.KafkaPublisher;
 import io.eventsync.kafka.internal.KafkaSubscription;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -33,6 +35,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.GroupProtocol;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -74,6 +77,8 @@ public final class KafkaTransport implements Transport {
     /** Room for the record key, headers and batch framing around the encoded event. */
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    static final int CLASSIC_SESSION_TIMEOUT_MS = 10_000;
+    static final int CLASSIC_HEARTBEAT_INTERVAL_MS = 3_000;
 
     private final String bootstrapServers;
     private final Map<String, String> clientProperties;
@@ -85,6 +90,7 @@ public final class KafkaTransport implements Transport {
     private final Duration revokeTimeout;
     private final Duration commitInterval;
     private final KafkaMetrics metrics;
+    private final GroupProtocols groupProtocols;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     private final Set<KafkaPublisher> publishers = ConcurrentHashMap.newKeySet();
     private final Set<KafkaSubscription> subscriptions = ConcurrentHashMap.newKeySet();
@@ -104,10 +110,35 @@ public final class KafkaTransport implements Transport {
         this.revokeTimeout = builder.revokeTimeout;
         this.commitInterval = builder.commitInterval;
         this.metrics = new KafkaMetrics(builder.meterRegistry);
+        this.groupProtocols = new GroupProtocols(builder.groupProtocol);
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Checks one client property as {@link Builder#build()} will, without connecting anywhere: refuses a
+     * property eventsync sets itself, one no Kafka producer, consumer or admin client knows (naming the
+     * closest known one) and a value that does not parse for its type. Messages never show the value of
+     * a secret ({@link #isSecretClientProperty}). Also refuses a property the group protocol does not
+     * accept (e.g. {@code session.timeout.ms} unless it is {@link KafkaGroupProtocol#CLASSIC}).
+     *
+     * @throws ConfigException naming the property and what is wrong
+     */
+    public static void checkClientProperty(String name, String value, KafkaGroupProtocol groupProtocol) {
+        ClientSettings.check(name, value);
+        ClientSettings.checkForProtocol(Set.of(name), groupProtocol);
+    }
+
+    /** True for a client property whose value is never logged: passwords, secrets, keys, JAAS, tokens. */
+    public static boolean isSecretClientProperty(String name) {
+        return ClientSettings.isSecret(name);
+    }
+
+    /** Client properties for logs and messages: {@code {name=value, ...}} with secret values {@code [hidden]}. */
+    public static String describeClientProperties(Map<String, String> properties) {
+        return ClientSettings.describe(properties);
     }
 
     @Override
@@ -150,8 +181,8 @@ public final class KafkaTransport implements Transport {
         ensureTopic(spec.topic());
         int member = consumersPerGroup.computeIfAbsent(spec.group(), g -> new AtomicInteger()).incrementAndGet();
         String threadName = "eventsync-kafka-" + spec.group() + (member == 1 ? "" : "-" + member);
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig(spec, threadName));
-        KafkaSubscription subscription = new KafkaSubscription(spec, handler, consumer, threadName,
+        KafkaSubscription subscription = new KafkaSubscription(spec, handler,
+                protocol -> new KafkaConsumer<>(consumerConfig(spec, threadName, protocol)), groupProtocols, threadName,
                 maxQueuedPerSubscription, revokeTimeout, commitInterval, metrics, subscriptions::remove);
         subscriptions.add(subscription);
         subscription.start();
@@ -178,7 +209,8 @@ public final class KafkaTransport implements Transport {
     @Override
     public String toString() {
         return "KafkaTransport[" + bootstrapServers + ", encoding " + encoding + ", partitions "
-                + partitions.map(String::valueOf).orElse("broker default") + ", client properties "
+                + partitions.map(String::valueOf).orElse("broker default") + ", group protocol "
+                + groupProtocols.configured().name().toLowerCase(Locale.ROOT) + ", client properties "
                 + ClientSettings.describe(clientProperties) + "]";
     }
 
@@ -189,11 +221,13 @@ public final class KafkaTransport implements Transport {
         }
         NewTopic newTopic = new NewTopic(topic, partitions, replicationFactor)
                 .configs(Map.of("max.message.bytes", Integer.toString(maxEventBytes + RECORD_OVERHEAD_BYTES)));
+        boolean existed = false;
         try {
             admin().createTopics(List.of(newTopic)).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             log.info("created Kafka topic {} ({} partitions)", topic, partitions.map(String::valueOf).orElse("default"));
         } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
+            existed = e.getCause() instanceof TopicExistsException;
+            if (!existed) {
                 throw new EventsyncException("cannot create Kafka topic " + topic + " at " + bootstrapServers
                         + ": " + e.getCause(), e.getCause());
             }
@@ -204,17 +238,23 @@ public final class KafkaTransport implements Transport {
             Thread.currentThread().interrupt();
             throw new EventsyncException("interrupted while creating Kafka topic " + topic, e);
         }
-        awaitLeaders(topic);
+        int count = awaitLeaders(topic);
+        if (existed && partitions.isPresent() && partitions.get() != count) {
+            // Adding partitions moves keys between them (and so breaks per-key order for events in flight):
+            // an operator's decision, never done behind the user's back.
+            log.warn("Kafka topic {} exists with {} partitions, not the {} configured; partitions applies only to"
+                    + " topics eventsync creates", topic, count, partitions.get());
+        }
         knownTopics.add(topic);
     }
 
     /**
-     * Waits until every partition of a topic has a leader. Right after creation a broker may still
+     * Waits until every partition of a topic has a leader; returns the partition count. Right after creation a broker may still
      * answer NOT_LEADER_OR_FOLLOWER; an idempotent producer whose first batch hits that can end up
      * retrying OUT_OF_ORDER_SEQUENCE_NUMBER for a long time, so no publisher or consumer starts before.
      * Kafka has no notification for this, hence a short bounded poll of the metadata.
      */
-    private void awaitLeaders(String topic) {
+    private int awaitLeaders(String topic) {
         long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
         long pauseMillis = 10;
         String missing = "no metadata yet";
@@ -227,7 +267,7 @@ public final class KafkaTransport implements Transport {
                             .filter(p -> p.leader() == null || p.leader().isEmpty())
                             .map(TopicPartitionInfo::partition).toList();
                     if (!description.partitions().isEmpty() && leaderless.isEmpty()) {
-                        return;
+                        return description.partitions().size();
                     }
                     missing = "partitions without a leader: " + leaderless;
                 } catch (ExecutionException e) {
@@ -281,14 +321,28 @@ public final class KafkaTransport implements Transport {
         return config;
     }
 
-    private Map<String, Object> consumerConfig(SubscriptionSpec spec, String clientId) {
+    private Map<String, Object> consumerConfig(SubscriptionSpec spec, String clientId, GroupProtocol protocol) {
         Map<String, Object> config = new HashMap<>();
         // A new group starts at the beginning: a copy needs every event the topic still holds.
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Cooperative rebalancing moves only the partitions that change owner; the others keep flowing.
-        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        // The poll thread never runs handlers, so it polls every 100 ms except while a revocation waits
+        // for in-flight work (up to revokeTimeout, then a commit). The classic protocol also waits this
+        // long for members to rejoin a rebalance: far below Kafka's 5 minutes, so a dead member cannot
+        // hold a group up for long.
+        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
+                (int) Math.max(30_000, revokeTimeout.toMillis() + 20_000));
+        if (protocol == GroupProtocol.CLASSIC) {
+            // Cooperative rebalancing moves only the partitions that change owner; the others keep flowing.
+            config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+            // A member killed without leaving is noticed after this (Kafka's default: 45 s).
+            config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, CLASSIC_SESSION_TIMEOUT_MS);
+            config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, CLASSIC_HEARTBEAT_INTERVAL_MS);
+        }
+        // With the consumer protocol the broker owns session timeout, heartbeat and assignor
+        // (group.consumer.* broker settings, or the group's consumer.session.timeout.ms).
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         config.putAll(commonConfig());
+        config.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol.name().toLowerCase(Locale.ROOT));
         config.put(ConsumerConfig.GROUP_ID_CONFIG, spec.group());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
@@ -309,6 +363,7 @@ public final class KafkaTransport implements Transport {
         private Integer partitions;
         private Short replicationFactor;
         private KafkaEncoding encoding = KafkaEncoding.BINARY;
+        private KafkaGroupProtocol groupProtocol = KafkaGroupProtocol.AUTO;
         private int maxEventBytes = EnvelopeCodec.DEFAULT_MAX_BYTES;
         private int maxQueuedPerSubscription = 1_000;
         private Duration revokeTimeout = Duration.ofSeconds(10);
@@ -366,6 +421,15 @@ public final class KafkaTransport implements Transport {
             return this;
         }
 
+        /**
+         * The consumer group protocol; default {@link KafkaGroupProtocol#AUTO}: the consumer protocol
+         * (KIP-848) when the cluster supports it, else the classic one.
+         */
+        public Builder groupProtocol(KafkaGroupProtocol groupProtocol) {
+            this.groupProtocol = groupProtocol;
+            return this;
+        }
+
         /** Largest encoded event accepted; default {@link EnvelopeCodec#DEFAULT_MAX_BYTES}. */
         public Builder maxEventBytes(int maxEventBytes) {
             this.maxEventBytes = maxEventBytes;
@@ -394,12 +458,7 @@ public final class KafkaTransport implements Transport {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
                 throw new ConfigException("bootstrapServers must be host:port[,host:port...], but was: " + bootstrapServers);
             }
-            for (String name : clientProperties.keySet()) {
-                if (ClientSettings.OWNED.contains(name)) {
-                    throw new ConfigException("clientProperty " + name + " is set by eventsync and cannot be"
-                            + " overridden (value " + (ClientSettings.isSecret(name) ? "[hidden]" : clientProperties.get(name)) + ")");
-                }
-            }
+            clientProperties.forEach(ClientSettings::check);
             if (partitions != null && partitions < 1) {
                 throw new ConfigException("partitions must be at least 1, but was: " + partitions);
             }
@@ -407,6 +466,11 @@ public final class KafkaTransport implements Transport {
                 throw new ConfigException("replicationFactor must be at least 1, but was: " + replicationFactor);
             }
             Objects.requireNonNull(encoding, "encoding");
+            if (groupProtocol == null) {
+                throw new ConfigException("groupProtocol must be one of " + List.of(KafkaGroupProtocol.values())
+                        + ", but was: null");
+            }
+            ClientSettings.checkForProtocol(clientProperties.keySet(), groupProtocol);
             if (maxEventBytes < 1 || maxEventBytes > 64 * 1024 * 1024) {
                 throw new ConfigException("maxEventBytes must be between 1 and 67108864, but was: " + maxEventBytes);
             }

@@ -1,10 +1,15 @@
 package io.eventsync.cli.pipeline;
 
 import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.kafka.KafkaGroupProtocol;
+import io.eventsync.kafka.KafkaTransport;
 import io.eventsync.jdbc.CopyTable;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,7 +36,32 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
      * ({@code servers} = bootstrap servers), {@code nats} ({@code servers} = URL) or {@code rabbitmq}
      * ({@code servers} = AMQP URI).
      */
-    public record TransportConfig(String kind, Database database, String servers, Secret password) {}
+    public record TransportConfig(String kind, Database database, String servers, Secret password,
+                                  KafkaSettings kafka) {}
+
+    /**
+     * {@code transport.kafka}: how {@code run} creates a missing topic ({@code partitions},
+     * {@code replication_factor}; empty: the broker's defaults), the consumer group protocol, and client
+     * properties passed to every Kafka client (already checked against the clients' known names and
+     * types, {@code ${ENV}} resolved). Printing it hides the values of secret properties.
+     */
+    public record KafkaSettings(Optional<Integer> partitions, Optional<Integer> replicationFactor,
+                                KafkaGroupProtocol groupProtocol, Map<String, String> clientProperties) {
+        public static final KafkaSettings DEFAULTS =
+                new KafkaSettings(Optional.empty(), Optional.empty(), KafkaGroupProtocol.AUTO, Map.of());
+
+        public KafkaSettings {
+            clientProperties = Collections.unmodifiableMap(new LinkedHashMap<>(clientProperties));
+        }
+
+        @Override
+        public String toString() {
+            return "KafkaSettings[partitions=" + partitions.map(String::valueOf).orElse("broker default")
+                    + ", replicationFactor=" + replicationFactor.map(String::valueOf).orElse("broker default")
+                    + ", groupProtocol=" + groupProtocol + ", clientProperties="
+                    + KafkaTransport.describeClientProperties(clientProperties) + "]";
+        }
+    }
 
     /** Relay the outbox of {@code source} in {@code database} to {@code topic}. */
     public record RelayConfig(String source, Database database, String topic) {}

@@ -3,12 +3,15 @@ package io.eventsync.cli.pipeline;
 import io.eventsync.ConfigException;
 import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Database;
+import io.eventsync.cli.pipeline.PipelineConfig.KafkaSettings;
 import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Secret;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.jdbc.CopyTable;
+import io.eventsync.kafka.KafkaGroupProtocol;
+import io.eventsync.kafka.KafkaTransport;
 import io.eventsync.transport.SubscriptionSpec;
 import java.io.IOException;
 import java.io.Reader;
@@ -151,7 +154,7 @@ public final class PipelineConfigLoader {
     }
 
     private TransportConfig transport(ConfigNode node) {
-        node.allowOnly(Set.of("kind", "database", "servers", "password"));
+        node.allowOnly(Set.of("kind", "database", "servers", "password", "kafka"));
         Map<String, ConfigNode> e = node.entries();
         String kind = required(node, e, "kind").oneOf(transportKinds);
         Database database = null;
@@ -169,7 +172,39 @@ public final class PipelineConfigLoader {
             servers = "amqp://guest:guest@127.0.0.1:5672";
         }
         Secret password = e.containsKey("password") ? new Secret(e.get("password").text()) : new Secret("");
-        return new TransportConfig(kind, database, servers, password);
+        KafkaSettings kafka = KafkaSettings.DEFAULTS;
+        if (e.containsKey("kafka")) {
+            if (!kind.equals("kafka")) {
+                throw e.get("kafka").error("applies only to kind kafka, but kind is " + kind);
+            }
+            kafka = kafka(e.get("kafka"));
+        }
+        return new TransportConfig(kind, database, servers, password, kafka);
+    }
+
+    /** {@code transport.kafka}; client property values may hold secrets, so no message here shows them. */
+    private static KafkaSettings kafka(ConfigNode node) {
+        node.allowOnly(Set.of("partitions", "replication_factor", "group_protocol", "client_properties"));
+        Map<String, ConfigNode> e = node.entries();
+        Optional<Integer> partitions = Optional.ofNullable(e.get("partitions")).map(n -> n.integer(1, 100_000));
+        Optional<Integer> replication = Optional.ofNullable(e.get("replication_factor")).map(n -> n.integer(1, 32));
+        KafkaGroupProtocol protocol = e.containsKey("group_protocol")
+                ? KafkaGroupProtocol.valueOf(e.get("group_protocol").oneOf(Set.of("auto", "consumer", "classic"))
+                        .toUpperCase(java.util.Locale.ROOT))
+                : KafkaGroupProtocol.AUTO;
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        if (e.containsKey("client_properties")) {
+            for (Map.Entry<String, ConfigNode> property : e.get("client_properties").entries().entrySet()) {
+                String value = property.getValue().text();
+                try {
+                    KafkaTransport.checkClientProperty(property.getKey(), value, protocol);
+                } catch (ConfigException ex) {
+                    throw property.getValue().error(ex.getMessage());
+                }
+                properties.put(property.getKey(), value);
+            }
+        }
+        return new KafkaSettings(partitions, replication, protocol, properties);
     }
 
     private RelayConfig relay(ConfigNode node) {

@@ -36,8 +36,13 @@ public final class Transports {
      * ({@code amqp://user:password@host:port/vhost}).
      */
     public static Transport open(String kind, String servers, String password, String clientName, MeterRegistry meters) {
+        return open(kind, servers, password, clientName, PipelineConfig.KafkaSettings.DEFAULTS, meters);
+    }
+
+    private static Transport open(String kind, String servers, String password, String clientName,
+                                  PipelineConfig.KafkaSettings kafka, MeterRegistry meters) {
         return switch (kind) {
-            case "kafka" -> kafka(servers, meters);
+            case "kafka" -> kafka(servers, kafka, meters);
             case "nats" -> {
                 NatsTransport.Builder b = NatsTransport.builder().server(servers).connectionName(clientName)
                         .meterRegistry(meters);
@@ -54,18 +59,26 @@ public final class Transports {
     }
 
     static Transport open(PipelineConfig.TransportConfig config, String name, MeterRegistry meters) {
-        return open(config.kind(), config.servers(), config.password().value(), "eventsync-" + name, meters);
+        return open(config.kind(), config.servers(), config.password().value(), "eventsync-" + name,
+                config.kafka(), meters);
     }
 
-    private static Transport kafka(String servers, MeterRegistry meters) {
+    private static Transport kafka(String servers, PipelineConfig.KafkaSettings settings, MeterRegistry meters) {
         if (servers != null) {
-            return KafkaTransport.builder().bootstrapServers(servers).meterRegistry(meters).build();
+            return kafkaBuilder(settings, meters).bootstrapServers(servers).build();
         }
         LocalKafka broker = LocalKafka.start();
         log.info("no bootstrap servers given: started a local Kafka broker at {}", broker.bootstrapServers());
-        KafkaTransport transport = KafkaTransport.builder().bootstrapServers(broker.bootstrapServers())
-                .meterRegistry(meters).build();
+        KafkaTransport transport = kafkaBuilder(settings, meters).bootstrapServers(broker.bootstrapServers()).build();
         return new OwningTransport(transport, broker);
+    }
+
+    private static KafkaTransport.Builder kafkaBuilder(PipelineConfig.KafkaSettings settings, MeterRegistry meters) {
+        KafkaTransport.Builder builder = KafkaTransport.builder().meterRegistry(meters)
+                .groupProtocol(settings.groupProtocol()).clientProperties(settings.clientProperties());
+        settings.partitions().ifPresent(builder::partitions);
+        settings.replicationFactor().ifPresent(builder::replicationFactor);
+        return builder;
     }
 
     private static Transport rabbit(String uriText, String password, String clientName, MeterRegistry meters) {

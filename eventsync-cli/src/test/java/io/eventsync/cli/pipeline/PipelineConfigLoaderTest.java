@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import io.eventsync.ConfigException;
 import io.eventsync.cli.demo.proto.OrderPlaced;
+import io.eventsync.kafka.KafkaGroupProtocol;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -164,6 +165,108 @@ class PipelineConfigLoaderTest {
 
         assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":20: retention.log: applies to the embedded log only");
+    }
+
+    private static final String KAFKA = VALID.replace("""
+              kind: log
+              database:
+                jdbc_url: jdbc:h2:mem:orders
+            """, """
+              kind: kafka
+              servers: 127.0.0.1:9092
+              kafka:
+                partitions: 6
+                replication_factor: 3
+                group_protocol: auto
+                client_properties:
+                  security.protocol: SASL_SSL
+                  sasl.jaas.config: ${KAFKA_JAAS}
+                  linger.ms: 5
+            """);
+
+    private final PipelineConfigLoader kafkaLoader = new PipelineConfigLoader(PipelineConfigs.transportKinds(),
+            Map.of("DB_PASSWORD", "hunter2", "KAFKA_JAAS", "ScramLoginModule required password=\"t0ps3cret\";")::get);
+
+    @Test
+    void kafkaSettingsLoadWithSecretsFromTheEnvironmentThatNeverPrint() throws Exception {
+        PipelineConfig config = kafkaLoader.load(write(KAFKA));
+
+        PipelineConfig.KafkaSettings kafka = config.transport().kafka();
+        assertThat(kafka.partitions()).contains(6);
+        assertThat(kafka.replicationFactor()).contains(3);
+        assertThat(kafka.groupProtocol()).isEqualTo(KafkaGroupProtocol.AUTO);
+        assertThat(kafka.clientProperties()).containsEntry("sasl.jaas.config", "ScramLoginModule required password=\"t0ps3cret\";")
+                .containsEntry("linger.ms", "5").containsEntry("security.protocol", "SASL_SSL");
+        assertThat(config.toString()).doesNotContain("t0ps3cret").contains("sasl.jaas.config=[hidden]")
+                .contains("linger.ms=5").contains("partitions=6");
+    }
+
+    @Test
+    void withoutAKafkaSectionTheBrokerDefaultsApply() throws Exception {
+        PipelineConfig config = kafkaLoader.load(write(VALID.replace("""
+              kind: log
+              database:
+                jdbc_url: jdbc:h2:mem:orders
+            """, """
+              kind: kafka
+              servers: 127.0.0.1:9092
+            """)));
+
+        assertThat(config.transport().kafka()).isEqualTo(PipelineConfig.KafkaSettings.DEFAULTS);
+        assertThat(config.transport().kafka().partitions()).isEmpty();
+    }
+
+    @Test
+    void anUnknownClientPropertyIsReportedWithFileLineAndTheClosestName() throws Exception {
+        Path file = write(KAFKA.replace("linger.ms: 5", "lingr.ms: 5"));
+
+        assertThatThrownBy(() -> kafkaLoader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":14: transport.kafka.client_properties.lingr.ms: ")
+                .hasMessageContaining("not a Kafka client property").hasMessageContaining("did you mean linger.ms?");
+    }
+
+    @Test
+    void aClientPropertyWithABadValueNamesItAndASecretValueIsNeverShown() throws Exception {
+        Path badNumber = write(KAFKA.replace("linger.ms: 5", "linger.ms: soon"));
+        assertThatThrownBy(() -> kafkaLoader.load(badNumber)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(badNumber + ":14: transport.kafka.client_properties.linger.ms: ")
+                .hasMessageContaining("soon");
+
+        Path owned = write(KAFKA.replace("linger.ms: 5", "key.serializer: ${KAFKA_JAAS}"));
+        assertThatThrownBy(() -> kafkaLoader.load(owned)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("key.serializer").hasMessageContaining("set by eventsync")
+                .hasMessageNotContaining("t0ps3cret");
+    }
+
+    @Test
+    void aClassicOnlyPropertyNeedsTheClassicProtocol() throws Exception {
+        Path auto = write(KAFKA.replace("linger.ms: 5", "session.timeout.ms: 6000"));
+        assertThatThrownBy(() -> kafkaLoader.load(auto)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(auto + ":14: transport.kafka.client_properties.session.timeout.ms: ")
+                .hasMessageContaining("classic");
+
+        PipelineConfig classic = kafkaLoader.load(write(KAFKA.replace("linger.ms: 5", "session.timeout.ms: 6000")
+                .replace("group_protocol: auto", "group_protocol: classic")));
+        assertThat(classic.transport().kafka().groupProtocol()).isEqualTo(KafkaGroupProtocol.CLASSIC);
+
+        Path typo = write(KAFKA.replace("group_protocol: auto", "group_protocol: kip848"));
+        assertThatThrownBy(() -> kafkaLoader.load(typo)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(typo + ":10: transport.kafka.group_protocol: must be one of [auto, classic, consumer]");
+    }
+
+    @Test
+    void kafkaSettingsAreRefusedForAnotherTransportAndBadCountsAreNamed() throws Exception {
+        Path nats = write(KAFKA.replace("kind: kafka", "kind: nats"));
+        assertThatThrownBy(() -> kafkaLoader.load(nats)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(nats + ":8: transport.kafka: applies only to kind kafka, but kind is nats");
+
+        Path zero = write(KAFKA.replace("partitions: 6", "partitions: 0"));
+        assertThatThrownBy(() -> kafkaLoader.load(zero)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(zero + ":8: transport.kafka.partitions: must be between 1 and 100000, but was 0");
+
+        Path typo = write(KAFKA.replace("partitions: 6", "partition: 6"));
+        assertThatThrownBy(() -> kafkaLoader.load(typo)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(typo + ":8: transport.kafka.partition: unknown field");
     }
 
     private Path write(String yaml) throws Exception {

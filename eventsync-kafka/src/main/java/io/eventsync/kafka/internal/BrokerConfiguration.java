@@ -44,6 +44,14 @@ public final class BrokerConfiguration {
         config.put("share.coordinator.state.topic.replication.factor", "1");
         config.put("share.coordinator.state.topic.min.isr", "1");
         config.put("group.initial.rebalance.delay.ms", "0");
+        // Kafka 4 serves the consumer group protocol (KIP-848) by default. A member that dies is noticed
+        // within 10 s instead of 45 s; the minimums are lowered so a test can shorten them further with
+        // brokerProperty (group.coordinator.rebalance.protocols=classic turns the new protocol off).
+        config.put("group.consumer.session.timeout.ms", "10000");
+        config.put("group.consumer.min.session.timeout.ms", "1000");
+        config.put("group.consumer.heartbeat.interval.ms", "1000");
+        config.put("group.consumer.min.heartbeat.interval.ms", "250");
+        config.put("group.min.session.timeout.ms", "1000");
         config.put("num.network.threads", "2");
         config.put("num.io.threads", "2");
         config.put("log.cleaner.threads", "1");

@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -55,6 +58,9 @@ public final class CloudEventsBinding {
     static final String TYPE_URL = "eventsync-type-url";
     static final String UNKNOWN_FIELDS = "eventsync-unknown-fields";
     static final String TYPE_URL_PREFIX = "type.googleapis.com/";
+    static final String CLOUDEVENTS_VERSION = "1.0";
+    /** The attributes CloudEvents 1.0 requires of every event. */
+    private static final List<String> REQUIRED = List.of(SPECVERSION, ID, SOURCE, TYPE);
 
     /** CloudEvents extension names: lower-case letters and digits (the spec advises at most 20). */
     private static final Pattern EXTENSION_NAME = Pattern.compile("[a-z0-9]{1,20}");
@@ -68,7 +74,7 @@ public final class CloudEventsBinding {
     /** Binary mode headers for {@code envelope}; the record value is {@link #binaryValue}. */
     public static Headers binaryHeaders(Envelope envelope) {
         RecordHeaders headers = new RecordHeaders();
-        put(headers, SPECVERSION, envelope.getSpecversion().isEmpty() ? "1.0" : envelope.getSpecversion());
+        put(headers, SPECVERSION, envelope.getSpecversion().isEmpty() ? CLOUDEVENTS_VERSION : envelope.getSpecversion());
         put(headers, ID, envelope.getId());
         put(headers, SOURCE, envelope.getSource());
         put(headers, TYPE, envelope.getType());
@@ -120,52 +126,73 @@ public final class CloudEventsBinding {
     /**
      * The encoded envelope a record carries, whichever mode wrote it.
      *
-     * @throws DecodeException when the record is neither an eventsync structured record nor a CloudEvent
-     *                         in binary mode, or a header is malformed
+     * @throws DecodeException when the record is not a well-formed eventsync event: neither an eventsync
+     *                         structured record nor a CloudEvent in binary mode, a null or empty value
+     *                         where an event must have one, or missing, repeated or malformed headers. The
+     *                         message names every problem found, each with its header and the bad value,
+     *                         quoted and escaped; it becomes the dead letter's reason.
      */
     public static byte[] envelopeBytes(Headers headers, byte[] value) throws DecodeException {
-        String contentType = text(headers, CONTENT_TYPE);
+        Header contentTypeHeader = headers.lastHeader(CONTENT_TYPE);
+        String contentType = contentTypeHeader == null || contentTypeHeader.value() == null ? null
+                : new String(contentTypeHeader.value(), StandardCharsets.UTF_8);
         if (ENVELOPE_CONTENT_TYPE.equals(contentType)) {
-            if (value == null) {
-                throw new DecodeException("record has content-type " + ENVELOPE_CONTENT_TYPE + " but no value");
+            if (value == null || value.length == 0) {
+                throw new DecodeException("the record value is " + (value == null ? "null" : "empty") + ", but its"
+                        + " content-type " + ENVELOPE_CONTENT_TYPE + " says it holds an encoded eventsync envelope");
             }
             return value;
         }
-        if (headers.lastHeader(SPECVERSION) == null) {
-            throw new DecodeException("record is neither an eventsync envelope (content-type "
-                    + ENVELOPE_CONTENT_TYPE + ") nor a CloudEvent in binary mode (no " + SPECVERSION + " header)");
+        if (headers.lastHeader(SPECVERSION) == null && !hasCloudEventsHeader(headers)) {
+            throw new DecodeException("the record is not an eventsync event: it has neither content-type "
+                    + ENVELOPE_CONTENT_TYPE + " (structured mode) nor ce_ headers (CloudEvents binary mode); its"
+                    + " content-type is " + (contentTypeHeader == null ? "missing" : RecordText.quote(contentTypeHeader.value()))
+                    + " and its value " + (value == null ? "is null" : "has " + value.length + " bytes"));
         }
         return fromBinary(headers, value).toByteArray();
     }
 
+    /**
+     * The envelope of a binary mode record. Everything that keeps the record from mapping faithfully onto
+     * an envelope is refused here, each problem named: headers that are repeated, not UTF-8 or do not
+     * parse, CloudEvents' required attributes ({@code specversion 1.0, id, source, type}), and the value.
+     * Rules of the envelope's values (a UUID id, {@code sequence >= 1}, a subject) are the validator's.
+     */
     static Envelope fromBinary(Headers headers, byte[] value) throws DecodeException {
+        List<String> problems = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
         Envelope.Builder envelope = Envelope.newBuilder();
         for (Header header : headers) {
             String name = header.key();
-            String text = header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
-            switch (name) {
-                case SPECVERSION -> envelope.setSpecversion(text);
-                case ID -> envelope.setId(text);
-                case SOURCE -> envelope.setSource(text);
-                case TYPE -> envelope.setType(text);
-                case SUBJECT -> envelope.setSubject(text);
-                case TIME -> envelope.setTime(parseTime(text));
-                case SEQUENCE -> envelope.setSequence(parseLong(SEQUENCE, text));
-                case PARTITION_KEY -> envelope.setPartitionKey(text);
-                case TRACEPARENT -> envelope.setTraceparent(text);
-                case POSITION -> envelope.setPosition(parseLong(POSITION, text));
-                case TOMBSTONE -> envelope.setTombstone(Boolean.parseBoolean(text));
-                case UNKNOWN_FIELDS, TYPE_URL, CONTENT_TYPE -> {
-                    // read below
-                }
-                default -> {
-                    if (name.startsWith(CE)) {
-                        envelope.putAttributes(name.substring(CE.length()), text);
-                    } else if (name.startsWith(ATTRIBUTE)) {
-                        envelope.putAttributes(name.substring(ATTRIBUTE.length()), text);
-                    }
-                }
+            if (!name.startsWith(CE) && !name.startsWith(ATTRIBUTE) && !name.equals(TYPE_URL)) {
+                continue; // content-type and unknown fields are read below; other headers are not ours
             }
+            if (seen.merge(name, 1, Integer::sum) == 2) {
+                problems.add("header " + name + " appears more than once");
+            }
+            String text = header.value() == null ? "" : RecordText.utf8OrNull(header.value());
+            if (text == null) {
+                problems.add("header " + name + " is not valid UTF-8: " + RecordText.quote(header.value()));
+                continue;
+            }
+            try {
+                apply(envelope, name, text);
+            } catch (DecodeException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        checkRequired(headers, envelope, problems);
+        checkValue(headers, value, problems);
+        Header unknown = headers.lastHeader(UNKNOWN_FIELDS);
+        if (unknown != null && unknown.value() != null) {
+            try {
+                envelope.setUnknownFields(UnknownFieldSet.parseFrom(unknown.value()));
+            } catch (InvalidProtocolBufferException e) {
+                problems.add("header " + UNKNOWN_FIELDS + " is not a protobuf field set: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new DecodeException(String.join("; ", problems));
         }
         if (value != null) {
             String typeUrl = text(headers, TYPE_URL);
@@ -173,15 +200,80 @@ public final class CloudEventsBinding {
                     .setTypeUrl(typeUrl != null ? typeUrl : TYPE_URL_PREFIX + envelope.getType())
                     .setValue(ByteString.copyFrom(value)));
         }
-        Header unknown = headers.lastHeader(UNKNOWN_FIELDS);
-        if (unknown != null && unknown.value() != null) {
-            try {
-                envelope.setUnknownFields(UnknownFieldSet.parseFrom(unknown.value()));
-            } catch (InvalidProtocolBufferException e) {
-                throw new DecodeException("header " + UNKNOWN_FIELDS + " is not a protobuf field set: " + e.getMessage());
+        return envelope.build();
+    }
+
+    private static void apply(Envelope.Builder envelope, String name, String text) throws DecodeException {
+        switch (name) {
+            case SPECVERSION -> envelope.setSpecversion(text);
+            case ID -> envelope.setId(text);
+            case SOURCE -> envelope.setSource(text);
+            case TYPE -> envelope.setType(text);
+            case SUBJECT -> envelope.setSubject(text);
+            case TIME -> envelope.setTime(parseTime(text));
+            case SEQUENCE -> envelope.setSequence(parseLong(SEQUENCE, text));
+            case PARTITION_KEY -> envelope.setPartitionKey(text);
+            case TRACEPARENT -> envelope.setTraceparent(text);
+            case POSITION -> envelope.setPosition(parseLong(POSITION, text));
+            case TOMBSTONE -> envelope.setTombstone(parseBoolean(TOMBSTONE, text));
+            case TYPE_URL -> {
+                // read with the value
+            }
+            default -> envelope.putAttributes(name.substring(name.startsWith(CE) ? CE.length() : ATTRIBUTE.length()), text);
+        }
+    }
+
+    private static void checkRequired(Headers headers, Envelope.Builder envelope, List<String> problems) {
+        List<String> missing = new ArrayList<>();
+        for (String name : REQUIRED) {
+            Header header = headers.lastHeader(name);
+            if (header == null) {
+                missing.add(name);
+            } else if (header.value() == null || header.value().length == 0) {
+                problems.add("header " + name + " is empty");
             }
         }
-        return envelope.build();
+        if (!missing.isEmpty()) {
+            problems.add(0, "missing required header" + (missing.size() == 1 ? " " : "s ") + String.join(", ", missing));
+        }
+        String specversion = envelope.getSpecversion();
+        if (!specversion.isEmpty() && !CLOUDEVENTS_VERSION.equals(specversion) && headers.lastHeader(SPECVERSION) != null) {
+            problems.add("header " + SPECVERSION + " is " + RecordText.quote(specversion) + ", but eventsync reads"
+                    + " CloudEvents " + CLOUDEVENTS_VERSION + " only");
+        }
+    }
+
+    /** Binary mode: the value is the payload, which every eventsync event has (its encoding may be empty). */
+    private static void checkValue(Headers headers, byte[] value, List<String> problems) {
+        Header contentType = headers.lastHeader(CONTENT_TYPE);
+        String type = contentType == null || contentType.value() == null ? null : RecordText.utf8OrNull(contentType.value());
+        boolean protobuf = type != null && isProtobuf(type);
+        if (contentType != null && !protobuf) {
+            problems.add("header " + CONTENT_TYPE + " is " + RecordText.quote(contentType.value()) + ", but the value of"
+                    + " a binary mode record must be a protobuf payload (" + PROTOBUF_CONTENT_TYPE + ")");
+        }
+        if (value == null) {
+            problems.add("the record value is null: in binary mode it is the event's payload, which every"
+                    + " eventsync event has");
+        } else if (value.length == 0 && !protobuf) {
+            problems.add("the record value is empty and has no content-type " + PROTOBUF_CONTENT_TYPE
+                    + " saying it is a payload whose fields are all default");
+        }
+    }
+
+    private static boolean isProtobuf(String contentType) {
+        int parameters = contentType.indexOf(';');
+        String media = (parameters < 0 ? contentType : contentType.substring(0, parameters)).trim();
+        return media.equalsIgnoreCase(PROTOBUF_CONTENT_TYPE) || media.equalsIgnoreCase("application/x-protobuf");
+    }
+
+    private static boolean hasCloudEventsHeader(Headers headers) {
+        for (Header header : headers) {
+            if (header.key().startsWith(CE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Timestamp parseTime(String text) throws DecodeException {
@@ -189,7 +281,7 @@ public final class CloudEventsBinding {
             Instant instant = DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(text, Instant::from);
             return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
         } catch (DateTimeParseException e) {
-            throw new DecodeException("header " + TIME + " is not an RFC 3339 time: " + text);
+            throw new DecodeException("header " + TIME + " is not an RFC 3339 timestamp: " + RecordText.quote(text));
         }
     }
 
@@ -197,8 +289,16 @@ public final class CloudEventsBinding {
         try {
             return Long.parseLong(text);
         } catch (NumberFormatException e) {
-            throw new DecodeException("header " + header + " is not an integer: " + text);
+            throw new DecodeException("header " + header + " is not an integer: " + RecordText.quote(text));
         }
+    }
+
+    private static boolean parseBoolean(String header, String text) throws DecodeException {
+        return switch (text) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new DecodeException("header " + header + " is not true or false: " + RecordText.quote(text));
+        };
     }
 
     private static Instant toInstant(Timestamp time) {

@@ -15,14 +15,17 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.GroupProtocol;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +64,11 @@ public final class KafkaSubscription implements Subscription {
 
     private final SubscriptionSpec spec;
     private final DeliveryHandler handler;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final Function<GroupProtocol, KafkaConsumer<String, byte[]>> consumers;
+    private final GroupProtocols protocols;
+    /** Poll thread writes (only when falling back to the classic protocol); close() reads it to wake it. */
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile GroupProtocol protocol;
     private final int maxQueued;
     private final Duration revokeTimeout;
     private final Duration commitInterval;
@@ -78,13 +85,22 @@ public final class KafkaSubscription implements Subscription {
     private boolean paused; // poll thread only
     private long lastCommitNanos; // poll thread only
 
-    public KafkaSubscription(SubscriptionSpec spec, DeliveryHandler handler, KafkaConsumer<String, byte[]> consumer,
+    /**
+     * @param consumers makes this subscription's consumer for a group protocol; called on the calling
+     *                  thread for the first one and on the poll thread for a fallback to the classic one
+     * @param protocols which protocol to start with, and whether a refused consumer protocol falls back
+     */
+    public KafkaSubscription(SubscriptionSpec spec, DeliveryHandler handler,
+                             Function<GroupProtocol, KafkaConsumer<String, byte[]>> consumers, GroupProtocols protocols,
                              String threadName, int maxQueued, Duration revokeTimeout, Duration commitInterval,
                              KafkaMetrics metrics, Consumer<KafkaSubscription> onClose) {
         this.metrics = metrics.consuming(spec.topic(), spec.group(), queue::size);
         this.spec = spec;
         this.handler = handler;
-        this.consumer = consumer;
+        this.consumers = consumers;
+        this.protocols = protocols;
+        this.protocol = protocols.current();
+        this.consumer = consumers.apply(protocol);
         this.maxQueued = maxQueued;
         this.revokeTimeout = revokeTimeout;
         this.commitInterval = commitInterval;
@@ -110,11 +126,24 @@ public final class KafkaSubscription implements Subscription {
         return names;
     }
 
+    /** The group protocol this subscription's consumer uses now. */
+    public GroupProtocol groupProtocol() {
+        return protocol;
+    }
+
     private void pollLoop() {
         try {
             consumer.subscribe(List.of(spec.topic()), new RebalanceListener());
             while (!closing) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+                ConsumerRecords<String, byte[]> records;
+                try {
+                    records = consumer.poll(POLL_TIMEOUT);
+                } catch (UnsupportedVersionException e) {
+                    if (!fallBackToClassic(e)) {
+                        throw e;
+                    }
+                    continue;
+                }
                 for (ConsumerRecord<String, byte[]> record : records) {
                     enqueue(record);
                 }
@@ -135,22 +164,54 @@ public final class KafkaSubscription implements Subscription {
         }
     }
 
+    /**
+     * The broker refused the consumer group protocol (it answers the group heartbeat before any
+     * assignment, so nothing was received yet): under AUTO, replace the consumer by a classic one.
+     */
+    private boolean fallBackToClassic(UnsupportedVersionException e) {
+        if (protocol != GroupProtocol.CONSUMER || !assigned.isEmpty()) {
+            return false;
+        }
+        if (!protocols.fallBack(protocol)) {
+            log.error("the Kafka cluster refused the consumer group protocol (KIP-848) for group {} ({}); set"
+                    + " groupProtocol AUTO or CLASSIC (pipeline: group_protocol: auto | classic)", spec.group(),
+                    e.getMessage());
+            return false;
+        }
+        log.warn("the Kafka cluster does not support the consumer group protocol (KIP-848) for group {}; using"
+                + " the classic protocol, whose rebalances pause the whole group ({})", spec.group(), e.getMessage());
+        KafkaConsumer<String, byte[]> refused = consumer;
+        try {
+            refused.close(CloseOptions.timeout(Duration.ZERO));
+        } catch (RuntimeException closeFailure) {
+            log.debug("closing the refused consumer of group {} failed", spec.group(), closeFailure);
+        }
+        protocol = GroupProtocol.CLASSIC;
+        consumer = consumers.apply(protocol);
+        consumer.subscribe(List.of(spec.topic()), new RebalanceListener());
+        return true;
+    }
+
     private void enqueue(ConsumerRecord<String, byte[]> record) {
         PartitionProgress progress = assigned.get(new TopicPartition(record.topic(), record.partition()));
         if (progress == null) {
             return; // revoked between fetch and here: the next owner reads it
         }
         byte[] bytes;
+        String defect = null;
         try {
             bytes = CloudEventsBinding.envelopeBytes(record.headers(), record.value());
         } catch (DecodeException e) {
-            // Handed on as it is: the dispatcher's decode fails and the event goes to the dead letters
-            // with this record's bytes, while the rest of the partition keeps flowing.
-            log.warn("record {}-{}@{} is not an eventsync event: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+            // Not an event: handed on with its raw value and the defect named, never decoded as an envelope
+            // (in binary mode the value is only the payload), so the consumer dead-letters it with this reason
+            // and parks at most the record key, while the rest of the partition keeps flowing.
+            defect = e.getMessage();
             bytes = record.value() == null ? new byte[0] : record.value();
+            log.debug("record {}-{}@{} is not a well-formed eventsync event: {}", record.topic(), record.partition(),
+                    record.offset(), defect);
         }
-        queue.add(new KafkaDelivery(progress, record.offset(), bytes));
+        queue.add(new KafkaDelivery(progress, record.offset(), bytes, record.key(), defect,
+                defect == null ? null : record.headers()));
     }
 
     private void applyBackpressure() {
@@ -177,15 +238,16 @@ public final class KafkaSubscription implements Subscription {
         if (!sync && now - lastCommitNanos < commitInterval.toNanos()) {
             return;
         }
+        if (sync) {
+            lastCommitNanos = now;
+            commitSync(allAcknowledged(assigned.values()));
+            return;
+        }
         Map<TopicPartition, OffsetAndMetadata> offsets = acknowledgedOffsets(assigned.values());
         if (offsets.isEmpty()) {
             return;
         }
         lastCommitNanos = now;
-        if (sync) {
-            commitSync(offsets);
-            return;
-        }
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error != null) {
                 // Committed again on a later poll: the acked offsets are still there.
@@ -213,7 +275,26 @@ public final class KafkaSubscription implements Subscription {
         return offsets;
     }
 
+    /**
+     * Offsets to commit before partitions move or the consumer closes: acked + 1 of every partition with
+     * an ack, whatever was sent before, since an earlier asynchronous commit of the same offsets may still
+     * fail after this point and the next owner would then start further back than necessary.
+     */
+    private static Map<TopicPartition, OffsetAndMetadata> allAcknowledged(Collection<PartitionProgress> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (PartitionProgress progress : partitions) {
+            if (progress.acked() >= 0) {
+                offsets.put(progress.partition, new OffsetAndMetadata(progress.acked() + 1));
+                progress.committed = progress.acked() + 1;
+            }
+        }
+        return offsets;
+    }
+
     private void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
         for (int attempt = 1; ; attempt++) {
             try {
                 consumer.commitSync(offsets, COMMIT_TIMEOUT);
@@ -340,7 +421,7 @@ public final class KafkaSubscription implements Subscription {
             }
             metrics.revokeWait().record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             try {
-                commitSync(acknowledgedOffsets(select(partitions)));
+                commitSync(allAcknowledged(select(partitions)));
             } finally {
                 for (TopicPartition partition : partitions) {
                     PartitionProgress progress = assigned.remove(partition);
