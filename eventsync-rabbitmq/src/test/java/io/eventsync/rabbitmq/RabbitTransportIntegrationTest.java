@@ -187,6 +187,76 @@ class RabbitTransportIntegrationTest {
         assertThat(recorder.ids()).containsExactlyElementsOf(ids(sent));
     }
 
+    /**
+     * The relay keeps publishing while the first group subscribes: the events parked before the group's
+     * queues were bound must come first, in order, then the newer ones (issue #9 item 5: 333 of 800 came
+     * behind newer events of their key).
+     */
+    @Test
+    void eventsParkedBeforeTheFirstGroupArriveAheadOfNewerOnesWhileARelayKeepsPublishing() throws Exception {
+        RabbitTransport transport = transport(RabbitTransport.builder().partitions(3));
+        Publisher publisher = transport.publisher(topic);
+        List<OutboundEvent> events = TestEvents.events(4, 1, 200);
+        java.util.concurrent.CountDownLatch someParked = new java.util.concurrent.CountDownLatch(150);
+        CompletableFuture<Void> relay = CompletableFuture.runAsync(() -> {
+            for (OutboundEvent event : events) { // one after another, as the relay sends a key's rows
+                sendConfirmed(publisher, List.of(event), DEADLINE);
+                someParked.countDown();
+            }
+        });
+        assertThat(someParked.await(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Recorder recorder = Recorder.acking();
+        SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "first");
+        subscribe(transport, spec, recorder);
+        relay.get(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+
+        await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(events)));
+        List<Long> oneTo200 = java.util.stream.LongStream.rangeClosed(1, 200).boxed().toList();
+        assertThat(recorder.firstSeenSequencesByKey()).hasSize(4)
+                .allSatisfy((key, seqs) -> assertThat(seqs).as("sequences of %s in arrival order", key)
+                        .isEqualTo(oneTo200));
+        Map<String, List<Long>> offsets = recorder.deliveries().stream().collect(Collectors.groupingBy(
+                Delivery::partition, Collectors.mapping(Delivery::offset, Collectors.toList())));
+        offsets.values().forEach(o -> assertThat(o).as("offsets per partition").isSorted().doesNotHaveDuplicates());
+        try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
+            assertThat(admin.queueDeclarePassive(transport.unroutedQueueName(topic)).getMessageCount()).isZero();
+        }
+        await().atMost(DEADLINE).untilAsserted(() -> assertThat(transport.parkedQueueNames(spec))
+                .as("parked queues are deleted once read").noneMatch(q -> queueExists(transport, q)));
+    }
+
+    /** A second instance of the group subscribing while the first still reads the parked events waits behind them. */
+    @Test
+    void aSecondInstanceOfTheGroupReadsTheQueueOnlyAfterTheParkedEvents() throws Exception {
+        RabbitTransport one = transport();
+        RabbitTransport two = transport();
+        List<OutboundEvent> parked = sendAll(one.publisher(topic), events(1, 50));
+        Recorder slow = Recorder.neverAcking(); // holds the parked events without acking them
+        SubscriptionSpec spec = SubscriptionSpec.queue(topic, "workers");
+        Subscription first = subscribe(one, spec, slow);
+        await().atMost(DEADLINE).until(() -> slow.events().size() == parked.size());
+        Recorder standby = Recorder.acking();
+        subscribe(two, spec, standby);
+        List<OutboundEvent> newer = sendAll(one.publisher(topic), TestEvents.events(1, 51, 60));
+
+        first.close(); // a crash: the parked events go back to the parked queue, read again first
+        List<OutboundEvent> all = new ArrayList<>(parked);
+        all.addAll(newer);
+        await().atMost(DEADLINE).until(() -> new HashSet<>(standby.ids()).containsAll(ids(all)));
+        assertThat(standby.ids()).containsExactlyElementsOf(ids(all));
+    }
+
+    private static boolean queueExists(RabbitTransport transport, String queue) {
+        try (com.rabbitmq.client.Channel channel = transport.publishingConnection().createChannel()) {
+            channel.queueDeclarePassive(queue);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void aRefusedLoginNeverShowsThePassword() {
         RabbitTransport.Builder builder = RabbitTransport.builder().credentials("guest", "s3cret-pw".toCharArray());
