@@ -21,14 +21,15 @@ final class NatsRecord {
     private final String defect;
     private final String origin;
 
-    NatsRecord(String stream, String durable, Message message) {
+    NatsRecord(String stream, Message message) {
         Headers headers = message.getHeaders();
         List<String> keys = headers == null ? null : headers.getIgnoreCase(NatsPublisher.KEY_HEADER);
         this.defect = defect(keys, message.getData());
         this.transportKey = defect == null && keys != null && keys.size() == 1 ? keys.get(0) : "";
+        // The stream sequence names the record whichever delivery this is: the dead-letter store matches
+        // a redelivered undecodable record to its letter by origin.
         String where = "nats stream " + stream + " sequence " + message.metaData().streamSequence()
-                + " (consumer " + durable + " delivery " + message.metaData().consumerSequence() + ", subject "
-                + message.getSubject() + ")";
+                + " (subject " + message.getSubject() + ")";
         this.origin = defect == null ? where : RecordText.bounded(where + "; headers " + describe(headers));
     }
 

@@ -266,7 +266,7 @@ public final class NatsSubscription implements Subscription {
 
         NatsDelivery(Message message) {
             this.message = message;
-            this.record = new NatsRecord(stream, durable, message);
+            this.record = new NatsRecord(stream, message);
         }
 
         @Override

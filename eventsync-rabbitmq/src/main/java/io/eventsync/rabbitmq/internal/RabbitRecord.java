@@ -31,8 +31,12 @@ final class RabbitRecord {
         String keyText = key == null ? null : text(key);
         this.transportKey = keyText == null ? "" : keyText;
         this.defect = defect(key, keyText, properties, body);
-        String where = "rabbitmq queue " + queue + " delivery tag " + envelope.getDeliveryTag() + " (exchange "
-                + envelope.getExchange() + ", routing key " + envelope.getRoutingKey() + ")";
+        // AMQP gives a queued message no identity of its own: the delivery tag names this delivery, so a
+        // redelivered undecodable message is a second letter rather than being merged with another
+        // message into one (a message-id, when present, is the writer's claim, not the broker's).
+        String where = "rabbitmq queue " + queue + " delivery tag " + envelope.getDeliveryTag()
+                + (envelope.isRedeliver() ? " (redelivered)" : "") + " (exchange " + envelope.getExchange()
+                + ", routing key " + envelope.getRoutingKey() + ")";
         this.origin = defect == null ? where : RecordText.bounded(where + "; properties " + describe(properties));
     }
 
