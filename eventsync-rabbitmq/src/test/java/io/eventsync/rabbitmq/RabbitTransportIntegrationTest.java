@@ -246,6 +246,49 @@ class RabbitTransportIntegrationTest {
         assertThat(standby.ids()).containsExactlyElementsOf(ids(all));
     }
 
+    /** Anyone can publish to the exchange: what eventsync cannot honour is named, with the value, on the delivery. */
+    @Test
+    void aMessageWithMalformedPropertiesIsHandedOverWithItsDefectAndOrigin() throws Exception {
+        RabbitTransport transport = transport();
+        List<Delivery> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "copy");
+        subscribe(transport, spec, d -> {
+            received.add(d);
+            d.ack();
+        });
+        byte[] body = event("order-1", 1).bytes();
+        try (com.rabbitmq.client.Channel raw = transport.publishingConnection().createChannel()) {
+            raw.confirmSelect();
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", "order-1"), "application/protobuf", body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", 7), null, body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", "order-1"), "text/plain; charset=utf-8", body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of(), null, new byte[0]);
+            raw.waitForConfirmsOrDie(10_000);
+        }
+
+        await().atMost(DEADLINE).until(() -> received.size() == 4);
+        Delivery good = received.get(0);
+        assertThat(good.defect()).isNull();
+        assertThat(good.transportKey()).isEqualTo("order-1");
+        assertThat(good.origin()).isEqualTo("rabbitmq queue " + transport.queueNames(spec).get(0) + " delivery tag "
+                + good.offset() + " (exchange " + transport.exchangeName(topic) + ", routing key 0)");
+        Delivery numberKey = received.get(1);
+        assertThat(numberKey.defect()).isEqualTo("header eventsync-key is not a UTF-8 string: Integer '7'");
+        assertThat(numberKey.transportKey()).isEmpty();
+        assertThat(numberKey.origin()).contains("; properties header 'eventsync-key'=Integer '7'");
+        assertThat(received.get(2).defect()).isEqualTo("property content-type is 'text/plain; charset=utf-8', not"
+                + " application/protobuf: the body is not an eventsync envelope");
+        assertThat(received.get(2).transportKey()).isEqualTo("order-1");
+        assertThat(received.get(3).defect()).isEqualTo("the message body is empty");
+        assertThat(received.get(3).bytes()).isEmpty();
+    }
+
+    private static void publishRaw(com.rabbitmq.client.Channel channel, String exchange, Map<String, Object> headers,
+                                   String contentType, byte[] body) throws java.io.IOException {
+        channel.basicPublish(exchange, "0", false, new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+                .contentType(contentType).headers(headers).build(), body);
+    }
+
     private static boolean queueExists(RabbitTransport transport, String queue) {
         try (com.rabbitmq.client.Channel channel = transport.publishingConnection().createChannel()) {
             channel.queueDeclarePassive(queue);

@@ -25,7 +25,8 @@ final class NatsRecord {
         Headers headers = message.getHeaders();
         List<String> keys = headers == null ? null : headers.getIgnoreCase(NatsPublisher.KEY_HEADER);
         this.defect = defect(keys, message.getData());
-        this.transportKey = defect == null && keys != null && keys.size() == 1 ? keys.get(0) : "";
+        // A well-formed key header is the publisher's, whatever is wrong with the data.
+        this.transportKey = keys != null && keys.size() == 1 ? keys.get(0) : "";
         // The stream sequence names the record whichever delivery this is: the dead-letter store matches
         // a redelivered undecodable record to its letter by origin.
         String where = "nats stream " + stream + " sequence " + message.metaData().streamSequence()
