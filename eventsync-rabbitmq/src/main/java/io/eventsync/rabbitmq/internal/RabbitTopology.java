@@ -187,7 +187,8 @@ public final class RabbitTopology {
                     confirmThenAck(ch, tags, returned);
                     continue;
                 }
-                ch.basicPublish("", parked.get(partitionOf(response)), true, response.getProps(), response.getBody());
+                ch.basicPublish("", parked.get(partitionOf(response)), true, withoutMarker(response.getProps()),
+                        response.getBody());
                 tags.add(response.getEnvelope().getDeliveryTag());
                 moved++;
                 if (tags.size() == MOVE_BATCH) {
@@ -203,6 +204,16 @@ public final class RabbitTopology {
             log.info("Moved {} events published before any group existed to the parked queues of group {} on {}",
                     moved, spec.group(), exchange(spec.topic()));
         });
+    }
+
+    /** Anyone may publish to the exchange: a parked message that claims to be an end marker is moved as a plain one. */
+    private static AMQP.BasicProperties withoutMarker(AMQP.BasicProperties properties) {
+        if (!isEndMarker(properties)) {
+            return properties;
+        }
+        Map<String, Object> headers = new java.util.HashMap<>(properties.getHeaders());
+        headers.remove(END_MARKER_HEADER);
+        return properties.builder().headers(headers).build();
     }
 
     /** The parked event's partition: from its key header when it has one, else from its routing key. */
