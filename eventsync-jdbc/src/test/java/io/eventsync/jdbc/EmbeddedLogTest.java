@@ -273,4 +273,30 @@ class EmbeddedLogTest {
             }
         }
     }
+
+    /** A writer other than eventsync's may leave an entry's payload empty: named on the delivery, key kept. */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void anEntryWithAnEmptyPayloadIsHandedOverWithItsDefectAndOrigin(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind); EmbeddedLog log = log(db).build()) {
+            RawLogWriter writer = new RawLogWriter(db, "raw");
+            writer.write(new io.eventsync.transport.RawRecord("good", event("order-1", 1).bytes(), "order-1",
+                    io.eventsync.transport.RawRecord.Expect.applied()));
+            writer.write(new io.eventsync.transport.RawRecord("empty", new byte[0], "order-1",
+                    io.eventsync.transport.RawRecord.Expect.deadLetter("empty")));
+            List<Delivery> received = new CopyOnWriteArrayList<>();
+            log.subscribe(SubscriptionSpec.fanout("raw", "copy"), d -> {
+                received.add(d);
+                d.ack();
+            });
+
+            await().atMost(DEADLINE).until(() -> received.size() == 2);
+            assertThat(received.get(0).defect()).isNull();
+            assertThat(received.get(0).transportKey()).isEqualTo("order-1");
+            assertThat(received.get(0).origin()).isEqualTo("log topic raw offset 0");
+            assertThat(received.get(1).defect()).isEqualTo("the log entry's payload is empty");
+            assertThat(received.get(1).transportKey()).isEqualTo("order-1");
+            assertThat(received.get(1).origin()).isEqualTo("log topic raw offset 1; event_key 'order-1'");
+        }
+    }
 }

@@ -66,6 +66,13 @@ import org.slf4j.LoggerFactory;
  * passes; after a reconnect a subscription pauses until such events are due again, so that they
  * arrive before newer ones (see {@code NatsSubscription}). Nothing is acked before the dispatcher
  * says so.
+ *
+ * <h2>What a consumer refuses</h2>
+ * Anyone can publish to a topic's subject. A message with more than one or an empty
+ * {@code Eventsync-Key} header, or with no data, is handed over with a
+ * {@link io.eventsync.transport.Delivery#defect() defect} naming the header and its values, so it
+ * becomes one dead letter instead of being decoded; only a single non-empty key header is a
+ * {@link io.eventsync.transport.Delivery#transportKey() transport key}.
  */
 public final class NatsTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(NatsTransport.class);

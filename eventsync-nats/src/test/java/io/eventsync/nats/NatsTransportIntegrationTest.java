@@ -253,4 +253,36 @@ class NatsTransportIntegrationTest {
         assertThat(meters.get("eventsync.transport.sent").tag("result", "duplicate").counter().count()).isEqualTo(1);
         assertThat(meters.get("eventsync.transport.sent").tag("result", "ok").counter().count()).isEqualTo(2);
     }
+
+    /** Anyone can publish to the subject: a malformed key header or no data is named on the delivery. */
+    @Test
+    void aMessageWithMalformedHeadersIsHandedOverWithItsDefectAndOrigin() throws Exception {
+        NatsTransport transport = transport();
+        java.util.List<io.eventsync.transport.Delivery> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        transport.subscribe(SubscriptionSpec.fanout(topic, "copy"), d -> {
+            received.add(d);
+            d.ack();
+        });
+        String subject = transport.connection().jetStreamManagement().getStreamInfo(transport.streamName(topic))
+                .getConfiguration().getSubjects().get(0);
+        io.nats.client.JetStream js = transport.connection().jetStream();
+        byte[] data = event("order-1", 1).bytes();
+        js.publish(subject, new io.nats.client.impl.Headers().put("Eventsync-Key", "order-1"), data);
+        js.publish(subject, new io.nats.client.impl.Headers().add("Eventsync-Key", "a").add("Eventsync-Key", "b"), data);
+        js.publish(subject, new io.nats.client.impl.Headers().put("Eventsync-Key", "order-1"), new byte[0]);
+        js.publish(subject, null, data);
+
+        await().atMost(DEADLINE).until(() -> received.size() == 4);
+        assertThat(received.get(0).defect()).isNull();
+        assertThat(received.get(0).transportKey()).isEqualTo("order-1");
+        assertThat(received.get(0).origin()).isEqualTo("nats stream " + transport.streamName(topic) + " sequence 1"
+                + " (subject " + subject + ")");
+        assertThat(received.get(1).defect()).isEqualTo("header Eventsync-Key has 2 values, not one: 'a', 'b'");
+        assertThat(received.get(1).transportKey()).isEmpty();
+        assertThat(received.get(1).origin()).contains("sequence 2").contains("; headers 'Eventsync-Key'='a'");
+        assertThat(received.get(2).defect()).isEqualTo("the message data is empty");
+        assertThat(received.get(2).transportKey()).isEqualTo("order-1");
+        assertThat(received.get(3).defect()).isNull();
+        assertThat(received.get(3).transportKey()).as("no key header: no transport key, not a defect").isEmpty();
+    }
 }

@@ -2,7 +2,7 @@ package io.eventsync.rabbitmq;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
-import io.eventsync.rabbitmq.internal.ConsumersOnlyRecovery;
+import io.eventsync.rabbitmq.internal.ChannelsOnlyRecovery;
 import io.eventsync.transport.internal.NamedThreads;
 import io.eventsync.transport.internal.OpenResources;
 import io.eventsync.rabbitmq.internal.RabbitPublisher;
@@ -45,9 +45,12 @@ import org.slf4j.LoggerFactory;
  *       every group's queue. {@code QUEUE}: the instances of a group consume the same queues and
  *       compete; each event goes to one of them. The topology is the same for both modes; the mode says
  *       how the group is meant to be used.</li>
- *   <li>The exchange's alternate exchange {@code <prefix><topic>.unrouted} keeps events published
- *       before any group existed in a parking queue; the next group to subscribe moves them to the
- *       topic, so an event is never dropped for lack of a subscriber.</li>
+ *   <li>The exchange's alternate exchange {@code <prefix><topic>:unrouted} keeps events published
+ *       before any group existed in a parking queue, so an event is never dropped for lack of a
+ *       subscriber. The first group to subscribe after they were parked gets them, in their order and
+ *       ahead of every newer event of their partition, even while a relay keeps publishing: they are
+ *       moved to the group's parked queues {@code <queue>:parked}, which the group's consumers read
+ *       to an end marker before the group's queues, and which are deleted once read.</li>
  * </ul>
  *
  * <h2>Per-key order</h2>
@@ -61,8 +64,15 @@ import org.slf4j.LoggerFactory;
  * <h2>Durability and failures</h2>
  * Publisher confirms (each send's future completes on the broker's ack; nack or return fails it),
  * persistent messages (delivery mode 2), mandatory publishing. Manual acks only. The client recovers
- * dropped connections on its own (topology and consumers included); events unacked at the drop are
- * requeued by the broker and delivered again; sends unconfirmed at the drop fail so the relay resends.
+ * dropped connections and their channels on its own, and each partition's consumer then starts again
+ * (parked queue first, if it is still there); events unacked at the drop are requeued by the broker and
+ * delivered again; sends unconfirmed at the drop fail so the relay resends.
+ *
+ * <h2>What a consumer refuses</h2>
+ * Anyone can publish to the exchange. A message whose {@code eventsync-key} header is not a non-empty
+ * UTF-8 string, whose content type is not protobuf, whose content encoding is not identity, or whose
+ * body is empty is handed over with a {@link io.eventsync.transport.Delivery#defect() defect} naming
+ * the property and its value, so it becomes one dead letter instead of being decoded.
  */
 public final class RabbitTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(RabbitTransport.class);
@@ -114,6 +124,11 @@ public final class RabbitTransport implements Transport {
         return topology.queues(spec);
     }
 
+    /** Per partition, the queue that hands a group the events parked before it existed (deleted once read). */
+    public List<String> parkedQueueNames(SubscriptionSpec spec) {
+        return topology.parkedQueues(spec);
+    }
+
     /** The parking queue of events published while no group was bound. */
     public String unroutedQueueName(String topic) {
         return topology.unrouted(topic);
@@ -145,9 +160,10 @@ public final class RabbitTransport implements Transport {
         Objects.requireNonNull(handler, "handler");
         topology.ensureExchange(spec.topic());
         List<String> queues = topology.ensureGroup(spec);
-        topology.moveUnrouted(spec.topic());
-        RabbitSubscription subscription = RabbitSubscription.start(consuming, spec, queues, handler,
-                settings.prefetch(), metrics.received(spec.topic(), spec.group()));
+        topology.moveParked(spec);
+        RabbitSubscription subscription = RabbitSubscription.start(consuming, spec, queues,
+                topology.parkedQueues(spec), handler, settings.prefetch(),
+                metrics.received(spec.topic(), spec.group()));
         resources.track(subscription);
         return subscription;
     }
@@ -318,7 +334,7 @@ public final class RabbitTransport implements Transport {
             cf.setPassword(new String(password));
             cf.setAutomaticRecoveryEnabled(true);
             cf.setTopologyRecoveryEnabled(true);
-            cf.setTopologyRecoveryFilter(new ConsumersOnlyRecovery());
+            cf.setTopologyRecoveryFilter(new ChannelsOnlyRecovery());
             cf.setNetworkRecoveryInterval(recoveryInterval.toMillis());
             cf.setThreadFactory(NamedThreads.factory("eventsync-rabbit-io"));
             // A delivery may block the handler; the larger inbound limit lets maxEventBytes events in.

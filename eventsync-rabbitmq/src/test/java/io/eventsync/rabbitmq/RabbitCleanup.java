@@ -19,13 +19,14 @@ final class RabbitCleanup {
     void group(RabbitTransport transport, SubscriptionSpec spec) {
         topic(transport, spec.topic());
         queues.addAll(transport.queueNames(spec));
+        queues.addAll(transport.parkedQueueNames(spec));
     }
 
     void deleteAll() throws Exception {
         try (RabbitTransport admin = RabbitTransport.builder().build();
              Channel channel = admin.publishingConnection().createChannel()) {
             for (String queue : queues) {
-                channel.queueDelete(queue);
+                channel.queueDelete(queue); // a missing queue is not an error for queue.delete
             }
             for (String exchange : exchanges) {
                 channel.exchangeDelete(exchange);

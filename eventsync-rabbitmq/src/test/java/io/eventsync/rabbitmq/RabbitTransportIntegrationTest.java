@@ -187,6 +187,119 @@ class RabbitTransportIntegrationTest {
         assertThat(recorder.ids()).containsExactlyElementsOf(ids(sent));
     }
 
+    /**
+     * The relay keeps publishing while the first group subscribes: the events parked before the group's
+     * queues were bound must come first, in order, then the newer ones (issue #9 item 5: 333 of 800 came
+     * behind newer events of their key).
+     */
+    @Test
+    void eventsParkedBeforeTheFirstGroupArriveAheadOfNewerOnesWhileARelayKeepsPublishing() throws Exception {
+        RabbitTransport transport = transport(RabbitTransport.builder().partitions(3));
+        Publisher publisher = transport.publisher(topic);
+        List<OutboundEvent> events = TestEvents.events(4, 1, 200);
+        java.util.concurrent.CountDownLatch someParked = new java.util.concurrent.CountDownLatch(150);
+        CompletableFuture<Void> relay = CompletableFuture.runAsync(() -> {
+            for (OutboundEvent event : events) { // one after another, as the relay sends a key's rows
+                sendConfirmed(publisher, List.of(event), DEADLINE);
+                someParked.countDown();
+            }
+        });
+        assertThat(someParked.await(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Recorder recorder = Recorder.acking();
+        SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "first");
+        subscribe(transport, spec, recorder);
+        relay.get(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+
+        await().atMost(DEADLINE).until(() -> new HashSet<>(recorder.ids()).containsAll(ids(events)));
+        List<Long> oneTo200 = java.util.stream.LongStream.rangeClosed(1, 200).boxed().toList();
+        assertThat(recorder.firstSeenSequencesByKey()).hasSize(4)
+                .allSatisfy((key, seqs) -> assertThat(seqs).as("sequences of %s in arrival order", key)
+                        .isEqualTo(oneTo200));
+        Map<String, List<Long>> offsets = recorder.deliveries().stream().collect(Collectors.groupingBy(
+                Delivery::partition, Collectors.mapping(Delivery::offset, Collectors.toList())));
+        offsets.values().forEach(o -> assertThat(o).as("offsets per partition").isSorted().doesNotHaveDuplicates());
+        try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
+            assertThat(admin.queueDeclarePassive(transport.unroutedQueueName(topic)).getMessageCount()).isZero();
+        }
+        await().atMost(DEADLINE).untilAsserted(() -> assertThat(transport.parkedQueueNames(spec))
+                .as("parked queues are deleted once read").noneMatch(q -> queueExists(transport, q)));
+    }
+
+    /** A second instance of the group subscribing while the first still reads the parked events waits behind them. */
+    @Test
+    void aSecondInstanceOfTheGroupReadsTheQueueOnlyAfterTheParkedEvents() throws Exception {
+        RabbitTransport one = transport();
+        RabbitTransport two = transport();
+        List<OutboundEvent> parked = sendAll(one.publisher(topic), events(1, 50));
+        Recorder slow = Recorder.neverAcking(); // holds the parked events without acking them
+        SubscriptionSpec spec = SubscriptionSpec.queue(topic, "workers");
+        Subscription first = subscribe(one, spec, slow);
+        await().atMost(DEADLINE).until(() -> slow.events().size() == parked.size());
+        Recorder standby = Recorder.acking();
+        subscribe(two, spec, standby);
+        List<OutboundEvent> newer = sendAll(one.publisher(topic), TestEvents.events(1, 51, 60));
+
+        first.close(); // a crash: the parked events go back to the parked queue, read again first
+        List<OutboundEvent> all = new ArrayList<>(parked);
+        all.addAll(newer);
+        await().atMost(DEADLINE).until(() -> new HashSet<>(standby.ids()).containsAll(ids(all)));
+        assertThat(standby.ids()).containsExactlyElementsOf(ids(all));
+    }
+
+    /** Anyone can publish to the exchange: what eventsync cannot honour is named, with the value, on the delivery. */
+    @Test
+    void aMessageWithMalformedPropertiesIsHandedOverWithItsDefectAndOrigin() throws Exception {
+        RabbitTransport transport = transport();
+        List<Delivery> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SubscriptionSpec spec = SubscriptionSpec.fanout(topic, "copy");
+        subscribe(transport, spec, d -> {
+            received.add(d);
+            d.ack();
+        });
+        byte[] body = event("order-1", 1).bytes();
+        try (com.rabbitmq.client.Channel raw = transport.publishingConnection().createChannel()) {
+            raw.confirmSelect();
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", "order-1"), "application/protobuf", body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", 7), null, body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of("eventsync-key", "order-1"), "text/plain; charset=utf-8", body);
+            publishRaw(raw, transport.exchangeName(topic), Map.of(), null, new byte[0]);
+            raw.waitForConfirmsOrDie(10_000);
+        }
+
+        await().atMost(DEADLINE).until(() -> received.size() == 4);
+        Delivery good = received.get(0);
+        assertThat(good.defect()).isNull();
+        assertThat(good.transportKey()).isEqualTo("order-1");
+        assertThat(good.origin()).isEqualTo("rabbitmq queue " + transport.queueNames(spec).get(0) + " delivery tag "
+                + good.offset() + " (exchange " + transport.exchangeName(topic) + ", routing key 0)");
+        Delivery numberKey = received.get(1);
+        assertThat(numberKey.defect()).isEqualTo("header eventsync-key is not a UTF-8 string: Integer '7'");
+        assertThat(numberKey.transportKey()).isEmpty();
+        assertThat(numberKey.origin()).contains("; properties header 'eventsync-key'=Integer '7'");
+        assertThat(received.get(2).defect()).isEqualTo("property content-type is 'text/plain; charset=utf-8', not"
+                + " application/protobuf: the body is not an eventsync envelope");
+        assertThat(received.get(2).transportKey()).isEqualTo("order-1");
+        assertThat(received.get(3).defect()).isEqualTo("the message body is empty");
+        assertThat(received.get(3).bytes()).isEmpty();
+    }
+
+    private static void publishRaw(com.rabbitmq.client.Channel channel, String exchange, Map<String, Object> headers,
+                                   String contentType, byte[] body) throws java.io.IOException {
+        channel.basicPublish(exchange, "0", false, new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+                .contentType(contentType).headers(headers).build(), body);
+    }
+
+    private static boolean queueExists(RabbitTransport transport, String queue) {
+        try (com.rabbitmq.client.Channel channel = transport.publishingConnection().createChannel()) {
+            channel.queueDeclarePassive(queue);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void aRefusedLoginNeverShowsThePassword() {
         RabbitTransport.Builder builder = RabbitTransport.builder().credentials("guest", "s3cret-pw".toCharArray());

@@ -137,7 +137,7 @@ public final class FeedPuller implements Subscription {
                 log.error("feed {} skipped from offset {} to {} for group {}: the log lost entries",
                         spec.topic(), fetched, entry.getOffset(), spec.group());
             }
-            handler.onDelivery(new HttpDelivery(PositionStore.PARTITION, entry.getOffset(), entry.getEnvelope().toByteArray()));
+            handler.onDelivery(new HttpDelivery(entry));
             delivered.increment();
             fetched = entry.getOffset() + 1;
         }
@@ -182,21 +182,41 @@ public final class FeedPuller implements Subscription {
         onClose.run();
     }
 
+    /**
+     * One feed entry. The feed carries no key of its own, so {@link #transportKey()} is empty: an entry
+     * that is not a well-formed event parks nothing. An entry without envelope bytes (an empty log row,
+     * or a server that sent neither body) is defective; an entry with the decoded form (JSON) is encoded
+     * again, though a protobuf page, which this client asks for, always carries the bytes.
+     */
     private final class HttpDelivery implements Delivery {
-        private final String partition;
         private final long offset;
         private final byte[] bytes;
+        private final String defect;
 
-        HttpDelivery(String partition, long offset, byte[] bytes) {
-            this.partition = partition;
-            this.offset = offset;
-            this.bytes = bytes;
+        HttpDelivery(FeedEntry entry) {
+            this.offset = entry.getOffset();
+            switch (entry.getBodyCase()) {
+                case ENVELOPE -> {
+                    this.bytes = entry.getEnvelope().toByteArray();
+                    this.defect = bytes.length == 0 ? "the feed entry's envelope is empty" : null;
+                }
+                case EVENT -> {
+                    this.bytes = entry.getEvent().toByteArray();
+                    this.defect = null;
+                }
+                default -> {
+                    this.bytes = new byte[0];
+                    this.defect = "the feed entry has no envelope (neither bytes nor a decoded event)";
+                }
+            }
         }
 
-        @Override public String partition() { return partition; }
+        @Override public String partition() { return PositionStore.PARTITION; }
         @Override public long offset() { return offset; }
         @Override public byte[] bytes() { return bytes; }
         @Override public int deliveryCount() { return 1; }
+        @Override public String origin() { return "http feed " + spec.topic() + " offset " + offset; }
+        @Override public String defect() { return defect; }
         @Override public void ack() { FeedPuller.this.ack(offset); }
     }
 }

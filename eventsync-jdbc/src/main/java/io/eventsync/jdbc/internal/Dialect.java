@@ -149,7 +149,7 @@ public interface Dialect {
     /** Params: topic, log_offset, event_key, event_id, payload. */
     String insertLogEntry(Tables t);
 
-    /** Params: topic, from offset, limit. Columns: log_offset, payload. */
+    /** Params: topic, from offset, limit. Columns: log_offset, payload, event_key. */
     String selectLogBatch(Tables t);
 
     /** Params: topic. Columns: min(next_offset), count(*). */

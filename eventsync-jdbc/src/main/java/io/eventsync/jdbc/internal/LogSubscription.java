@@ -6,6 +6,7 @@ import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.internal.RecordText;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -161,7 +162,7 @@ public final class LogSubscription implements Subscription {
             ps.setInt(3, context.batchSize());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    entries.add(new Entry(rs.getLong(1), rs.getBytes(2)));
+                    entries.add(new Entry(rs.getLong(1), rs.getBytes(2), rs.getString(3)));
                 }
             }
         }
@@ -170,14 +171,15 @@ public final class LogSubscription implements Subscription {
                 break;
             }
             int count = e.offset <= highestDelivered ? 2 : 1;
-            handler.onDelivery(new LogDelivery(e.offset, e.bytes, count));
+            handler.onDelivery(new LogDelivery(e, count));
             highestDelivered = Math.max(highestDelivered, e.offset);
             next = e.offset + 1;
         }
         return entries.size();
     }
 
-    private record Entry(long offset, byte[] bytes) {}
+    /** One row of the log; a writer that is not eventsync's publisher may have left any of it empty. */
+    private record Entry(long offset, byte[] bytes, String key) {}
 
     /** Stores the acked position in the consumer's database, and reports it to the log's for retention. */
     private void flushAcks() throws SQLException {
@@ -198,14 +200,17 @@ public final class LogSubscription implements Subscription {
                 List.of(spec.group(), spec.topic()), position);
     }
 
+    /**
+     * One log entry. Its key is the {@code event_key} column, written by the publisher from the event's
+     * partition key; an entry whose payload is empty (a writer other than eventsync's publisher) is
+     * defective, named as such, and never decoded.
+     */
     private final class LogDelivery implements Delivery {
-        private final long offset;
-        private final byte[] bytes;
+        private final Entry entry;
         private final int count;
 
-        LogDelivery(long offset, byte[] bytes, int count) {
-            this.offset = offset;
-            this.bytes = bytes;
+        LogDelivery(Entry entry, int count) {
+            this.entry = entry;
             this.count = count;
         }
 
@@ -216,12 +221,12 @@ public final class LogSubscription implements Subscription {
 
         @Override
         public long offset() {
-            return offset;
+            return entry.offset;
         }
 
         @Override
         public byte[] bytes() {
-            return bytes;
+            return entry.bytes == null ? new byte[0] : entry.bytes;
         }
 
         @Override
@@ -230,8 +235,24 @@ public final class LogSubscription implements Subscription {
         }
 
         @Override
+        public String origin() {
+            String where = "log topic " + spec.topic() + " offset " + entry.offset;
+            return defect() == null ? where : where + "; event_key " + RecordText.quoted(entry.key);
+        }
+
+        @Override
+        public String transportKey() {
+            return entry.key == null ? "" : entry.key;
+        }
+
+        @Override
+        public String defect() {
+            return entry.bytes == null || entry.bytes.length == 0 ? "the log entry's payload is empty" : null;
+        }
+
+        @Override
         public void ack() {
-            acked.accumulateAndGet(offset + 1, Math::max);
+            acked.accumulateAndGet(entry.offset + 1, Math::max);
         }
     }
 }

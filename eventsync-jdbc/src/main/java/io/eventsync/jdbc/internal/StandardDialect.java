@@ -182,7 +182,7 @@ abstract class StandardDialect implements Dialect {
     /** Ordered by the whole primary key for the same reason as {@link #selectOutboxBatch}. */
     @Override
     public String selectLogBatch(Tables t) {
-        return "SELECT log_offset, payload FROM " + t.log()
+        return "SELECT log_offset, payload, event_key FROM " + t.log()
                 + " WHERE topic = ? AND log_offset >= ? ORDER BY topic, log_offset LIMIT ?";
     }
 

@@ -261,10 +261,12 @@ public final class NatsSubscription implements Subscription {
     /** One JetStream message; the offset is the consumer sequence, which grows with every delivery. */
     private final class NatsDelivery implements Delivery {
         private final Message message;
+        private final NatsRecord record;
         private final AtomicBoolean done = new AtomicBoolean();
 
         NatsDelivery(Message message) {
             this.message = message;
+            this.record = new NatsRecord(stream, message);
         }
 
         @Override
@@ -279,12 +281,28 @@ public final class NatsSubscription implements Subscription {
 
         @Override
         public byte[] bytes() {
-            return message.getData();
+            byte[] data = message.getData();
+            return data == null ? new byte[0] : data;
         }
 
         @Override
         public int deliveryCount() {
             return (int) Math.min(Integer.MAX_VALUE, message.metaData().deliveredCount());
+        }
+
+        @Override
+        public String origin() {
+            return record.origin();
+        }
+
+        @Override
+        public String transportKey() {
+            return record.transportKey();
+        }
+
+        @Override
+        public String defect() {
+            return record.defect();
         }
 
         @Override
