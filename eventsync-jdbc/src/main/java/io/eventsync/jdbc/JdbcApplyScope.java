@@ -129,10 +129,8 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         try {
             invocation.onAbort(() -> abort(c, invocation));
             c.setAutoCommit(false);
-            if (deadLetters != null && !invocation.replaying() && deadLetters.isParked(c, subscription, invocation.key())) {
-                c.rollback(); // parked, maybe by another instance: the dispatcher holds the event instead
-                throw new KeyParkedException(subscription, invocation.key());
-            }
+            // The inbox first: an event applied before its key was parked (delivered again after a crash or a
+            // takeover) is a duplicate, never a HELD letter behind a later version of its key.
             if (!inbox.record(c, subscription, event)) {
                 c.rollback();
                 duplicates(subscription).increment();
@@ -140,6 +138,10 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                         event.getId(), event.getSubject(), subscription);
                 return Outcome.skipped("duplicate: event " + event.getId() + " was already applied in subscription "
                         + subscription);
+            }
+            if (deadLetters != null && !invocation.replaying() && deadLetters.isParked(c, subscription, invocation.key())) {
+                c.rollback(); // parked, maybe by another instance: the dispatcher holds the event instead
+                throw new KeyParkedException(subscription, invocation.key());
             }
             invocation.bind(Connection.class, c);
             Outcome outcome = invocation.proceed();

@@ -19,6 +19,11 @@ import java.util.concurrent.CountDownLatch;
  * database), all in one JVM, as a small service would run them. Runs until it is killed.
  *
  * <p>Arguments: PostgreSQL URL (database), source schema, copy schema.
+ *
+ * <p>The scale-out crash test runs the same parts in separate processes, selected by a first argument:
+ * {@code relay URL sourceSchema} runs only the source's relay into the embedded log, and
+ * {@code consumer URL sourceSchema copySchema nodeName} runs only one consumer of the copy's group
+ * ({@link ScaleOutCopy}), active or standing by for the group lease.
  */
 public final class CrashNode {
     static final String SOURCE = "accounts";
@@ -28,6 +33,50 @@ public final class CrashNode {
     private CrashNode() {}
 
     public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "relay" -> relayOnly(args[1], args[2]);
+            case "consumer" -> consumerOnly(args[1], args[2], args[3], args[4]);
+            default -> allInOne(args);
+        }
+    }
+
+    /** The source service's relay alone, publishing the outbox to the embedded log. */
+    private static void relayOnly(String url, String source) throws Exception {
+        SchemaNames sourceNames = SchemaNames.of(source);
+        HikariDataSource sourceDb = ScaleOutCopy.pool(url + "?currentSchema=" + source, 3);
+        EmbeddedLog log = EmbeddedLog.builder().dataSource(sourceDb).names(sourceNames)
+                .leaseDuration(ScaleOutCopy.LEASE).build();
+        Relay relay = Relay.builder()
+                .dataSource(sourceDb).names(sourceNames).source(SOURCE)
+                .publisher(log.publisher(TOPIC))
+                .leaseDuration(ScaleOutCopy.LEASE)
+                .build()
+                .start();
+        System.out.println("READY relay=" + relay.owner());
+        System.out.flush();
+        new CountDownLatch(1).await(); // until SIGKILL
+    }
+
+    /** One consumer of the copy's group alone: active while it holds the group lease, else a standby. */
+    private static void consumerOnly(String url, String source, String copy, String node) throws Exception {
+        SchemaNames sourceNames = SchemaNames.of(source);
+        SchemaNames copyNames = SchemaNames.of(copy);
+        HikariDataSource sourceDb = ScaleOutCopy.pool(url + "?currentSchema=" + source, 3);
+        HikariDataSource copyDb = ScaleOutCopy.pool(url + "?currentSchema=" + copy, ScaleOutCopy.LANES + 2);
+        EmbeddedLog log = EmbeddedLog.builder()
+                .dataSource(sourceDb).names(sourceNames)
+                .offsets(Offsets.in(copyDb, copyNames))
+                .leaseDuration(ScaleOutCopy.LEASE)
+                .batchSize(ScaleOutCopy.LOG_BATCH)
+                .build();
+        ScaleOutCopy consumer = new ScaleOutCopy(copyDb, copyNames, node);
+        log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), consumer.dispatcher);
+        System.out.println("READY consumer=" + node);
+        System.out.flush();
+        new CountDownLatch(1).await(); // until SIGKILL
+    }
+
+    private static void allInOne(String[] args) throws Exception {
         String url = args[0];
         SchemaNames sourceNames = SchemaNames.of(args[1]);
         SchemaNames copyNames = SchemaNames.of(args[2]);

@@ -185,8 +185,10 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             w.pendingFailure = null;
             return failed(w, failure);
         }
-        if (w.letter == null && w.attempts == 0 && !w.key.isEmpty() && (parking.parkedHint(w.key)
-                || !scopeRefusesParkedKeys || w.skipUnknown || w.preFailure != null)) {
+        // A scope that refuses parked keys decides even for a key remembered parked: it knows whether the
+        // event was applied already (a redelivery is a duplicate, not a HELD letter).
+        if (w.letter == null && w.attempts == 0 && !w.key.isEmpty()
+                && (!scopeRefusesParkedKeys || w.skipUnknown || w.preFailure != null)) {
             Step held = holdIfParked(w); // the store decides: another instance may have parked the key
             if (held != null) {
                 return held;

@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The store is the truth, shared by every instance of the subscription; {@link #parkedHint} is only
  * this process's memory of keys it saw parked, used to go straight to a hold (which re-checks the store
- * atomically). A key not in the hint is checked in the store before its event runs, by the apply scope
+ * atomically) when the apply scope does not check parked keys itself (a scope that does also knows
+ * whether a redelivered event was applied already). A key not in the hint is checked in the store before its event runs, by the apply scope
  * inside its transaction when it {@linkplain io.eventsync.handler.ApplyScope#refusesParkedKeys can},
  * else here. Only the lane owning a key in this process parks, holds or releases it.
  */
