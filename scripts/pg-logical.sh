@@ -61,7 +61,7 @@ fi
 psql -h 127.0.0.1 -p "$port" -U postgres -qtAc 'select pg_reload_conf()' >/dev/null
 psql -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_database where datname='test'" | grep -q 1 \
   || psql -h 127.0.0.1 -p "$port" -U postgres -qc "create database test"
-# Test slots (es_t_...) that a killed test run left behind would keep WAL forever: drop the inactive ones.
+# Test and benchmark slots (es_t_..., es_bench_...) that a killed run left behind would keep WAL forever: drop the inactive ones.
 psql -h 127.0.0.1 -p "$port" -U postgres -d test -qtAc \
-  "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'es\\_t\\_%' and not active" >/dev/null
+  "select pg_drop_replication_slot(slot_name) from pg_replication_slots where (slot_name like 'es\\_t\\_%' or slot_name like 'es\\_bench\\_%') and not active" >/dev/null
 log "cluster $version/$name is up on 127.0.0.1:$port with wal_level=$(running_wal_level)"
