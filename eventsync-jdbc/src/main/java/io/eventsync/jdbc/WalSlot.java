@@ -63,7 +63,8 @@ public final class WalSlot {
         return defaultSlot(source);
     }
 
-    static String requireSlotName(String slot) {
+    /** Returns {@code slot} when it is a valid slot name; otherwise a {@link ConfigException} saying the rule. */
+    public static String requireSlotName(String slot) {
         if (slot == null || !SLOT.matcher(slot).matches()) {
             throw new ConfigException("slot must be 1-63 lower-case letters, digits or '_' (PostgreSQL's rule for"
                     + " replication slots), but was: " + slot);
@@ -71,7 +72,8 @@ public final class WalSlot {
         return slot;
     }
 
-    static String requirePublicationName(String publication) {
+    /** Returns {@code publication} when it is a valid publication name; otherwise a {@link ConfigException}. */
+    public static String requirePublicationName(String publication) {
         if (publication == null || !PUBLICATION.matcher(publication).matches()) {
             throw new ConfigException("publication must match " + PUBLICATION.pattern() + ", but was: " + publication);
         }
