@@ -49,6 +49,7 @@ public final class WalOutbox {
     private final int maxEventBytes;
     private final String prefix;
     private volatile String rowSql;
+    private volatile boolean checked;
 
     private WalOutbox(String source, SchemaNames names, Capture capture, int maxEventBytes) {
         this.source = source;
@@ -128,12 +129,37 @@ public final class WalOutbox {
                     + " make the event smaller or raise maxEventBytes here and on the transport");
         }
         try {
+            if (!checked) {
+                requireLogical(c);
+            }
             return capture == Capture.MESSAGE ? emit(c, bytes) : insertAndDelete(c, e, bytes);
         } catch (SQLException ex) {
+            if ("42P01".equals(ex.getSQLState()) || "3F000".equals(ex.getSQLState())) {
+                throw new ConfigException("writing event " + e.getId() + " as an outbox row failed: the outbox table"
+                        + " does not exist (" + ex.getMessage() + "); install the schema with EventsyncSchema.install", ex);
+            }
             throw new EventsyncException("writing event " + e.getId() + " of " + e.getSubject() + " to the WAL ("
                     + capture + ", " + Jdbc.urlOf(c) + ") failed (SQLState " + ex.getSQLState() + "): "
                     + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * Once per instance: PostgreSQL accepts logical messages at any wal_level, but below {@code logical}
+     * no slot can decode them, and the events would be written where no relay ever reads them.
+     */
+    private void requireLogical(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('wal_level')");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            if (!"logical".equals(rs.getString(1))) {
+                throw new ConfigException("the WAL outbox of " + source + " needs wal_level = logical, but "
+                        + Jdbc.urlOf(c) + " has wal_level = " + rs.getString(1) + ": no relay could read the events."
+                        + " Set wal_level = logical (restart) and create the slot (WalSlot.create), or write with Outbox"
+                        + " for the query relay");
+            }
+        }
+        checked = true;
     }
 
     /** The LSN the function returns is the one the relay reads with the message: the event's position. */

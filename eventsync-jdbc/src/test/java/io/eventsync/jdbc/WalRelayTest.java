@@ -11,7 +11,6 @@ import io.eventsync.jdbc.TestEvents.RecordingPublisher;
 import io.eventsync.jdbc.WalOutbox.Capture;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Duration;
@@ -312,11 +311,16 @@ class WalRelayTest {
     }
 
     @Test
-    void theWalModeIsRefusedWithTheReasonWhereLogicalReplicationIsOff() throws IOException {
+    void theWalModeIsRefusedWithTheReasonWhereLogicalReplicationIsOff() throws Exception {
         // The shared cluster runs with wal_level=replica (read only here: SHOW).
         try (HikariDataSource shared = TestDatabase.pool(TestDatabase.PG_URL + "?user=postgres", 1)) {
             assertThatThrownBy(() -> WalSlot.requireLogical(shared)).isInstanceOf(ConfigException.class)
                     .hasMessageContaining("wal_level = logical").hasMessageContaining("relay.mode: query");
+        }
+        try (TestDatabase pg = TestDatabase.create(TestDatabase.Kind.POSTGRES); Connection c = pg.dataSource().getConnection()) {
+            // PostgreSQL takes logical messages at any wal_level; below logical no slot could ever decode them.
+            assertThatThrownBy(() -> WalOutbox.of("shop", pg.names()).append(c, TestEvents.event("shop", "a", 1)))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("wal_level = replica");
         }
         try (TestDatabase h2 = TestDatabase.create(TestDatabase.Kind.H2)) {
             assertThatThrownBy(() -> WalSlot.requireLogical(h2.dataSource())).isInstanceOf(ConfigException.class)
@@ -343,9 +347,5 @@ class WalRelayTest {
                 assertThat(e.getSequence()).as(e.getSubject()).isGreaterThan(previous);
             }
         }
-    }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
