@@ -44,8 +44,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * transaction (update one account row, commit; synchronous commit) with
  * <ul>
  *   <li>{@code plain}: no event;</li>
+ *   <li>{@code select-1}: no event, one extra {@code SELECT 1}: what any extra statement costs (the
+ *       floor of every mode below, which all add one round trip);</li>
  *   <li>{@code outbox}: today's outbox row ({@link Outbox}, NOTIFY rate-limited), the query relay
  *       reading and deleting it;</li>
+ *   <li>{@code insert-only}: a row inserted into a table of the publication and left there, as
+ *       Debezium's outbox writers do (the rows are deleted between rounds, outside the measurement);</li>
  *   <li>{@code wal-message}: {@link WalOutbox} logical message ({@code pg_logical_emit_message}), the WAL
  *       relay reading it;</li>
  *   <li>{@code wal-row}: {@link WalOutbox} outbox row inserted and deleted in the same round trip, the
@@ -60,7 +64,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class WalWriterCost {
     private static final int ACCOUNTS = 2_000;
-    private static final List<String> MODES = List.of("plain", "outbox", "wal-message", "wal-row");
+    private static final List<String> MODES = List.of("plain", "select-1", "outbox", "insert-only", "wal-message",
+            "wal-row");
 
     private record Result(double txPerSecond, double p50Micros, double p99Micros) {}
 
@@ -139,14 +144,29 @@ public final class WalWriterCost {
                 int n = 0;
                 try (Connection c = rig.pool.getConnection();
                      PreparedStatement update = c.prepareStatement(
-                             "UPDATE bench_accounts SET balance = balance + 1, version = version + 1 WHERE id = ?")) {
+                             "UPDATE bench_accounts SET balance = balance + 1, version = version + 1 WHERE id = ?");
+                     PreparedStatement one = c.prepareStatement("SELECT 1");
+                     PreparedStatement insert = c.prepareStatement("INSERT INTO eventsync_outbox (source, event_id,"
+                             + " subject, event_type, event_sequence, payload) VALUES ('bench-dbz', ?, ?, ?, ?, ?)")) {
                     c.setAutoCommit(false);
                     while (!stop.get()) {
                         int account = ThreadLocalRandom.current().nextInt(ACCOUNTS);
                         long start = System.nanoTime();
                         update.setInt(1, account);
                         update.executeUpdate();
-                        if (!mode.equals("plain")) {
+                        if (mode.equals("select-1")) {
+                            try (ResultSet rs = one.executeQuery()) {
+                                rs.next();
+                            }
+                        } else if (mode.equals("insert-only")) {
+                            Envelope e = Events.create("bench", "account-" + account, start, StringValue.of("+1"));
+                            insert.setString(1, e.getId());
+                            insert.setString(2, e.getSubject());
+                            insert.setString(3, e.getType());
+                            insert.setLong(4, e.getSequence());
+                            insert.setBytes(5, codec.encode(e));
+                            insert.executeUpdate();
+                        } else if (!mode.equals("plain")) {
                             Envelope e = Events.create("bench", "account-" + account, start, StringValue.of("+1"));
                             byte[] bytes = codec.encode(e);
                             switch (mode) {
@@ -235,6 +255,9 @@ public final class WalWriterCost {
                  ResultSet rs = st.executeQuery("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")) {
                 rs.next();
                 target = rs.getLong(1);
+            }
+            try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+                st.execute("DELETE FROM eventsync_outbox WHERE source = 'bench-dbz'");
             }
             while (System.nanoTime() < deadline) {
                 long backlog;

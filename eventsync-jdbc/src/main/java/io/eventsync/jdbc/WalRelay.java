@@ -278,6 +278,11 @@ public final class WalRelay implements AutoCloseable {
 
     private EventsyncException failure(SQLException e) {
         String state = e.getSQLState();
+        if ("42704".equals(state) && String.valueOf(e.getMessage()).contains("publication")) {
+            return new ConfigException("publication " + publication + " does not exist on " + Jdbc.urlOf(dataSource)
+                    + " (the database says: " + e.getMessage() + "); create it with WalSlot.create, which makes it for"
+                    + " the outbox table, inserts only", e);
+        }
         if ("42704".equals(state)) {
             return slotMissing();
         }

@@ -311,6 +311,21 @@ class WalRelayTest {
     }
 
     @Test
+    void aMissingPublicationIsAClearError() throws Exception {
+        try (LogicalDatabase db = LogicalDatabase.create()) {
+            String slot = db.slot("nopub", false);
+            db.execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+            try (WalRelay r = relay(db, db.dataSource(), slot, new RecordingPublisher()).build().start()) {
+                await().atMost(WAIT).until(r::isStreaming);
+                commit(db, Capture.MESSAGE, TestEvents.event("shop", "x", 1));
+                await().atMost(WAIT).until(() -> r.lastFailure().isPresent());
+                assertThat(r.lastFailure().orElseThrow().getMessage()).contains("publication " + slot + " does not exist",
+                        "WalSlot.create");
+            }
+        }
+    }
+
+    @Test
     void theWalModeIsRefusedWithTheReasonWhereLogicalReplicationIsOff() throws Exception {
         // The shared cluster runs with wal_level=replica (read only here: SHOW).
         try (HikariDataSource shared = TestDatabase.pool(TestDatabase.PG_URL + "?user=postgres", 1)) {
