@@ -8,12 +8,10 @@ import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
-import io.eventsync.jdbc.internal.PgOutput;
 import io.eventsync.jdbc.internal.Tables;
-import io.eventsync.jdbc.internal.WalEvent;
+import io.eventsync.jdbc.internal.WalSession;
 import io.eventsync.jdbc.internal.WalStream;
 import io.eventsync.jdbc.internal.WalWindow;
-import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -28,7 +26,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -71,7 +68,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WalRelay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WalRelay.class);
-    private static final long PG_EPOCH_MILLIS = 946_684_800_000L;
     /** Messages read in one go before the relay drains confirmations and checks its lease. */
     private static final int READ_BURST = 500;
 
@@ -107,14 +103,7 @@ public final class WalRelay implements AutoCloseable {
     private Tables tables;
 
     // Reader thread only, reset on every stream.
-    private WalWindow window;
-    private int outboxRelation = -1;
-    private int idColumn;
-    private int sourceColumn;
-    private int subjectColumn;
-    private int payloadColumn;
-    private boolean inTransaction;
-    private long transactionCommitMillis;
+    private WalSession session;
     private long lastMessageNanos;
     private long lastConfirmNanos;
 
@@ -242,7 +231,7 @@ public final class WalRelay implements AutoCloseable {
                 } catch (EventsyncException e) {
                     fail(e, retry.next());
                 } catch (SQLException e) {
-                    fail(failure(e), retry.next());
+                    fail(WalSlot.failure(e, slot, publication, dataSource, tables, "WAL relay of " + source), retry.next());
                 }
             }
         } catch (InterruptedException e) {
@@ -276,22 +265,6 @@ public final class WalRelay implements AutoCloseable {
         }
     }
 
-    private EventsyncException failure(SQLException e) {
-        String state = e.getSQLState();
-        if ("42704".equals(state) && String.valueOf(e.getMessage()).contains("publication")) {
-            return new ConfigException("publication " + publication + " does not exist on " + Jdbc.urlOf(dataSource)
-                    + " (the database says: " + e.getMessage() + "); create it with WalSlot.create, which makes it for"
-                    + " the outbox table, inserts only", e);
-        }
-        if ("42704".equals(state)) {
-            return slotMissing();
-        }
-        if ("55000".equals(state) && String.valueOf(e.getMessage()).contains("invalidated")) {
-            return slotInvalidated();
-        }
-        return Jdbc.failure(tables, "WAL relay of " + source + " (slot " + slot + ")", "replication slot " + slot, e);
-    }
-
     /** Checks the database, creates the slot on a first run when asked, and prepares the lease. */
     private void bind() throws SQLException {
         try (Connection c = Jdbc.connect(dataSource, "the WAL relay of " + source)) {
@@ -318,12 +291,19 @@ public final class WalRelay implements AutoCloseable {
         if (!lease.hold(true)) {
             return;
         }
-        WalSlot.Status status = takeOverSlot();
+        WalSlot.Status status;
+        try (Connection c = Jdbc.connect(dataSource, "the WAL relay of " + source)) {
+            c.setAutoCommit(true);
+            // Whoever still reads the slot is deposed (this relay holds the lease), or a connection of this
+            // relay not cleaned up yet: it is ended first.
+            status = WalSlot.takeOver(c, slot);
+        }
+        slotLagBytes = status.lagBytes();
         try (WalStream ws = WalStream.open(replicationUrl, replicationProperties, slot, publication,
                 status.confirmedLsn(), "eventsync-wal-" + slot)) {
-            window = new WalWindow(status.confirmedLsn());
-            outboxRelation = -1;
-            inTransaction = false;
+            Thread reader = thread;
+            session = new WalSession(tables, source, prefix, publisher, status.confirmedLsn(),
+                    () -> LockSupport.unpark(reader));
             confirmedLsn = status.confirmedLsn();
             streaming = true;
             log.info("WAL relay {} of {} reads slot {} from {}", owner, source, slot, WalSlot.lsnText(status.confirmedLsn()));
@@ -336,25 +316,6 @@ public final class WalRelay implements AutoCloseable {
             } finally {
                 streaming = false;
             }
-        }
-    }
-
-    /**
-     * The slot as this relay starts reading it. Whoever still reads it is deposed (this relay holds the
-     * lease) or a connection of this relay that has not been cleaned up yet: it is ended first.
-     */
-    private WalSlot.Status takeOverSlot() throws SQLException {
-        try (Connection c = Jdbc.connect(dataSource, "the WAL relay of " + source)) {
-            c.setAutoCommit(true);
-            WalSlot.Status status = WalSlot.status(c, slot).orElseThrow(this::slotMissing);
-            if (status.lost()) {
-                throw slotInvalidated();
-            }
-            if (status.active() && WalSlot.terminateReader(c, slot)) {
-                log.info("WAL relay {} ended the previous reader of slot {}", owner, slot);
-            }
-            slotLagBytes = status.lagBytes();
-            return status;
         }
     }
 
@@ -378,19 +339,17 @@ public final class WalRelay implements AutoCloseable {
             }
             int read = 0;
             boolean empty = false;
-            while (read < READ_BURST && window.events() < maxInFlight) {
+            while (read < READ_BURST && session.inFlight() < maxInFlight) {
                 ByteBuffer message = ws.readPending();
                 if (message == null) {
                     empty = true;
                     break;
                 }
-                handle(PgOutput.decode(message));
+                session.handle(message);
                 read++;
             }
-            if (empty && !inTransaction) {
-                // Everything the server sent has been read and no transaction is open: the position it
-                // reported (a keepalive's, the last commit's) is confirmable once the window drains.
-                window.mark(ws.lastReceived(), System.currentTimeMillis());
+            if (empty) {
+                session.caughtUp(ws.lastReceived());
             }
             drain();
             confirm(ws, false);
@@ -406,63 +365,16 @@ public final class WalRelay implements AutoCloseable {
         }
     }
 
-    private void handle(PgOutput.Message message) {
-        if (message instanceof PgOutput.Begin b) {
-            inTransaction = true;
-            transactionCommitMillis = b.commitMicros() / 1000 + PG_EPOCH_MILLIS;
-        } else if (message instanceof PgOutput.Commit c) {
-            inTransaction = false;
-            window.mark(c.endLsn(), c.commitMicros() / 1000 + PG_EPOCH_MILLIS);
-        } else if (message instanceof PgOutput.LogicalMessage m) {
-            boolean between = !m.transactional() && !inTransaction;
-            long millis = between ? System.currentTimeMillis() : transactionCommitMillis;
-            if (m.prefix().equals(prefix)) {
-                send(WalEvent.of(m.lsn(), null, m.content()), millis);
-            }
-            if (between) {
-                window.mark(m.lsn(), millis);
-            }
-        } else if (message instanceof PgOutput.Relation r) {
-            if (r.namespace().equals(tables.schema()) && r.name().equals(tables.prefix() + "outbox")) {
-                outboxRelation = r.id();
-                idColumn = required(r, "id");
-                sourceColumn = required(r, "source");
-                subjectColumn = required(r, "subject");
-                payloadColumn = required(r, "payload");
-            }
-        } else if (message instanceof PgOutput.Insert i) {
-            if (i.relation() == outboxRelation && source.equals(PgOutput.text(i, sourceColumn))) {
-                send(WalEvent.of(PgOutput.int8(i, idColumn), PgOutput.text(i, subjectColumn),
-                        PgOutput.bytea(i, payloadColumn)), transactionCommitMillis);
-            }
-        }
-        // anything else (updates, deletes, truncates, types, origins) is not an event
-    }
-
-    private int required(PgOutput.Relation r, String column) {
-        int index = r.column(column);
-        if (index < 0) {
-            throw new ConfigException("outbox table " + tables.outboxName() + " has no column " + column
-                    + " in the WAL; its columns are " + r.columns() + " (install it with EventsyncSchema.install)");
-        }
-        return index;
-    }
-
-    private void send(OutboundEvent event, long commitMillis) {
-        Thread reader = thread;
-        window.send(event, commitMillis, publisher::send, () -> LockSupport.unpark(reader));
-    }
-
     private void drain() {
         long now = System.currentTimeMillis();
-        window.drain(sendTimeout.toNanos(), event -> {
+        session.drain(sendTimeout.toNanos(), event -> {
             published.increment();
             var time = event.envelope().getTime();
             if (time.getSeconds() > 0) {
                 lag.record(Math.max(0, now - time.getSeconds() * 1000 - time.getNanos() / 1_000_000), TimeUnit.MILLISECONDS);
             }
         });
-        oldestPendingMillis = window.oldestPendingMillis();
+        oldestPendingMillis = session.oldestPendingMillis();
     }
 
     /**
@@ -470,7 +382,7 @@ public final class WalRelay implements AutoCloseable {
      * while the lease is fresh: a relay that cannot renew stops confirming before a successor can start.
      */
     private void confirm(WalStream ws, boolean force) throws SQLException {
-        long target = window.confirmable();
+        long target = session.confirmable();
         if (target <= ws.confirmed() || !lease.isFresh()) {
             return;
         }
@@ -487,7 +399,7 @@ public final class WalRelay implements AutoCloseable {
     /** Stopping: waits up to the send timeout for what is in flight, then confirms it. */
     private void finish(WalStream ws) throws SQLException {
         long deadline = System.nanoTime() + sendTimeout.toNanos();
-        while (!window.isEmpty() && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+        while (!session.isIdle() && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
             drain();
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(5)); // a confirmation unparks it sooner
         }
@@ -516,21 +428,6 @@ public final class WalRelay implements AutoCloseable {
     private double oldestPendingSeconds() {
         long oldest = oldestPendingMillis;
         return oldest == 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
-    }
-
-    private ConfigException slotMissing() {
-        return new ConfigException("replication slot " + slot + " does not exist on " + Jdbc.urlOf(dataSource)
-                + ". On a first run create it (WalSlot.create, WalRelay.Builder.createSlot(true) or"
-                + " relay.create_slot: true) before the writers start. If the relay ran before, the slot was dropped:"
-                + " events committed while no slot existed were not captured, so re-create it with WalSlot.create"
-                + " and re-bootstrap the copies");
-    }
-
-    private ConfigException slotInvalidated() {
-        return new ConfigException("replication slot " + slot + " on " + Jdbc.urlOf(dataSource) + " was invalidated"
-                + " by the server (wal_status lost: it fell further behind than max_slot_wal_keep_size), so the WAL"
-                + " after its position is gone. To recover: WalSlot.drop, then WalSlot.create, then re-bootstrap"
-                + " the copies");
     }
 
     /** WAL relay settings, validated in {@link #build()}. */

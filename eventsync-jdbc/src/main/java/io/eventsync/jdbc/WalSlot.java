@@ -196,6 +196,54 @@ public final class WalSlot {
     }
 
     /**
+     * The slot as a relay that holds its lease starts reading it: ends the backend still reading it, if
+     * any, and refuses a slot that is missing or invalidated with the way to recover.
+     */
+    static Status takeOver(Connection c, String slot) throws SQLException {
+        Status status = status(c, slot).orElseThrow(() -> missing(slot, Jdbc.urlOf(c)));
+        if (status.lost()) {
+            throw invalidated(slot, Jdbc.urlOf(c));
+        }
+        if (status.active()) {
+            terminateReader(c, slot);
+        }
+        return status;
+    }
+
+    /** A failure of the replication stream, in words that say what to do. */
+    static EventsyncException failure(SQLException e, String slot, String publication, DataSource dataSource,
+                                      Tables tables, String what) {
+        String state = e.getSQLState();
+        String message = String.valueOf(e.getMessage());
+        if ("42704".equals(state) && message.contains("publication")) {
+            return new ConfigException("publication " + publication + " does not exist on " + Jdbc.urlOf(dataSource)
+                    + " (the database says: " + message + "); create it with WalSlot.create, which makes it for"
+                    + " the outbox table, inserts only", e);
+        }
+        if ("42704".equals(state)) {
+            return missing(slot, Jdbc.urlOf(dataSource));
+        }
+        if ("55000".equals(state) && message.contains("invalidated")) {
+            return invalidated(slot, Jdbc.urlOf(dataSource));
+        }
+        return Jdbc.failure(tables, what + " (slot " + slot + ")", "replication slot " + slot, e);
+    }
+
+    private static ConfigException missing(String slot, String url) {
+        return new ConfigException("replication slot " + slot + " does not exist on " + url
+                + ". On a first run create it (WalSlot.create, WalRelay.Builder.createSlot(true) or"
+                + " relay.create_slot: true) before the writers start. If the relay ran before, the slot was dropped:"
+                + " events committed while no slot existed were not captured, so re-create it with WalSlot.create"
+                + " and re-bootstrap the copies");
+    }
+
+    private static ConfigException invalidated(String slot, String url) {
+        return new ConfigException("replication slot " + slot + " on " + url + " was invalidated by the server"
+                + " (wal_status lost: it fell further behind than max_slot_wal_keep_size), so the WAL after its"
+                + " position is gone. To recover: WalSlot.drop, then WalSlot.create, then re-bootstrap the copies");
+    }
+
+    /**
      * Drops the slot (and with it the WAL it retains), ending a reader that still holds it; waits up to
      * {@code timeout} for that reader to let go. A no-op when the slot does not exist.
      */
