@@ -9,6 +9,7 @@ import io.eventsync.handler.DeadLetter;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.OutboxDeadLetters;
+import io.eventsync.jdbc.WalSlot;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,15 +17,17 @@ import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        header = "Outbox backlog, consumer lag, dead letters of a pipeline.",
-        description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key),"
-                + " and for the consumer group its lag"
+        header = "Outbox backlog or slot lag, consumer lag, dead letters of a pipeline.",
+        description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key;"
+                + " relay.mode wal: also its replication slot, whether it is read, the confirmed position and the WAL"
+                + " kept behind it in bytes), and for the consumer group its lag"
                 + " behind the topic (embedded log transport), dead letters and parked keys. Needs --config.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
@@ -45,6 +48,7 @@ final class StatusCommand implements Callable<Integer> {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("source", relay.source());
                 r.put("topic", relay.topic());
+                r.put("mode", relay.wal().isPresent() ? "wal" : "query");
                 try (Connection c = ds.getConnection()) {
                     EventsyncTables t = EventsyncTables.of(c, relay.database().schema());
                     r.put("outbox_backlog", count(c, "SELECT COUNT(*) FROM " + t.table("outbox") + " WHERE source = ?",
@@ -53,6 +57,7 @@ final class StatusCommand implements Callable<Integer> {
                 // Each relay dead letter parks its key: the key's later events are in the backlog, waiting.
                 r.put("outbox_dead_letters", OutboxDeadLetters.create(ds, Pipeline.names(relay.database()))
                         .count(relay.source()));
+                relay.wal().ifPresent(wal -> r.put("slot", slot(ds, wal.slot())));
                 out.put("relay", r);
             }
         }
@@ -90,6 +95,24 @@ final class StatusCommand implements Callable<Integer> {
             print(out, "");
         }
         return Main.OK;
+    }
+
+    /** WAL mode: where the slot stands and how much WAL the server keeps for it. */
+    private static Map<String, Object> slot(HikariDataSource ds, String slot) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("name", slot);
+        Optional<WalSlot.Status> status = WalSlot.status(ds, slot);
+        if (status.isEmpty()) {
+            s.put("state", "missing (create it with relay.create_slot: true on a first run; if it existed, it was"
+                    + " dropped and the copies need a new bootstrap)");
+            return s;
+        }
+        WalSlot.Status st = status.get();
+        s.put("active", st.active());
+        s.put("confirmed_lsn", WalSlot.lsnText(st.confirmedLsn()));
+        s.put("lag_bytes", st.lagBytes());
+        s.put("wal_status", st.walStatus());
+        return s;
     }
 
     @SuppressWarnings("unchecked")

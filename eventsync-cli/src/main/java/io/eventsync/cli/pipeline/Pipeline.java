@@ -6,6 +6,7 @@ import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Database;
 import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.handler.Dispatcher;
@@ -22,6 +23,8 @@ import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.Relay;
 import io.eventsync.jdbc.Retention;
 import io.eventsync.jdbc.SchemaNames;
+import io.eventsync.jdbc.WalRelay;
+import io.eventsync.jdbc.WalSlot;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
@@ -63,6 +66,10 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void startAll(PipelineConfig config, MeterRegistry meters) {
+        if (config.relay().isPresent() && config.relay().get().wal().isPresent()) {
+            // Refused before anything is installed or opened where logical replication is off; the message says why.
+            WalSlot.requireLogical(pool(config.name() + "-relay", config.relay().get().database()));
+        }
         Transport transport = transport(config, meters);
         open.push(transport);
         if (config.relay().isPresent()) {
@@ -71,14 +78,29 @@ public final class Pipeline implements AutoCloseable {
             EventsyncSchema.install(db, names(relay.database()));
             Publisher publisher = transport.publisher(relay.topic());
             open.push(publisher);
-            Relay running = Relay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
-                    .publisher(publisher).meterRegistry(meters).build().start();
-            open.push(running);
-            log.info("relaying the outbox of {} to topic {} on {}", relay.source(), relay.topic(), transport.name());
+            if (relay.wal().isPresent()) {
+                open.push(walRelay(relay, relay.wal().get(), db, publisher, meters));
+            } else {
+                Relay running = Relay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
+                        .publisher(publisher).meterRegistry(meters).build().start();
+                open.push(running);
+                log.info("relaying the outbox of {} to topic {} on {}", relay.source(), relay.topic(), transport.name());
+            }
         }
         if (config.consume().isPresent()) {
             consume(config, config.consume().get(), transport, meters);
         }
+    }
+
+    /** relay.mode: wal: the relay reads the slot (created on a first run when create_slot is set). */
+    private static WalRelay walRelay(RelayConfig relay, WalConfig wal, DataSource db, Publisher publisher,
+                                     MeterRegistry meters) {
+        WalRelay running = WalRelay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
+                .slot(wal.slot()).publication(wal.publication()).createSlot(wal.createSlot())
+                .publisher(publisher).meterRegistry(meters).build().start();
+        log.info("relaying the events of {} from the WAL (slot {}, publication {}) to topic {}", relay.source(),
+                wal.slot(), wal.publication(), relay.topic());
+        return running;
     }
 
     private void consume(PipelineConfig config, ConsumeConfig consume, Transport transport, MeterRegistry meters) {

@@ -63,8 +63,14 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
         }
     }
 
-    /** Relay the outbox of {@code source} in {@code database} to {@code topic}. */
-    public record RelayConfig(String source, Database database, String topic) {}
+    /**
+     * Relay the outbox of {@code source} in {@code database} to {@code topic}: with the query relay, or
+     * from the write-ahead log when {@code wal} is present ({@code relay.mode: wal}).
+     */
+    public record RelayConfig(String source, Database database, String topic, Optional<WalConfig> wal) {}
+
+    /** {@code relay.mode: wal}: the replication slot and publication, and whether to create them on a first run. */
+    public record WalConfig(String slot, String publication, boolean createSlot) {}
 
     /**
      * How long what eventsync writes is kept: embedded-log entries every group has passed ({@code log},

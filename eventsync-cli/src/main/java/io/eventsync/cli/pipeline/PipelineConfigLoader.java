@@ -8,8 +8,10 @@ import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Secret;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.jdbc.CopyTable;
+import io.eventsync.jdbc.WalSlot;
 import io.eventsync.kafka.KafkaGroupProtocol;
 import io.eventsync.kafka.KafkaTransport;
 import io.eventsync.transport.SubscriptionSpec;
@@ -208,10 +210,43 @@ public final class PipelineConfigLoader {
     }
 
     private RelayConfig relay(ConfigNode node) {
-        node.allowOnly(Set.of("source", "database", "topic"));
+        node.allowOnly(Set.of("source", "database", "topic", "mode", "slot", "publication", "create_slot"));
         Map<String, ConfigNode> e = node.entries();
-        return new RelayConfig(name(required(node, e, "source")), database(required(node, e, "database")),
-                name(required(node, e, "topic")));
+        String source = name(required(node, e, "source"));
+        Database database = database(required(node, e, "database"));
+        return new RelayConfig(source, database, name(required(node, e, "topic")), wal(node, e, source, database));
+    }
+
+    /** {@code mode: wal} and its keys; empty for the query relay (the default). */
+    private static Optional<WalConfig> wal(ConfigNode node, Map<String, ConfigNode> e, String source, Database database) {
+        boolean wal = e.containsKey("mode") && e.get("mode").oneOf(Set.of("query", "wal")).equals("wal");
+        if (!wal) {
+            for (String key : List.of("slot", "publication", "create_slot")) {
+                if (e.containsKey(key)) {
+                    throw e.get(key).error("only with mode: wal (the query relay reads the outbox table)");
+                }
+            }
+            return Optional.empty();
+        }
+        if (!database.jdbcUrl().startsWith("jdbc:postgresql:")) {
+            throw e.get("mode").error("wal needs PostgreSQL (logical replication), but relay.database is "
+                    + database.jdbcUrl().replaceAll("^jdbc:([a-z0-9]+):.*", "$1") + "; use mode: query");
+        }
+        String slot = e.containsKey("slot") ? e.get("slot").nonBlank().trim() : WalSlot.defaultSlot(source);
+        String publication = e.containsKey("publication") ? e.get("publication").nonBlank().trim()
+                : WalSlot.defaultPublication(source);
+        try {
+            WalSlot.requireSlotName(slot);
+        } catch (ConfigException ex) {
+            throw (e.containsKey("slot") ? e.get("slot") : node).error(ex.getMessage());
+        }
+        try {
+            WalSlot.requirePublicationName(publication);
+        } catch (ConfigException ex) {
+            throw (e.containsKey("publication") ? e.get("publication") : node).error(ex.getMessage());
+        }
+        boolean create = e.containsKey("create_slot") && e.get("create_slot").bool();
+        return Optional.of(new WalConfig(slot, publication, create));
     }
 
     private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {

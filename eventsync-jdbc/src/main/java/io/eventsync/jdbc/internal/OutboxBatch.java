@@ -123,7 +123,7 @@ public final class OutboxBatch {
         return n;
     }
 
-    static byte[] appendVarintField(byte[] bytes, int field, long value) {
+    public static byte[] appendVarintField(byte[] bytes, int field, long value) {
         byte[] tail = new byte[11];
         int n = 0;
         tail[n++] = (byte) (field << 3); // wire type 0: varint

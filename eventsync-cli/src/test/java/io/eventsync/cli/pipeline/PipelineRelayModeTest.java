@@ -1,0 +1,92 @@
+package io.eventsync.cli.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
+import io.eventsync.ConfigException;
+import io.eventsync.cli.demo.proto.OrderPlaced;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code relay.mode: wal | query} and the WAL mode's keys in a pipeline file. */
+class PipelineRelayModeTest {
+    private static final String FILE = """
+            types:
+              descriptor_set: orders.desc
+            transport:
+              kind: nats
+            relay:
+              source: orders.v1
+              topic: shop.orders
+              database:
+                jdbc_url: jdbc:postgresql://127.0.0.1:5433/test
+            """;
+
+    @TempDir
+    Path dir;
+
+    private final PipelineConfigLoader loader = new PipelineConfigLoader(PipelineConfigs.transportKinds(), Map.<String, String>of()::get);
+
+    @BeforeEach
+    void descriptorSet() throws Exception {
+        Files.write(dir.resolve("orders.desc"), FileDescriptorSet.newBuilder()
+                .addFile(OrderPlaced.getDescriptor().getFile().toProto()).build().toByteArray());
+    }
+
+    @Test
+    void theQueryRelayIsTheDefault() throws Exception {
+        assertThat(loader.load(write(FILE)).relay().orElseThrow().wal()).isEmpty();
+        assertThat(loader.load(write(FILE + "  mode: query\n")).relay().orElseThrow().wal()).isEmpty();
+    }
+
+    @Test
+    void walModeTakesSlotAndPublicationWithDefaultsFromTheSource() throws Exception {
+        PipelineConfig.WalConfig defaults = loader.load(write(FILE + "  mode: wal\n")).relay().orElseThrow().wal().orElseThrow();
+        assertThat(defaults).isEqualTo(new PipelineConfig.WalConfig("eventsync_orders_v1", "eventsync_orders_v1", false));
+
+        PipelineConfig.WalConfig given = loader.load(write(FILE + "  mode: wal\n  slot: orders_slot\n"
+                + "  publication: orders_pub\n  create_slot: true\n")).relay().orElseThrow().wal().orElseThrow();
+        assertThat(given).isEqualTo(new PipelineConfig.WalConfig("orders_slot", "orders_pub", true));
+    }
+
+    @Test
+    void walKeysWithoutWalModeAreRejected() throws Exception {
+        Path file = write(FILE + "  slot: orders_slot\n");
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":10: relay.slot: only with mode: wal");
+    }
+
+    @Test
+    void walModeOnAnotherDatabaseIsRefusedWithTheReason() throws Exception {
+        Path file = write(FILE.replace("jdbc:postgresql://127.0.0.1:5433/test", "jdbc:h2:mem:orders") + "  mode: wal\n");
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":10: relay.mode: wal needs PostgreSQL")
+                .hasMessageContaining("h2").hasMessageContaining("mode: query");
+    }
+
+    @Test
+    void aBadSlotNameSaysTheRule() throws Exception {
+        Path file = write(FILE + "  mode: wal\n  slot: Orders-Slot\n");
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":11: relay.slot: ").hasMessageContaining("Orders-Slot")
+                .hasMessageContaining("lower-case");
+    }
+
+    @Test
+    void anUnknownModeListsTheModes() throws Exception {
+        Path file = write(FILE + "  mode: binlog\n");
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":10: relay.mode: must be one of").hasMessageContaining("wal");
+    }
+
+    private Path write(String yaml) throws Exception {
+        Path file = dir.resolve("pipeline.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+}

@@ -1,0 +1,183 @@
+package io.eventsync.jdbc.internal;
+
+import io.eventsync.EventsyncException;
+import io.eventsync.transport.OutboundEvent;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The WAL relay's sends in flight, in WAL (commit) order, and the position it may confirm to the
+ * replication slot: the highest LSN before which every event was confirmed by the transport. Owned by
+ * the relay's reader thread; the transport's completion threads only run the {@code wake} callback.
+ *
+ * <p>Two invariants. A position is confirmable only when every event before it is confirmed, so the
+ * slot never passes an event the transport does not have (a crash redelivers, never loses). A key's
+ * events are sent one after another: an event is handed to the transport only once the previous event
+ * of its key is confirmed, and not at all if that one failed. Sent together, a failed earlier event
+ * (sent again after a restart) could arrive after a later one of its key that had succeeded.
+ */
+public final class WalWindow {
+    /** An event (with its send) or a mark (a position); {@code millis}: when its transaction committed. */
+    private record Entry(OutboundEvent event, String key, CompletableFuture<Void> sent, long queuedNanos, long mark,
+                         long millis) {
+        boolean isMark() {
+            return event == null;
+        }
+    }
+
+    /** The oldest event in flight failed or timed out: nothing after it may be confirmed. */
+    public static final class SendFailed extends EventsyncException {
+        private final transient OutboundEvent event;
+
+        SendFailed(OutboundEvent event, String message, Throwable cause) {
+            super(message, cause);
+            this.event = event;
+        }
+
+        public OutboundEvent event() {
+            return event;
+        }
+    }
+
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private final Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
+    private long confirmable;
+    private long lastMark;
+    private int events;
+
+    /** @param start the slot's confirmed position: nothing before it is in flight */
+    public WalWindow(long start) {
+        this.confirmable = start;
+        this.lastMark = start;
+    }
+
+    /**
+     * Queues {@code event} behind the earlier events of its key and sends it through {@code sender} when
+     * they are confirmed. {@code wake} runs on whichever thread completes the send.
+     *
+     * @param commitMillis when the event's transaction committed (for the lag metric)
+     */
+    public void send(OutboundEvent event, long commitMillis, Function<OutboundEvent, CompletableFuture<Void>> sender,
+                     Runnable wake) {
+        String key = event.key();
+        CompletableFuture<Void> previous = lastOfKey.get(key);
+        CompletableFuture<Void> sent;
+        if (previous == null || (previous.isDone() && !previous.isCompletedExceptionally())) {
+            sent = sendNow(event, sender);
+        } else {
+            sent = previous.handle((ok, failure) -> failure).thenCompose(failure -> failure == null
+                    ? sendNow(event, sender)
+                    : CompletableFuture.failedFuture(new EventsyncException("not sent: an earlier event of key "
+                            + key + " failed", failure)));
+        }
+        lastOfKey.put(key, sent);
+        entries.addLast(new Entry(event, key, sent, System.nanoTime(), 0, commitMillis));
+        events++;
+        sent.whenComplete((ok, failure) -> wake.run());
+    }
+
+    private static CompletableFuture<Void> sendNow(OutboundEvent event,
+                                                   Function<OutboundEvent, CompletableFuture<Void>> sender) {
+        try {
+            return sender.apply(event);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * A position that becomes confirmable once the events queued so far are confirmed: the end of a
+     * transaction, a message outside any transaction, a keepalive's position between transactions.
+     * Positions only move forward; a lower one is ignored.
+     */
+    public void mark(long lsn, long commitMillis) {
+        if (lsn <= lastMark) {
+            return;
+        }
+        lastMark = lsn;
+        if (entries.isEmpty()) {
+            confirmable = lsn;
+        } else {
+            entries.addLast(new Entry(null, null, null, 0, lsn, commitMillis));
+        }
+    }
+
+    /**
+     * Removes the confirmed events at the head (calling {@code confirmed} for each) and the marks they
+     * cleared, advancing {@link #confirmable()}.
+     *
+     * @throws SendFailed when the oldest event failed, or is not confirmed after {@code timeoutNanos}:
+     *                    what was confirmed before it stays confirmable, nothing after it is
+     */
+    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed) {
+        while (!entries.isEmpty()) {
+            Entry head = entries.peekFirst();
+            if (head.isMark()) {
+                confirmable = head.mark;
+                entries.pollFirst();
+                continue;
+            }
+            if (!head.sent.isDone()) {
+                if (System.nanoTime() - head.queuedNanos >= timeoutNanos) {
+                    throw new SendFailed(head.event, "the transport did not confirm event " + describe(head.event)
+                            + " within " + timeoutNanos / 1_000_000 + " ms", null);
+                }
+                return;
+            }
+            if (head.sent.isCompletedExceptionally()) {
+                Throwable cause = causeOf(head.sent);
+                throw new SendFailed(head.event, "the transport refused event " + describe(head.event) + ": " + cause,
+                        cause);
+            }
+            entries.pollFirst();
+            events--;
+            if (lastOfKey.get(head.key) == head.sent) {
+                lastOfKey.remove(head.key);
+            }
+            confirmed.accept(head.event);
+        }
+    }
+
+    private static Throwable causeOf(CompletableFuture<Void> failed) {
+        try {
+            failed.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        } catch (java.util.concurrent.CancellationException e) {
+            return e;
+        }
+    }
+
+    private static String describe(OutboundEvent e) {
+        return e.envelope().getId() + " (subject " + e.envelope().getSubject() + ", position " + e.envelope().getPosition() + ")";
+    }
+
+    /** The highest position the slot may be confirmed to now. */
+    public long confirmable() {
+        return confirmable;
+    }
+
+    /** When the oldest transaction in the window committed; 0 when the window is empty. */
+    public long oldestPendingMillis() {
+        Entry head = entries.peekFirst();
+        return head == null ? 0 : head.millis;
+    }
+
+    /** Events queued and not yet confirmed. */
+    public int events() {
+        return events;
+    }
+
+    public boolean isEmpty() {
+        return entries.isEmpty();
+    }
+}

@@ -1,0 +1,69 @@
+package io.eventsync.jdbc;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.envelope.EnvelopeValidator;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.Dispatcher;
+import io.eventsync.handler.HandlerOptions;
+import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.RetryPolicy;
+import io.eventsync.jdbc.test.AccountChanged;
+import io.eventsync.transport.SubscriptionSpec;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The process {@link WalCrashTest} kills: the source's WAL relay, the embedded log (in the source
+ * database) and the copy's consumer (Dispatcher + JdbcApplyScope + CopyTable, offsets and inbox in the
+ * copy schema), in one JVM. Runs until it is killed.
+ *
+ * <p>Arguments: PostgreSQL URL (database of the logical cluster), source schema, copy schema, slot.
+ */
+public final class WalCrashNode {
+    static final String SOURCE = "accounts";
+    static final String TOPIC = "accounts";
+    static final String GROUP = "accounts-copy";
+
+    private WalCrashNode() {}
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        SchemaNames sourceNames = SchemaNames.of(args[1]);
+        SchemaNames copyNames = SchemaNames.of(args[2]);
+        String slot = args[3];
+        HikariDataSource sourceDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[1], 6);
+        HikariDataSource copyDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[2], 12);
+
+        EmbeddedLog log = EmbeddedLog.builder()
+                .dataSource(sourceDb).names(sourceNames)
+                .offsets(Offsets.in(copyDb, copyNames))
+                .leaseDuration(Duration.ofSeconds(1))
+                .build();
+        WalRelay relay = WalRelay.builder()
+                .dataSource(sourceDb).names(sourceNames).source(SOURCE).slot(slot).publication(slot)
+                .publisher(log.publisher(TOPIC))
+                .leaseDuration(Duration.ofSeconds(1))
+                .build()
+                .start();
+
+        Inbox inbox = Inbox.builder(copyDb).schema(copyNames).build();
+        HandlerOptions options = HandlerOptions.custom()
+                .retryPolicy(RetryPolicy.custom().maxAttempts(50).initialBackoff(Duration.ofMillis(10))
+                        .maxBackoff(Duration.ofMillis(500)).build())
+                .build();
+        Dispatcher dispatcher = Dispatcher.builder(GROUP)
+                .handlers(Accounts.copyTable().registerOn(HandlerRegistry.builder(), options).build())
+                .types(TypeRegistry.builder().add(AccountChanged.getDefaultInstance()).build())
+                .codec(EnvelopeCodec.defaults())
+                .validator(EnvelopeValidator.defaults())
+                .applyScope(JdbcApplyScope.builder(inbox).build())
+                .deadLetters(JdbcDeadLetters.create(copyDb, copyNames))
+                .lanes(8)
+                .build();
+        log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);
+        System.out.println("READY relay=" + relay.owner());
+        System.out.flush();
+        new CountDownLatch(1).await(); // until SIGKILL
+    }
+}
