@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param kind    the difference it repairs
  * @param action  what makes the copy equal to the source
  * @param outcome whether it was done
- * @param detail  the versions involved, e.g. {@code updated to version 7}
+ * @param detail  what was (or would be) done with the versions involved, e.g. {@code updated to version 7}
+ *                or {@code kept: the copy holds version 9, newer than the source's 7}
  */
 public record KeyRepair(String key, KeyDifference.Kind kind, Action action, Outcome outcome, String detail) {
 
@@ -38,10 +39,6 @@ public record KeyRepair(String key, KeyDifference.Kind kind, Action action, Outc
 
     @Override
     public String toString() {
-        return key + ": " + switch (outcome) {
-            case CHANGED -> (action == Action.UPSERT ? "written, " : "deleted, ") + detail;
-            case WOULD_CHANGE -> (action == Action.UPSERT ? "would write the source's row: " : "would delete: ") + detail;
-            case KEPT -> detail;
-        };
+        return key + ": " + (outcome == Outcome.WOULD_CHANGE ? "would be " + detail : detail);
     }
 }

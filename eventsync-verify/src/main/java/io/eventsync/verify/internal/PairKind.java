@@ -11,7 +11,7 @@ public enum PairKind {
     FLOAT,
     /** {@code 1} or {@code 0} (a MariaDB BOOLEAN is a TINYINT). */
     BOOLEAN,
-    /** {@code yyyy-MM-dd HH:mm:ss.SSSSSS} in UTC; a timestamp without time zone is taken as UTC. */
+    /** {@code yyyy-MM-dd HH:mm:ss[.ffffff]} in UTC, microseconds without trailing zeros; a timestamp without time zone is taken as UTC. */
     TIMESTAMP,
     /** {@code yyyy-MM-dd}. */
     DATE,

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * Makes the copy equal to the source for one confirmed difference, through {@link CopyRepair} (the
  * copy table's version guard and tombstones): the source's row at the source's version, or the
- * deletion of a copy row at the version it was compared at. Each key in its own transaction.
+ * deletion of a copy row at the version it was compared at. Each key in its own transaction; a dry
+ * run rolls it back.
  */
 final class Repairer {
     private final TableDiff.Repair mode;
@@ -47,14 +48,6 @@ final class Repairer {
                     "kept: the source row has no version (" + source.table.version().name() + " is NULL)");
         }
         long version = s.version();
-        if (mode == TableDiff.Repair.DRY_RUN) {
-            if (c.copy() != null && c.copy().version() != null && c.copy().version() > version) {
-                return new KeyRepair(c.keyText(), kind, KeyRepair.Action.UPSERT, KeyRepair.Outcome.KEPT,
-                        "kept: the copy holds version " + c.copy().version() + ", newer than the source's " + version);
-            }
-            return new KeyRepair(c.keyText(), kind, KeyRepair.Action.UPSERT, KeyRepair.Outcome.WOULD_CHANGE,
-                    "version " + version);
-        }
         Object key = c.copy() != null ? c.copy().rawKey() : copyValue(copy.table.key(), s.rawKey());
         Map<String, Object> values = new LinkedHashMap<>();
         List<ResolvedTable.Column> columns = copy.table.columns();
@@ -64,9 +57,8 @@ final class Repairer {
                 values.putIfAbsent(column.name(), copyValue(column, s.raw().get(i)));
             }
         }
-        CopyRepair.Change change = inTransaction(conn -> repair.upsert(conn, List.of(key), values, version));
-        return new KeyRepair(c.keyText(), kind, KeyRepair.Action.UPSERT,
-                change.changed() ? KeyRepair.Outcome.CHANGED : KeyRepair.Outcome.KEPT, change.detail());
+        return outcome(c.keyText(), kind, KeyRepair.Action.UPSERT,
+                inTransaction(conn -> repair.upsert(conn, List.of(key), values, version)));
     }
 
     private KeyRepair delete(Candidate c) throws SQLException {
@@ -76,13 +68,14 @@ final class Repairer {
             return new KeyRepair(c.keyText(), kind, KeyRepair.Action.DELETE, KeyRepair.Outcome.KEPT,
                     "kept: the copy row has no version (" + copy.table.version().name() + " is NULL)");
         }
-        if (mode == TableDiff.Repair.DRY_RUN) {
-            return new KeyRepair(c.keyText(), kind, KeyRepair.Action.DELETE, KeyRepair.Outcome.WOULD_CHANGE,
-                    "version " + version);
-        }
-        CopyRepair.Change change = inTransaction(conn -> repair.delete(conn, List.of(c.copy().rawKey()), version));
-        return new KeyRepair(c.keyText(), kind, KeyRepair.Action.DELETE,
-                change.changed() ? KeyRepair.Outcome.CHANGED : KeyRepair.Outcome.KEPT, change.detail());
+        return outcome(c.keyText(), kind, KeyRepair.Action.DELETE,
+                inTransaction(conn -> repair.delete(conn, List.of(c.copy().rawKey()), version)));
+    }
+
+    private KeyRepair outcome(String key, KeyDifference.Kind kind, KeyRepair.Action action, CopyRepair.Change change) {
+        KeyRepair.Outcome outcome = !change.changed() ? KeyRepair.Outcome.KEPT
+                : mode == TableDiff.Repair.DRY_RUN ? KeyRepair.Outcome.WOULD_CHANGE : KeyRepair.Outcome.CHANGED;
+        return new KeyRepair(key, kind, action, outcome, change.detail());
     }
 
     private Object copyValue(ResolvedTable.Column column, Object value) {
@@ -94,13 +87,21 @@ final class Repairer {
         CopyRepair.Change run(Connection c) throws SQLException;
     }
 
+    /**
+     * Runs one key's repair in its own transaction: committed, or for a dry run rolled back, so that a dry
+     * run takes the very decisions of the guarded statements (including tombstones) and writes nothing.
+     */
     private CopyRepair.Change inTransaction(Work work) throws SQLException {
         Connection conn = copy.connection();
         boolean autoCommit = conn.getAutoCommit();
         conn.setAutoCommit(false);
         try {
             CopyRepair.Change change = work.run(conn);
-            conn.commit();
+            if (mode == TableDiff.Repair.DRY_RUN) {
+                conn.rollback();
+            } else {
+                conn.commit();
+            }
             return change;
         } catch (SQLException | RuntimeException e) {
             try {

@@ -81,20 +81,33 @@ final class Settler {
         }
     }
 
-    /** One re-read of {@code batch}; returns the candidates that must wait (none once they time out). */
+    /**
+     * One re-read of {@code batch}; returns the candidates that must wait (none once they time out).
+     *
+     * <p>Live, the source is read before and after the copy: a key that moved on while the copy caught
+     * up is equal when the copy matches the source's newer row, which a single read would miss.
+     */
     private List<Candidate> round(List<Candidate> batch, boolean mayExpire) throws SQLException, InterruptedException {
         List<Object> keys = new ArrayList<>(batch.size());
         batch.forEach(c -> keys.add(c.anyKey()));
-        Map<String, Row> sourceRows = byKey(source.rowsOfKeys(keys));
+        Map<String, Row> before = byKey(source.rowsOfKeys(keys));
         Map<String, Boolean> hadPending = awaitPending(batch);
         Map<String, Row> copyRows = byKey(copy.rowsOfKeys(keys));
+        Map<String, Row> after = live == null ? before : byKey(source.rowsOfKeys(keys));
         List<Candidate> wait = new ArrayList<>();
         for (Candidate old : batch) {
-            Candidate now = old.reread(sourceRows.get(old.keyText()), copyRows.get(old.keyText()));
-            Verdict verdict = verdict(now, hadPending.getOrDefault(old.keyText(), false));
-            if (verdict == Verdict.WAIT && mayExpire && expired(now)) {
-                verdict = Verdict.CONFIRMED;
+            String key = old.keyText();
+            Row c = copyRows.get(key);
+            Verdict verdict;
+            if (same(before.get(key), c) || same(after.get(key), c)) {
+                verdict = Verdict.EQUAL;
+            } else {
+                verdict = verdict(after.get(key), c, hadPending.getOrDefault(key, false));
+                if (verdict == Verdict.WAIT && mayExpire && expired(old)) {
+                    verdict = Verdict.CONFIRMED;
+                }
             }
+            Candidate now = old.reread(after.get(key), c);
             switch (verdict) {
                 case EQUAL -> findings.inFlight();
                 case CONFIRMED -> sink.confirmed(kind(now), now);
@@ -104,12 +117,12 @@ final class Settler {
         return wait;
     }
 
-    private Verdict verdict(Candidate c, boolean hadPending) {
-        Row s = c.source();
-        Row k = c.copy();
-        if (s == null && k == null || s != null && k != null && s.hash() == k.hash() && s.values().equals(k.values())) {
-            return Verdict.EQUAL;
-        }
+    private static boolean same(Row s, Row c) {
+        return s == null ? c == null : c != null && s.hash() == c.hash() && s.values().equals(c.values());
+    }
+
+    /** For rows that differ: confirmed, or wait for the copy to catch up. */
+    private Verdict verdict(Row s, Row c, boolean hadPending) {
         if (live == null) {
             return Verdict.CONFIRMED;
         }
@@ -119,7 +132,7 @@ final class Settler {
         if (!versions) {
             return Verdict.CONFIRMED;
         }
-        if (s != null && k != null && s.version() != null && s.version().equals(k.version())) {
+        if (s != null && c != null && s.version() != null && s.version().equals(c.version())) {
             return Verdict.CONFIRMED; // the same version with other values: changed behind eventsync's back
         }
         return Verdict.WAIT; // a lower version, or a row still to be created or deleted by an event in flight

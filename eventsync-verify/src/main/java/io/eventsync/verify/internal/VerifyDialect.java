@@ -36,8 +36,9 @@ public enum VerifyDialect {
                         : stripZeros("round(" + floatToNumeric(nat, v) + ", " + facts.floatScale() + ")::text");
                 case BOOLEAN -> nat == NativeKind.BOOLEAN ? "CASE WHEN " + v + " THEN '1' WHEN NOT " + v + " THEN '0' END"
                         : numericFlag(v);
-                case TIMESTAMP -> "to_char(" + (nat == NativeKind.TIMESTAMP_UTC ? v + " AT TIME ZONE 'UTC'" : v)
-                        + ", 'YYYY-MM-DD HH24:MI:SS.US')";
+                // The ISO text form (the JDBC driver fixes DateStyle to ISO): twice as fast as to_char, and the
+                // others render the same (microseconds without trailing zeros).
+                case TIMESTAMP -> "(" + (nat == NativeKind.TIMESTAMP_UTC ? v + " AT TIME ZONE 'UTC'" : v) + ")::text";
                 case DATE -> "to_char(" + v + ", 'YYYY-MM-DD')";
                 case BINARY -> "encode(" + v + ", 'hex')";
                 case UUID -> nat == NativeKind.UUID ? v + "::text" : "lower(" + text(nat, v) + ")";
@@ -115,10 +116,10 @@ public enum VerifyDialect {
                 case FLOAT -> stripZeros("CAST(" + (nat == NativeKind.FLOAT ? "CAST(" + v + " AS DOUBLE)" : v)
                         + " AS DECIMAL(65, " + facts.floatScale() + "))");
                 case BOOLEAN -> numericFlag(v);
-                case TIMESTAMP -> "DATE_FORMAT(" + (nat == NativeKind.TIMESTAMP_UTC
+                case TIMESTAMP -> trimFraction("DATE_FORMAT(" + (nat == NativeKind.TIMESTAMP_UTC
                         // A TIMESTAMP is an instant shown in the session's time zone; its epoch is not.
                         ? "TIMESTAMPADD(MICROSECOND, ROUND(UNIX_TIMESTAMP(" + v + ") * 1000000), TIMESTAMP'1970-01-01 00:00:00')"
-                        : v) + ", '%Y-%m-%d %H:%i:%s.%f')";
+                        : v) + ", '%Y-%m-%d %H:%i:%s.%f')");
                 case DATE -> "DATE_FORMAT(" + v + ", '%Y-%m-%d')";
                 case BINARY -> "LOWER(HEX(" + v + "))";
                 case UUID -> "LOWER(" + text(nat, v) + ")";
@@ -182,9 +183,9 @@ public enum VerifyDialect {
                         + " AS NUMERIC(100, " + facts.floatScale() + "))");
                 case BOOLEAN -> nat == NativeKind.BOOLEAN ? "CASE WHEN " + v + " THEN '1' WHEN NOT " + v + " THEN '0' END"
                         : numericFlag(v);
-                case TIMESTAMP -> nat == NativeKind.TIMESTAMP_UTC
+                case TIMESTAMP -> trimFraction(nat == NativeKind.TIMESTAMP_UTC
                         ? "FORMATDATETIME(" + v + ", 'yyyy-MM-dd HH:mm:ss.SSSSSS', 'en', 'UTC')"
-                        : "FORMATDATETIME(" + v + ", 'yyyy-MM-dd HH:mm:ss.SSSSSS')";
+                        : "FORMATDATETIME(" + v + ", 'yyyy-MM-dd HH:mm:ss.SSSSSS')");
                 case DATE -> "FORMATDATETIME(" + v + ", 'yyyy-MM-dd')";
                 case BINARY -> "LOWER(RAWTOHEX(" + v + "))";
                 case UUID -> nat == NativeKind.UUID ? "CAST(" + v + " AS VARCHAR)" : "LOWER(" + text(nat, v) + ")";
@@ -281,6 +282,11 @@ public enum VerifyDialect {
     static String stripZeros(String text) {
         return "CASE WHEN " + text + " LIKE '%.%' THEN TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM " + text
                 + ")) ELSE " + text + " END";
+    }
+
+    /** {@code ...:05.120000} to {@code ...:05.12}, {@code ...:05.000000} to {@code ...:05}: PostgreSQL's ISO form. */
+    static String trimFraction(String sixDigits) {
+        return "TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM " + sixDigits + "))";
     }
 
     /** A number as a flag: non-zero is {@code 1}, NULL stays NULL. */

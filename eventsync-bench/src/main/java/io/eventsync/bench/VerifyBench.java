@@ -1,0 +1,201 @@
+package io.eventsync.bench;
+
+import io.eventsync.verify.DiffReport;
+import io.eventsync.verify.TableDiff;
+import io.eventsync.verify.TableProjection;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Verify at size: a PostgreSQL table against its copy, by checksums computed in the databases
+ * ({@link TableDiff}). Three cases: the copy equal to the source; the same with scattered
+ * differences (a third missing, a third extra, a third with a changed value); and the copy on MariaDB.
+ * For each: wall time (best and median of the runs), rows/s, rows read into the JVM, and the peak
+ * heap used during the diff (pools' peak usage, reset before each run).
+ *
+ * <p>The tables are made inside the databases ({@code generate_series}, MariaDB's {@code seq_1_to_N})
+ * so that loading them takes seconds; both are dropped at the end.
+ *
+ * <p>Run: {@code mvn -B -q -pl eventsync-bench -am package -DskipTests && java -Xmx256m -cp
+ * eventsync-bench/target/benchmarks.jar io.eventsync.bench.VerifyBench [--rows 1000000] [--differences 100]
+ * [--runs 5] [--chunk 10000] [--cases equal,scattered,mariadb] [--out bench-results/verify.txt]}
+ */
+public final class VerifyBench {
+    private static final String PG = System.getProperty("pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+    private static final String MARIADB = System.getProperty("mariadb.url", "jdbc:mariadb://127.0.0.1:3306/");
+
+    private VerifyBench() {}
+
+    private record Figures(String name, long rows, List<Long> millis, DiffReport last, long peakHeapBytes) {
+        long best() {
+            return millis.stream().mapToLong(Long::longValue).min().orElse(0);
+        }
+
+        long median() {
+            List<Long> sorted = millis.stream().sorted().toList();
+            return sorted.get(sorted.size() / 2);
+        }
+
+        String line() {
+            return String.format(Locale.ROOT, "%-34s %,11d rows  best %6.2f s  median %6.2f s  %,12.0f rows/s  %s"
+                            + "  %,d rows read  %,d ranges  peak heap %.0f MiB",
+                    name, rows, best() / 1e3, median() / 1e3, rows / (best() / 1e3), last.verdict(),
+                    last.work().rowsFetched(), last.work().ranges(), peakHeapBytes / 1048576.0);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        long rows = Long.parseLong(arg(args, "--rows", "1000000"));
+        int differences = Integer.parseInt(arg(args, "--differences", "100"));
+        int runs = Integer.parseInt(arg(args, "--runs", "5"));
+        int chunk = Integer.parseInt(arg(args, "--chunk", "10000"));
+        List<String> cases = List.of(arg(args, "--cases", "equal,scattered,mariadb").split(","));
+        Path out = Path.of(arg(args, "--out", "bench-results/verify.txt"));
+        String run = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String sourceSchema = "vb_" + run + "_src";
+        String copySchema = "vb_" + run + "_copy";
+        String mariaDb = "vb_" + run;
+
+        List<String> lines = new ArrayList<>();
+        lines.add("# eventsync verify (TableDiff, checksums in the databases), " + Instant.now() + "; "
+                + Runtime.getRuntime().availableProcessors() + " cores, max heap "
+                + Runtime.getRuntime().maxMemory() / 1048576 + " MiB, chunk " + chunk + " rows, " + runs + " runs per case");
+        lines.add("# load average at start: " + String.format(Locale.ROOT, "%.1f",
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+        TableDiff diff = TableDiff.builder().chunkSize(chunk).reportAtMost(5).build();
+        TableProjection projection = TableProjection.of("accounts", "id", "owner", "balance", "opened", "active", "version");
+        try (Connection admin = DriverManager.getConnection(PG, "postgres", "")) {
+            try {
+                exec(admin, "CREATE SCHEMA " + sourceSchema);
+                exec(admin, "CREATE SCHEMA " + copySchema);
+                long loadStart = System.nanoTime();
+                createPg(admin, sourceSchema, rows);
+                createPg(admin, copySchema, rows);
+                lines.add(String.format(Locale.ROOT, "# loaded 2 x %,d rows into PostgreSQL in %.1f s", rows,
+                        (System.nanoTime() - loadStart) / 1e9));
+                try (Connection source = DriverManager.getConnection(PG + "?currentSchema=" + sourceSchema, "postgres", "");
+                     Connection copy = DriverManager.getConnection(PG + "?currentSchema=" + copySchema, "postgres", "")) {
+                    if (cases.contains("equal")) {
+                        lines.add(measure("postgresql -> postgresql, equal", diff, source, copy, projection, runs, rows).line());
+                    }
+                    if (cases.contains("scattered")) {
+                        scatter(copy, rows, differences);
+                        Figures f = measure("postgresql -> postgresql, " + differences + " differ", diff, source, copy,
+                                projection, runs, rows);
+                        lines.add(f.line() + "  (" + f.last().differingKeys() + " keys found)");
+                    }
+                }
+                if (cases.contains("mariadb")) {
+                    try (Connection maria = DriverManager.getConnection(MARIADB, "root", "")) {
+                        exec(maria, "CREATE DATABASE " + mariaDb);
+                        try {
+                            long loadStart2 = System.nanoTime();
+                            createMariaDb(maria, mariaDb, rows);
+                            lines.add(String.format(Locale.ROOT, "# loaded %,d rows into MariaDB in %.1f s", rows,
+                                    (System.nanoTime() - loadStart2) / 1e9));
+                            try (Connection source = DriverManager.getConnection(PG + "?currentSchema=" + sourceSchema,
+                                    "postgres", "");
+                                 Connection copy = DriverManager.getConnection(MARIADB + mariaDb, "root", "")) {
+                                lines.add(measure("postgresql -> mariadb, equal", diff, source, copy, projection,
+                                        Math.max(1, runs / 2), rows).line());
+                            }
+                        } finally {
+                            exec(maria, "DROP DATABASE IF EXISTS " + mariaDb);
+                        }
+                    }
+                }
+            } finally {
+                exec(admin, "DROP SCHEMA IF EXISTS " + sourceSchema + " CASCADE");
+                exec(admin, "DROP SCHEMA IF EXISTS " + copySchema + " CASCADE");
+            }
+        }
+        lines.add("# reladiff (README): 25M rows in < 10 s; the brief's goal here: 1M rows PostgreSQL -> PostgreSQL in <= 2 s");
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.write(out, lines, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        lines.forEach(System.out::println);
+        System.out.println("written to " + out.toAbsolutePath());
+    }
+
+    private static Figures measure(String name, TableDiff diff, Connection source, Connection copy,
+                                   TableProjection projection, int runs, long rows) throws SQLException {
+        diff.compare(name, source, projection, copy, projection); // warm-up: JIT, the databases' caches
+        List<Long> millis = new ArrayList<>();
+        DiffReport last = null;
+        long peak = 0;
+        for (int i = 0; i < runs; i++) {
+            System.gc();
+            List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+                    .filter(p -> p.getType() == MemoryType.HEAP).toList();
+            heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+            long start = System.nanoTime();
+            last = diff.compare(name, source, projection, copy, projection);
+            millis.add((System.nanoTime() - start) / 1_000_000);
+            peak = Math.max(peak, heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum());
+        }
+        Figures f = new Figures(name, rows, millis, last, peak);
+        System.out.println(f.line());
+        return f;
+    }
+
+    private static void createPg(Connection c, String schema, long rows) throws SQLException {
+        exec(c, "CREATE TABLE " + schema + ".accounts (id BIGINT PRIMARY KEY, owner VARCHAR(100) NOT NULL,"
+                + " balance NUMERIC(14, 2) NOT NULL, opened TIMESTAMPTZ NOT NULL, active BOOLEAN NOT NULL,"
+                + " version BIGINT NOT NULL)");
+        exec(c, "INSERT INTO " + schema + ".accounts SELECT i, 'owner-' || i, i * 1.25,"
+                + " TIMESTAMPTZ '2026-01-01 00:00:00+00' + i * INTERVAL '1 second', i % 2 = 0, 1 + i % 5"
+                + " FROM generate_series(1, " + rows + ") i");
+        exec(c, "VACUUM ANALYZE " + schema + ".accounts");
+    }
+
+    private static void createMariaDb(Connection c, String db, long rows) throws SQLException {
+        exec(c, "CREATE TABLE " + db + ".accounts (id BIGINT PRIMARY KEY, owner VARCHAR(100) NOT NULL,"
+                + " balance DECIMAL(14, 2) NOT NULL, opened DATETIME(6) NOT NULL, active BOOLEAN NOT NULL,"
+                + " version BIGINT NOT NULL) DEFAULT CHARSET=utf8mb4");
+        exec(c, "INSERT INTO " + db + ".accounts SELECT seq, CONCAT('owner-', seq), seq * 1.25,"
+                + " TIMESTAMPADD(SECOND, seq, TIMESTAMP'2026-01-01 00:00:00'), seq % 2 = 0, 1 + seq % 5"
+                + " FROM seq_1_to_" + rows);
+        exec(c, "ANALYZE TABLE " + db + ".accounts");
+    }
+
+    /** A third of the differences missing in the copy, a third extra, a third with another value. */
+    private static void scatter(Connection copy, long rows, int differences) throws SQLException {
+        long stride = rows / Math.max(1, differences);
+        for (int i = 0; i < differences; i++) {
+            long id = 1 + i * stride + (i * 7919L) % Math.max(1, stride);
+            switch (i % 3) {
+                case 0 -> exec(copy, "DELETE FROM accounts WHERE id = " + id);
+                case 1 -> exec(copy, "INSERT INTO accounts VALUES (" + (rows + 1 + i) + ", 'extra', 1, now(), true, 1)");
+                default -> exec(copy, "UPDATE accounts SET balance = balance + 0.01 WHERE id = " + id);
+            }
+        }
+        exec(copy, "VACUUM ANALYZE accounts");
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private static String arg(String[] args, String name, String fallback) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return fallback;
+    }
+}
