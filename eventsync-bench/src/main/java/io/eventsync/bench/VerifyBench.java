@@ -23,8 +23,9 @@ import java.util.UUID;
  * Verify at size: a PostgreSQL table against its copy, by checksums computed in the databases
  * ({@link TableDiff}). Three cases: the copy equal to the source; the same with scattered
  * differences (a third missing, a third extra, a third with a changed value); and the copy on MariaDB.
- * For each: wall time (best and median of the runs), rows/s, rows read into the JVM, and the peak
- * heap used during the diff (pools' peak usage, reset before each run).
+ * For each: wall time (best and median of the runs), rows/s, rows read into the JVM, the peak heap
+ * used during the diff (pools' peak usage, reset before each run) and, when PostgreSQL runs on this
+ * machine, the CPU time its backends spent per run (the cost of the diff whatever the machine's load).
  *
  * <p>The tables are made inside the databases ({@code generate_series}, MariaDB's {@code seq_1_to_N})
  * so that loading them takes seconds; both are dropped at the end.
@@ -39,7 +40,8 @@ public final class VerifyBench {
 
     private VerifyBench() {}
 
-    private record Figures(String name, long rows, List<Long> millis, DiffReport last, long peakHeapBytes) {
+    private record Figures(String name, long rows, List<Long> millis, DiffReport last, long peakHeapBytes,
+                           double sourceCpu, double copyCpu) {
         long best() {
             return millis.stream().mapToLong(Long::longValue).min().orElse(0);
         }
@@ -50,10 +52,12 @@ public final class VerifyBench {
         }
 
         String line() {
-            return String.format(Locale.ROOT, "%-34s %,11d rows  best %6.2f s  median %6.2f s  %,12.0f rows/s  %s"
-                            + "  %,d rows read  %,d ranges  peak heap %.0f MiB",
+            String cpu = sourceCpu < 0 ? "" : String.format(Locale.ROOT, "  database CPU per run: source %.2f s, copy %s",
+                    sourceCpu, copyCpu < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f s", copyCpu));
+            return String.format(Locale.ROOT, "%-38s %,11d rows  best %6.2f s  median %6.2f s  %,12.0f rows/s  %s"
+                            + "  %,d rows read  %,d ranges  peak heap %.0f MiB%s",
                     name, rows, best() / 1e3, median() / 1e3, rows / (best() / 1e3), last.verdict(),
-                    last.work().rowsFetched(), last.work().ranges(), peakHeapBytes / 1048576.0);
+                    last.work().rowsFetched(), last.work().ranges(), peakHeapBytes / 1048576.0, cpu);
         }
     }
 
@@ -135,7 +139,13 @@ public final class VerifyBench {
         List<Long> millis = new ArrayList<>();
         DiffReport last = null;
         long peak = 0;
+        int sourcePid = backendPid(source);
+        int copyPid = backendPid(copy);
+        long sourceTicks = 0;
+        long copyTicks = 0;
         for (int i = 0; i < runs; i++) {
+            long s0 = cpuTicks(sourcePid);
+            long c0 = cpuTicks(copyPid);
             System.gc();
             List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                     .filter(p -> p.getType() == MemoryType.HEAP).toList();
@@ -144,10 +154,42 @@ public final class VerifyBench {
             last = diff.compare(name, source, projection, copy, projection);
             millis.add((System.nanoTime() - start) / 1_000_000);
             peak = Math.max(peak, heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum());
+            sourceTicks += cpuTicks(sourcePid) - s0;
+            copyTicks += cpuTicks(copyPid) - c0;
         }
-        Figures f = new Figures(name, rows, millis, last, peak);
+        // Linux counts process CPU in ticks of 1/100 s (USER_HZ).
+        Figures f = new Figures(name, rows, millis, last, peak, sourcePid < 0 ? -1 : sourceTicks / 100.0 / runs,
+                copyPid < 0 ? -1 : copyTicks / 100.0 / runs);
         System.out.println(f.line());
         return f;
+    }
+
+    /**
+     * The PostgreSQL backend serving {@code c} when the server runs on this machine (its CPU time, read
+     * from /proc, is what the diff costs the database whatever the load of the machine), else -1.
+     */
+    private static int backendPid(Connection c) {
+        try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            int pid = rs.getInt(1);
+            return Files.exists(Path.of("/proc", String.valueOf(pid), "stat")) ? pid : -1;
+        } catch (SQLException e) {
+            return -1; // not PostgreSQL
+        }
+    }
+
+    /** utime + stime of a process, in ticks; 0 when unknown. */
+    private static long cpuTicks(int pid) {
+        if (pid < 0) {
+            return 0;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private static void createPg(Connection c, String schema, long rows) throws SQLException {

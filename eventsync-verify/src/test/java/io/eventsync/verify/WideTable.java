@@ -33,7 +33,8 @@ final class WideTable {
             case POSTGRES -> "CREATE TABLE wide (id BIGINT PRIMARY KEY, name VARCHAR(100), code CHAR(8),"
                     + " amount NUMERIC(14, " + decimals + "), ratio DOUBLE PRECISION, active BOOLEAN, placed_at TIMESTAMPTZ,"
                     + " due DATE, payload BYTEA, note TEXT, ref UUID, version BIGINT NOT NULL)";
-            case MARIADB -> "CREATE TABLE wide (id BIGINT PRIMARY KEY, name VARCHAR(100), code CHAR(8),"
+            // NOT NULL here only: a value hashes the same whether its column may be NULL or not.
+            case MARIADB -> "CREATE TABLE wide (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, code CHAR(8) NOT NULL,"
                     + " amount DECIMAL(14, " + decimals + "), ratio DOUBLE, active BOOLEAN, placed_at DATETIME(6),"
                     + " due DATE, payload VARBINARY(100), note TEXT, ref CHAR(36), version BIGINT NOT NULL)"
                     + " DEFAULT CHARSET=utf8mb4";

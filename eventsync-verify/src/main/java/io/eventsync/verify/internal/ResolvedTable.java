@@ -26,8 +26,8 @@ import java.util.Map;
 public record ResolvedTable(VerifyDialect dialect, String qualified, String catalogName, String schema, String name,
                             Column key, List<Column> columns, Column version, String where) {
 
-    /** A column: its exact name, its quoted form and what it holds. */
-    public record Column(String name, String quoted, NativeKind kind) {}
+    /** A column: its exact name, its quoted form, what it holds and whether it may be NULL. */
+    public record Column(String name, String quoted, NativeKind kind, boolean nullable) {}
 
     /**
      * Looks the table and columns up in {@code c}'s catalog. {@code schema} null means the connection's
@@ -45,7 +45,8 @@ public record ResolvedTable(VerifyDialect dialect, String qualified, String cata
                 String column = rs.getString("COLUMN_NAME");
                 NativeKind kind = NativeKind.of(dialect, rs.getInt("DATA_TYPE"), rs.getString("TYPE_NAME"),
                         rs.getInt("COLUMN_SIZE"));
-                actual.putIfAbsent(column.toLowerCase(Locale.ROOT), new Column(column, dialect.quote(column), kind));
+                boolean nullable = !"NO".equalsIgnoreCase(rs.getString("IS_NULLABLE"));
+                actual.putIfAbsent(column.toLowerCase(Locale.ROOT), new Column(column, dialect.quote(column), kind, nullable));
             }
         }
         String owner = found[1] != null ? found[1] : found[0];

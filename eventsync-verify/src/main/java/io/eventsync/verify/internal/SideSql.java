@@ -29,7 +29,7 @@ final class SideSql {
             ResolvedTable.Column column = i == 0 ? table.key() : table.columns().get(i - 1);
             String value = d.render(pairs.get(i), column.kind(), column.quoted(), facts);
             normalized.add(value);
-            encoded.add(d.encode(value, pairs.get(i).lengthPrefixed(), facts));
+            encoded.add(d.encode(value, pairs.get(i).lengthPrefixed(), column.nullable(), facts));
         }
         this.hash = d.hash(d.join(encoded), facts);
         StringJoiner select = new StringJoiner(", ");
