@@ -99,10 +99,11 @@ public final class DiffRun {
         for (int i = 0; i < s.columns().size(); i++) {
             pairs.add(PairKind.of(s.columns().get(i).kind(), c.columns().get(i).kind()));
         }
-        Side source = new Side("source", sourceConnection, s,
-                new SideSql(s, pairs, s.dialect().facts(sourceConnection, settings.floatScale())));
-        Side copy = new Side("copy", copyConnection, c,
-                new SideSql(c, pairs, c.dialect().facts(copyConnection, settings.floatScale())));
+        VerifyDialect.Facts sourceFacts = s.dialect().facts(sourceConnection, settings.floatScale());
+        VerifyDialect.Facts copyFacts = c.dialect().facts(copyConnection, settings.floatScale());
+        VerifyDialect.RowHash rowHash = VerifyDialect.RowHash.between(s.dialect(), sourceFacts, c.dialect(), copyFacts);
+        Side source = new Side("source", sourceConnection, s, new SideSql(s, pairs, sourceFacts, rowHash));
+        Side copy = new Side("copy", copyConnection, c, new SideSql(c, pairs, copyFacts, rowHash));
         ExecutorService copyThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "eventsync-verify-copy");
             t.setDaemon(true);
@@ -119,22 +120,27 @@ public final class DiffRun {
     }
 
     private DiffReport run(String name) throws SQLException, InterruptedException {
+        int segmentRows = (settings.chunkSize() + settings.fanout() - 1) / settings.fanout();
         Object lo = null;
-        Side.Chunk chunk = source.chunkAfter(null, settings.chunkSize());
+        Side.Chunk chunk = source.chunkAfter(null, settings.chunkSize(), segmentRows);
         while (true) {
-            boolean last = chunk.sum().count() < settings.chunkSize();
+            boolean last = chunk.count() < settings.chunkSize();
             Range range = new Range(lo, last ? null : chunk.last());
-            // The copy sums this chunk while the source reads the next one.
-            Future<Sum> copySum = copyThread.submit(() -> copySum(range));
-            Side.Chunk next = last ? null : source.chunkAfter(chunk.last(), settings.chunkSize());
-            Sum copied = get(copySum);
-            sourceRows += chunk.sum().count();
-            copyRows += copied.count();
-            ranges++;
-            if (!chunk.sum().equals(copied)) {
-                pendingRanges++;
-                bisect(range, chunk.sum(), copied);
+            List<Object> cuts = chunk.cuts();
+            // The copy sums this chunk's segments while the source reads the next chunk.
+            Future<Sum[]> copySums = copyThread.submit(() -> copySums(range, cuts));
+            Side.Chunk next = last ? null : source.chunkAfter(chunk.last(), settings.chunkSize(), segmentRows);
+            Sum[] copied = get(copySums);
+            List<Sum> sourced = new ArrayList<>(chunk.segments());
+            while (sourced.size() < copied.length) {
+                sourced.add(Sum.EMPTY); // an empty chunk: the copy's one segment is everything after lo
             }
+            sourceRows += chunk.count();
+            for (Sum c : copied) {
+                copyRows += c.count();
+            }
+            ranges++;
+            compareParts(range, cuts, sourced, List.of(copied));
             progress();
             if (last) {
                 break;
@@ -150,12 +156,30 @@ public final class DiffRun {
                 findings.repairs());
     }
 
-    private Sum copySum(Range range) throws SQLException {
-        Sum sum = copy.sum(range);
-        if (checkOrder && range.lo() != null && range.hi() != null) {
-            requireSameOrder(copy, List.of(range.hi(), range.lo()));
+    /** The copy's sums of a chunk's segments, after checking that the cuts mean the same on the copy. */
+    private Sum[] copySums(Range range, List<Object> cuts) throws SQLException {
+        Sum[] sums = copy.segmentSums(range, cuts);
+        if (checkOrder) {
+            requireSameOrder(copy, reversedPairs(range, cuts));
         }
-        return sum;
+        return sums;
+    }
+
+    /** Bisects each part of {@code range} (cut at {@code cuts}) whose sums differ. */
+    private void compareParts(Range range, List<Object> cuts, List<Sum> sourced, List<Sum> copied)
+            throws SQLException, InterruptedException {
+        List<Integer> differing = new ArrayList<>();
+        for (int j = 0; j <= cuts.size(); j++) {
+            if (!sourced.get(j).equals(copied.get(j))) {
+                differing.add(j);
+            }
+        }
+        pendingRanges += differing.size();
+        progress();
+        for (int j : differing) {
+            Range part = new Range(j == 0 ? range.lo() : cuts.get(j - 1), j == cuts.size() ? range.hi() : cuts.get(j));
+            bisect(part, sourced.get(j), copied.get(j));
+        }
     }
 
     /** Finds the differing rows of a range whose sums differ. */
@@ -176,18 +200,7 @@ public final class DiffRun {
         }
         Both<Sum[]> sums = both(() -> source.segmentSums(range, bounds), () -> copy.segmentSums(range, bounds));
         ranges += bounds.size() + 1;
-        List<Integer> differing = new ArrayList<>();
-        for (int j = 0; j <= bounds.size(); j++) {
-            if (!sums.source()[j].equals(sums.copy()[j])) {
-                differing.add(j);
-            }
-        }
-        pendingRanges += differing.size();
-        progress();
-        for (int j : differing) {
-            Range part = new Range(j == 0 ? range.lo() : bounds.get(j - 1), j == bounds.size() ? range.hi() : bounds.get(j));
-            bisect(part, sums.source()[j], sums.copy()[j]);
-        }
+        compareParts(range, bounds, List.of(sums.source()), List.of(sums.copy()));
     }
 
     /** Reads the range's rows on both sides and re-checks the keys that differ. */

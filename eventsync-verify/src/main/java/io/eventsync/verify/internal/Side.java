@@ -37,22 +37,46 @@ final class Side {
         return rowsFetched.get();
     }
 
-    /** The next {@code limit} rows after {@code lo} (null: from the first): their sum and their last key. */
-    Chunk chunkAfter(Object lo, int limit) throws SQLException {
+    /**
+     * The next {@code limit} rows after {@code lo} (null: from the first), in segments of
+     * {@code segmentRows}: each segment's sum and last key.
+     */
+    Chunk chunkAfter(Object lo, int limit, int segmentRows) throws SQLException {
+        List<Sum> sums = new ArrayList<>();
+        List<Object> lastKeys = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(sql.chunkAfter(lo != null))) {
             int i = 1;
+            ps.setInt(i++, segmentRows);
             if (lo != null) {
                 bindKey(ps, i++, lo);
             }
             ps.setInt(i, limit);
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new Chunk(new Sum(rs.getLong(1), sum(rs.getBigDecimal(2))), rs.getObject(3));
+                while (rs.next()) {
+                    sums.add(new Sum(rs.getLong(2), sum(rs.getBigDecimal(3))));
+                    lastKeys.add(rs.getObject(4));
+                }
             }
         }
+        return new Chunk(sums, lastKeys);
     }
 
-    record Chunk(Sum sum, Object last) {}
+    /** A chunk of the source: its segments' sums and last keys, in key order. */
+    record Chunk(List<Sum> segments, List<Object> lastKeys) {
+        long count() {
+            return segments.stream().mapToLong(Sum::count).sum();
+        }
+
+        /** The chunk's last key, or null when it is empty. */
+        Object last() {
+            return lastKeys.isEmpty() ? null : lastKeys.get(lastKeys.size() - 1);
+        }
+
+        /** Where the segments are cut: every segment's last key but the last one's. */
+        List<Object> cuts() {
+            return lastKeys.isEmpty() ? List.of() : lastKeys.subList(0, lastKeys.size() - 1);
+        }
+    }
 
     Sum sum(Range r) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(sql.rangeSum(r.lo() != null, r.hi() != null))) {
@@ -82,6 +106,9 @@ final class Side {
 
     /** The sums of the segments of {@code r} cut at {@code bounds} (bounds.size() + 1 segments). */
     Sum[] segmentSums(Range r, List<Object> bounds) throws SQLException {
+        if (bounds.isEmpty()) {
+            return new Sum[] {sum(r)};
+        }
         Sum[] sums = new Sum[bounds.size() + 1];
         Arrays.fill(sums, Sum.EMPTY);
         try (PreparedStatement ps = connection.prepareStatement(sql.groupedSums(r.lo() != null, r.hi() != null,

@@ -19,7 +19,7 @@ final class SideSql {
     private final String hash;
     private final String rowSelect;
 
-    SideSql(ResolvedTable table, List<PairKind> pairs, VerifyDialect.Facts facts) {
+    SideSql(ResolvedTable table, List<PairKind> pairs, VerifyDialect.Facts facts, VerifyDialect.RowHash rowHash) {
         this.table = table;
         VerifyDialect d = table.dialect();
         this.key = table.key().quoted();
@@ -31,7 +31,7 @@ final class SideSql {
             normalized.add(value);
             encoded.add(d.encode(value, pairs.get(i).lengthPrefixed(), column.nullable(), facts));
         }
-        this.hash = d.hash(d.join(encoded), facts);
+        this.hash = d.hash(d.join(encoded), facts, rowHash);
         StringJoiner select = new StringJoiner(", ");
         select.add(key);
         normalized.forEach(select::add);
@@ -45,11 +45,18 @@ final class SideSql {
         return table.columns().size();
     }
 
-    /** Params: [lo], limit. Columns: count, sum of hashes, greatest key of the next {@code limit} rows after lo. */
+    /**
+     * Params: segment size, [lo], limit. The next {@code limit} rows after lo, in key order, cut into
+     * segments of {@code segment size} rows. Columns per segment, in order: segment, count, sum of
+     * hashes, greatest key. The window numbers the limited rows only (MariaDB computes a window over
+     * everything its WHERE selects, so the LIMIT comes first, in its own derived table).
+     */
     String chunkAfter(boolean hasLo) {
-        return "SELECT COUNT(*), SUM(es_h), " + table.dialect().maxKey("es_k", table.key().kind()) + " FROM (SELECT "
+        VerifyDialect d = table.dialect();
+        return "SELECT es_seg, COUNT(*), SUM(es_h), " + d.maxKey("es_k", table.key().kind()) + " FROM (SELECT "
+                + d.integerDivision("ROW_NUMBER() OVER (ORDER BY es_k) - 1", "?") + " AS es_seg, es_k, es_h FROM (SELECT "
                 + key + " AS es_k, " + hash + " AS es_h FROM " + table.qualified() + where(hasLo, false)
-                + " ORDER BY " + key + " LIMIT ?) es_chunk";
+                + " ORDER BY " + key + " LIMIT ?) es_limited) es_numbered GROUP BY es_seg ORDER BY es_seg";
     }
 
     /** Params: [lo], [hi]. Columns: count, sum of hashes. */
