@@ -245,11 +245,18 @@ public final class DiffRun {
         if (reversedPairs.isEmpty() || side.countInRanges(reversedPairs) == 0) {
             return;
         }
+        int bad = 0;
+        for (int i = 0; i < reversedPairs.size(); i += 2) { // which pair: only on this failure, one query per pair
+            if (side.countInRanges(reversedPairs.subList(i, i + 2)) > 0) {
+                bad = i;
+                break;
+            }
+        }
         throw new ConfigException("the source and the copy sort key values differently (a case-insensitive or"
                 + " language collation on one side?): the " + side.label + " has keys between "
-                + reversedPairs.get(1) + " and " + reversedPairs.get(0) + " where the other side's order has none."
-                + " Give both key columns the same binary order (MariaDB: COLLATE utf8mb4_bin, PostgreSQL: COLLATE \"C\")"
-                + " or verify on a numeric key");
+                + reversedPairs.get(bad + 1) + " and " + reversedPairs.get(bad) + ", where the other side's order puts"
+                + " none. Give both key columns the same binary order (MariaDB: COLLATE utf8mb4_bin, PostgreSQL:"
+                + " COLLATE \"C\") or verify on a numeric key");
     }
 
     private void progress() {

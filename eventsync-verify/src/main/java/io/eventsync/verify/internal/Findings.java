@@ -14,7 +14,7 @@ final class Findings {
     private final TableDiff.Repair mode;
     private final List<KeyDifference> differences = new ArrayList<>();
     private final List<KeyRepair> repairs = new ArrayList<>();
-    private volatile long differing;
+    private long differing;
     private long inFlight;
     private long changed;
     private long kept;
