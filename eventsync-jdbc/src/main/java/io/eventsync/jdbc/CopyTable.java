@@ -292,7 +292,7 @@ public final class CopyTable {
     }
 
     /** A key's text form for the tombstones table: each part length-prefixed, so no separator can collide. */
-    private static String rowKey(List<Object> keyValues) {
+    static String rowKey(List<Object> keyValues) {
         StringBuilder sb = new StringBuilder();
         for (Object v : keyValues) {
             String s = v instanceof byte[] b ? Base64.getEncoder().encodeToString(b) : String.valueOf(v);

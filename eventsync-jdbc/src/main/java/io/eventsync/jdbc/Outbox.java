@@ -11,9 +11,12 @@ import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WakeSignal;
 import io.eventsync.v1.Envelope;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -148,6 +151,31 @@ public final class Outbox {
             return id;
         } catch (SQLException ex) {
             throw Jdbc.failure(b.tables, "appending event " + e.getId() + " of " + e.getSubject() + " to the outbox",
+                    b.tables.outboxName(), ex);
+        }
+    }
+
+    /**
+     * The position of the latest event of {@code subject} (its partition key, when the event had one)
+     * that is still in this outbox, committed but not yet relayed; empty when the relay has sent all
+     * of them. A consistency token for a key: once a copy has applied it ({@code Inbox.awaitApplied}),
+     * it has applied every event of the key committed before this call (events of one key are
+     * applied in order). {@code eventsync verify} uses it to wait out changes in flight.
+     */
+    public Optional<Position> pendingPosition(Connection connection, String subject) {
+        Bound b = bind(connection);
+        try (PreparedStatement ps = connection.prepareStatement(b.tables.dialect().selectPendingPosition(b.tables))) {
+            ps.setString(1, source);
+            ps.setString(2, subject);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                long id = rs.getLong(1);
+                return rs.wasNull() ? Optional.empty() : Optional.of(new Position(source, id));
+            }
+        } catch (SQLException ex) {
+            throw Jdbc.failure(b.tables, "reading the pending events of " + subject + " in the outbox",
                     b.tables.outboxName(), ex);
         }
     }

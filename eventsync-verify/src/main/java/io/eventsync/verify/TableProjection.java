@@ -6,18 +6,22 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * The part of a table that takes part in a comparison: the table, its key column and the compared
- * columns, in the order in which they pair up with the other side's columns.
+ * The part of a table that takes part in a comparison: the table, its key column, the compared
+ * columns, in the order in which they pair up with the other side's columns, and optionally a filter.
  *
  * <p>Names go into SQL, so they are restricted to plain identifiers ({@code schema.table} allowed).
  * They match the database's names without regard to case ({@code billing_orders} finds a table created
  * as {@code "billing_orders"} or as {@code BILLING_ORDERS}), and are quoted in the exact case found.
  *
  * @param table     the table, optionally schema-qualified
- * @param keyColumn the column whose value identifies a row on both sides
+ * @param keyColumn the column whose value identifies a row on both sides (unique on each side)
  * @param columns   the compared columns (the key excluded); the i-th pairs with the other side's i-th
+ * @param where     an SQL condition restricting the compared rows, or null for all; it is put into the
+ *                  statements as written (it comes from the operator, like the SQL of a console), and
+ *                  it must select the same keys on both sides, or the rows it leaves out on one side
+ *                  count as missing on the other
  */
-public record TableProjection(String table, String keyColumn, List<String> columns) {
+public record TableProjection(String table, String keyColumn, List<String> columns, String where) {
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
     private static final Pattern TABLE = Pattern.compile(IDENTIFIER.pattern() + "(\\." + IDENTIFIER.pattern() + ")?");
 
@@ -31,85 +35,38 @@ public record TableProjection(String table, String keyColumn, List<String> colum
         for (String column : columns) {
             requireIdentifier("columns", column);
         }
+        if (where != null && (where.isBlank() || where.indexOf(';') >= 0)) {
+            throw new ConfigException("where must be one SQL condition (not blank, no ';'), but was: " + where);
+        }
+    }
+
+    /** All rows of the table. */
+    public TableProjection(String table, String keyColumn, List<String> columns) {
+        this(table, keyColumn, columns, null);
     }
 
     public static TableProjection of(String table, String keyColumn, String... columns) {
         return new TableProjection(table, keyColumn, List.of(columns));
     }
 
-    /** The SELECT of the key and the columns, with names resolved in {@code connection}'s catalog. */
-    String selectSql(java.sql.Connection connection) throws java.sql.SQLException {
-        java.sql.DatabaseMetaData meta = connection.getMetaData();
-        String quote = meta.getIdentifierQuoteString().trim();
+    /** This projection restricted to the rows matching {@code condition} (SQL, as in a WHERE clause). */
+    public TableProjection where(String condition) {
+        return new TableProjection(table, keyColumn, columns, condition);
+    }
+
+    /** The table's schema, or null when it is not qualified. */
+    public String schema() {
         int dot = table.indexOf('.');
-        String schema = dot < 0 ? null : table.substring(0, dot);
-        String name = dot < 0 ? table : table.substring(dot + 1);
-        String[] found = findTable(meta, schema, name);
-        java.util.Map<String, String> actualColumns = new java.util.HashMap<>();
-        try (java.sql.ResultSet rs = meta.getColumns(found[0], found[1], found[2], null)) {
-            while (rs.next()) {
-                String column = rs.getString("COLUMN_NAME");
-                actualColumns.putIfAbsent(column.toLowerCase(java.util.Locale.ROOT), column);
-            }
-        }
-        StringBuilder sql = new StringBuilder("SELECT ").append(quoted(quote, column(actualColumns, keyColumn)));
-        for (String column : columns) {
-            sql.append(", ").append(quoted(quote, column(actualColumns, column)));
-        }
-        sql.append(" FROM ");
-        if (found[1] != null && schema != null) {
-            sql.append(quoted(quote, found[1])).append('.');
-        } else if (found[0] != null && schema != null) {
-            sql.append(quoted(quote, found[0])).append('.');
-        }
-        return sql.append(quoted(quote, found[2])).toString();
+        return dot < 0 ? null : table.substring(0, dot);
     }
 
-    /** catalog, schema, name of the one table matching {@code schema.name} without regard to case. */
-    private String[] findTable(java.sql.DatabaseMetaData meta, String schema, String name) throws java.sql.SQLException {
-        String[] match = null;
-        String current = meta.getConnection().getSchema();
-        String currentCatalog = meta.getConnection().getCatalog();
-        try (java.sql.ResultSet rs = meta.getTables(null, null, null, new String[] {"TABLE", "BASE TABLE"})) {
-            while (rs.next()) {
-                String catalog = rs.getString("TABLE_CAT");
-                String tableSchema = rs.getString("TABLE_SCHEM");
-                String tableName = rs.getString("TABLE_NAME");
-                if (!tableName.equalsIgnoreCase(name)) {
-                    continue;
-                }
-                String owner = tableSchema != null ? tableSchema : catalog;
-                boolean inScope = schema != null ? schema.equalsIgnoreCase(owner)
-                        : owner == null || owner.equalsIgnoreCase(current) || owner.equalsIgnoreCase(currentCatalog);
-                if (inScope) {
-                    if (match != null && !match[2].equals(tableName)) {
-                        throw new ConfigException("table " + table + " is ambiguous: both " + match[2] + " and "
-                                + tableName + " exist; they differ only in case");
-                    }
-                    match = new String[] {catalog, tableSchema, tableName};
-                }
-            }
-        }
-        if (match == null) {
-            throw new ConfigException("table " + table + " does not exist" + (schema == null
-                    ? " in the connection's current schema" : ""));
-        }
-        return match;
+    /** The table's name without its schema. */
+    public String tableName() {
+        int dot = table.indexOf('.');
+        return dot < 0 ? table : table.substring(dot + 1);
     }
 
-    private String column(java.util.Map<String, String> actual, String column) {
-        String found = actual.get(column.toLowerCase(java.util.Locale.ROOT));
-        if (found == null) {
-            throw new ConfigException("table " + table + " has no column " + column + "; it has " + actual.values());
-        }
-        return found;
-    }
-
-    private static String quoted(String quote, String identifier) {
-        return quote.isEmpty() ? identifier : quote + identifier + quote;
-    }
-
-    private static void requireIdentifier(String field, String value) {
+    static void requireIdentifier(String field, String value) {
         if (value == null || !IDENTIFIER.matcher(value).matches()) {
             throw new ConfigException(field + " must be a plain SQL identifier (letters, digits, '_'), but was: " + value);
         }

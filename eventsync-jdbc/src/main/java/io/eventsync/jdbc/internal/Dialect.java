@@ -111,6 +111,9 @@ public interface Dialect {
         return rs.getObject(column, java.time.OffsetDateTime.class).toInstant();
     }
 
+    /** Params: source, subject. Columns: the greatest id of the subject's rows still in the outbox (NULL if none). */
+    String selectPendingPosition(Tables t);
+
     // ---- lease --------------------------------------------------------------------------------
 
     /** Params: name, owner, duration millis. Fails with a duplicate key when the lease exists. */

@@ -131,6 +131,11 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectPendingPosition(Tables t) {
+        return "SELECT MAX(id) FROM " + t.outbox() + " WHERE source = ? AND subject = ?";
+    }
+
+    @Override
     public String insertLease(Tables t) {
         return "INSERT INTO " + t.lease() + " (name, owner, epoch, expires_at) VALUES (?, ?, 1, " + nowPlusMillis() + ")";
     }
