@@ -76,7 +76,11 @@ public final class KafkaTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(KafkaTransport.class);
     /** Room for the record key, headers and batch framing around the encoded event. */
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
-    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long topic creation and its leader check may take: Kafka's own default.api.timeout.ms. A
+     * shorter bound failed relays and consumers at start on a loaded machine for a topic that existed.
+     */
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(60);
     static final int CLASSIC_SESSION_TIMEOUT_MS = 10_000;
     static final int CLASSIC_HEARTBEAT_INTERVAL_MS = 3_000;
 
