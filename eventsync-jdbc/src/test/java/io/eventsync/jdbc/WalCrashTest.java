@@ -109,8 +109,10 @@ class WalCrashTest {
             long target = inboxCount() + ThreadLocalRandom.current().nextLong(30, 400);
             // A random moment while it works: after it applied a random number of further events (or the
             // writers are done and it has caught up).
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            // A deadline, not a speed: a cold child JVM on a loaded 2-core machine takes tens of seconds to start.
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
                     .failFast("writer failed", failed::get)
+                    .failFast("the node exited; its log: " + nodeLog.toAbsolutePath(), () -> !node.isAlive())
                     .until(() -> inboxCount() >= target || (!writersAlive(writers) && inboxCount() >= written.get()));
             if (!writersAlive(writers) && kills >= KILLS) {
                 break;
