@@ -10,6 +10,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -187,6 +189,7 @@ public final class CopyRepair {
             ps.setString(2, rowKey);
             if (version != null) {
                 ps.setLong(3, version);
+                ps.setTimestamp(4, Timestamp.from(Instant.now())); // deleted_at, for tombstone retention
             }
             ps.executeUpdate();
         }
