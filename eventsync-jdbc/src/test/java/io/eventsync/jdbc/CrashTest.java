@@ -117,7 +117,7 @@ class CrashTest {
             long target = applied + ThreadLocalRandom.current().nextLong(50, 700);
             // A random moment while it works: after it applied a random number of further events (or
             // the writers are done and it has caught up).
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(20))
                     .failFast("writer failed", failed::get)
                     .until(() -> inboxCount() >= target || (!writersAlive(writers) && inboxCount() >= written.get()));
             if (!writersAlive(writers) && kills >= KILLS) {
@@ -136,7 +136,7 @@ class CrashTest {
             startNode();
         }
 
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(200))
                 .until(() -> inboxCount() >= written.get() && differences() == 0);
         assertThat(differences()).isZero();
         assertThat(count(copyDb, "SELECT COUNT(*) FROM accounts_copy")).isEqualTo(count(sourceDb, "SELECT COUNT(*) FROM accounts"));

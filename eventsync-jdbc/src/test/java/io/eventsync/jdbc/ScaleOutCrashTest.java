@@ -259,7 +259,7 @@ class ScaleOutCrashTest {
             }
             CompletableFuture.allOf(replays.toArray(new CompletableFuture[0])).get(180, TimeUnit.SECONDS);
             assertThat(replays).as("every replay released its key").allMatch(f -> f.join());
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+            await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(200))
                     .until(() -> count(copyDb, "SELECT COUNT(*) FROM eventsync_dead_letters") == 0);
         }
         long replayMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - replayStarted);

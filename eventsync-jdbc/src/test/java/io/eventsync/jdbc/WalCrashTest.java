@@ -130,7 +130,9 @@ class WalCrashTest {
             startNode();
         }
 
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+        // A deadline, not a speed: the restarted node is a cold JVM that must catch up on a loaded machine.
+        await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(200))
+                .failFast("the node exited; its log: " + nodeLog.toAbsolutePath(), () -> !node.isAlive())
                 .until(() -> inboxCount() >= written.get() && differences() == 0);
         assertThat(differences()).isZero();
         assertThat(count(copyDb.dataSource(), "SELECT COUNT(*) FROM accounts_copy"))
