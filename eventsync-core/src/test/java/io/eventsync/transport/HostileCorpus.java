@@ -40,6 +40,7 @@ public final class HostileCorpus {
     private static final int NESTING = 10_000;
 
     private final Random random;
+    private final long startSeconds = Instant.now().getEpochSecond();
     private final Map<String, List<Envelope>> valid = new LinkedHashMap<>();
     private final List<RawRecord> hostile = new ArrayList<>();
     private int hostileKeys;
@@ -71,17 +72,20 @@ public final class HostileCorpus {
         return random;
     }
 
-    /** A valid envelope with a StringValue payload. */
-    public static Envelope envelope(String key, long sequence, String value) {
-        Instant now = Instant.now();
+    /**
+     * A valid envelope with a StringValue payload. Its id comes from the seeded generator and its time is
+     * this run's start (whole seconds, fixed nanos), so a seed reproduces every byte of the corpus.
+     */
+    public Envelope envelope(String key, long sequence, String value) {
+        UUID id = new UUID(random.nextLong(), random.nextLong());
         return Envelope.newBuilder()
-                .setId(UUID.randomUUID().toString())
+                .setId(id.toString())
                 .setSource(SOURCE)
                 .setType(StringValue.getDescriptor().getFullName())
                 .setSubject(key)
                 .setSpecversion("1.0")
                 .setSequence(sequence)
-                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .setTime(Timestamp.newBuilder().setSeconds(startSeconds).setNanos(123_456_789))
                 .setPayload(Any.pack(StringValue.of(value)))
                 .build();
     }
@@ -132,9 +136,11 @@ public final class HostileCorpus {
             String key = hostileKey("truncated");
             byte[] whole = envelope(key, 1, "t" + i).toByteArray();
             // The payload is the last field written, so every cut loses or breaks it: never a valid event.
+            // A cut between fields decodes: then the first missing attribute is the reason, and a missing
+            // type reads "no handler for payload type ''" (the dispatcher looks for the handler first).
             byte[] cut = Arrays.copyOf(whole, 1 + random.nextInt(whole.length - 1));
             hostile.add(new RawRecord("truncated-" + i, cut, key,
-                    Expect.deadLetter("truncat|required|undecodable|malformed|invalid")));
+                    Expect.deadLetter("truncat|required|undecodable|malformed|invalid|payload type ''")));
         }
         addNulRecords();
         addInvalidUtf8Records();

@@ -51,7 +51,7 @@ abstract class EmbeddedLogHostileInputContract extends HostileInputContract {
                 RawRecord.Expect.deadLetter(".")));
         String key = corpus.hostileKey("log-other-key");
         corpus.add(new RawRecord("log-key-column-is-not-the-event-key",
-                HostileCorpus.envelope(key, 1, "other key column").toByteArray(), key,
+                corpus.envelope(key, 1, "other key column").toByteArray(), key,
                 Map.of(RawLogWriter.EVENT_KEY, corpus.hostileKey("log-key-column")), RawRecord.Expect.either()));
     }
 

@@ -127,7 +127,7 @@ class KafkaHostileInputTest extends HostileInputContract {
     /** A CloudEvent in binary mode (the value is the payload) with one header spoiled. */
     private static void binary(HostileCorpus corpus, String label, Consumer<Headers> spoil, String reason) {
         String key = corpus.hostileKey(label);
-        Envelope envelope = HostileCorpus.envelope(key, 1, label);
+        Envelope envelope = corpus.envelope(key, 1, label);
         Consumer<Headers> headers = h -> {
             CloudEventsBinding.binaryHeaders(envelope).forEach(h::add);
             spoil.accept(h);

@@ -79,13 +79,13 @@ class NatsHostileInputTest extends HostileInputContract {
     @Override
     protected void addOwnMalformedRecords(HostileCorpus corpus) {
         String twice = corpus.hostileKey("nats-two-keys");
-        corpus.add(new RawRecord("nats-key-header-twice", HostileCorpus.envelope(twice, 1, "two keys").toByteArray(),
+        corpus.add(new RawRecord("nats-key-header-twice", corpus.envelope(twice, 1, "two keys").toByteArray(),
                 twice, Map.of(KEY_VALUES, List.of(twice, "other")), Expect.deadLetter("Eventsync-Key has 2 values")));
         String empty = corpus.hostileKey("nats-empty-key");
-        corpus.add(new RawRecord("nats-key-header-empty", HostileCorpus.envelope(empty, 1, "empty key").toByteArray(),
+        corpus.add(new RawRecord("nats-key-header-empty", corpus.envelope(empty, 1, "empty key").toByteArray(),
                 empty, Map.of(KEY_VALUES, List.of("")), Expect.deadLetter("Eventsync-Key is empty")));
         String none = corpus.hostileKey("nats-no-header");
-        corpus.add(new RawRecord("nats-no-key-header", HostileCorpus.envelope(none, 1, "no header").toByteArray(),
+        corpus.add(new RawRecord("nats-no-key-header", corpus.envelope(none, 1, "no header").toByteArray(),
                 null, Expect.applied()));
     }
 

@@ -100,7 +100,7 @@ class RabbitHostileInputTest extends HostileInputContract {
     /** A valid envelope of a key of its own, with one property wrong: the property is the reason. */
     private static void own(HostileCorpus corpus, String label, Map<String, Object> metadata, String reason) {
         String key = corpus.hostileKey(label);
-        corpus.add(new RawRecord(label, HostileCorpus.envelope(key, 1, label).toByteArray(), key, metadata,
+        corpus.add(new RawRecord(label, corpus.envelope(key, 1, label).toByteArray(), key, metadata,
                 Expect.deadLetter(java.util.regex.Pattern.quote(reason))));
     }
 
