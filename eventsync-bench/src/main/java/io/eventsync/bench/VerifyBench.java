@@ -32,7 +32,7 @@ import java.util.UUID;
  *
  * <p>Run: {@code mvn -B -q -pl eventsync-bench -am package -DskipTests && java -Xmx256m -cp
  * eventsync-bench/target/benchmarks.jar io.eventsync.bench.VerifyBench [--rows 1000000] [--differences 100]
- * [--runs 5] [--chunk 10000] [--cases equal,scattered,mariadb] [--out bench-results/verify.txt]}
+ * [--runs 5] [--chunk 20000] [--cases equal,scattered,mariadb] [--out bench-results/verify.txt]}
  */
 public final class VerifyBench {
     private static final String PG = System.getProperty("pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
@@ -65,7 +65,7 @@ public final class VerifyBench {
         long rows = Long.parseLong(arg(args, "--rows", "1000000"));
         int differences = Integer.parseInt(arg(args, "--differences", "100"));
         int runs = Integer.parseInt(arg(args, "--runs", "5"));
-        int chunk = Integer.parseInt(arg(args, "--chunk", "10000"));
+        int chunk = Integer.parseInt(arg(args, "--chunk", "20000"));
         List<String> cases = List.of(arg(args, "--cases", "equal,scattered,mariadb").split(","));
         Path out = Path.of(arg(args, "--out", "bench-results/verify.txt"));
         String run = UUID.randomUUID().toString().replace("-", "").substring(0, 8);

@@ -96,7 +96,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--copy-where", paramLabel = "SQL", description = "The condition on the copy, when its columns are named differently (default: --where).")
     String copyWhere;
 
-    @Option(names = "--chunk-size", paramLabel = "ROWS", defaultValue = "10000",
+    @Option(names = "--chunk-size", paramLabel = "ROWS", defaultValue = "20000",
             description = "Source rows per checksummed range (default: ${DEFAULT-VALUE}).")
     int chunkSize;
 

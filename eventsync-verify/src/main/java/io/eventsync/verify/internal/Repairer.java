@@ -1,5 +1,6 @@
 package io.eventsync.verify.internal;
 
+import io.eventsync.ConfigException;
 import io.eventsync.jdbc.CopyRepair;
 import io.eventsync.jdbc.SchemaNames;
 import io.eventsync.verify.KeyDifference;
@@ -37,8 +38,24 @@ final class Repairer {
     }
 
     void repair(KeyDifference.Kind kind, Candidate c) throws SQLException {
-        KeyRepair result = kind == KeyDifference.Kind.EXTRA_IN_COPY ? delete(c) : upsert(kind, c);
+        KeyRepair result;
+        try {
+            result = kind == KeyDifference.Kind.EXTRA_IN_COPY ? delete(c) : upsert(kind, c);
+        } catch (SQLException e) {
+            if (isMissingTable(e)) {
+                throw new ConfigException("repair needs eventsync's copy_tombstones table beside the copy table "
+                        + copy.table.qualified() + " (the database says: " + e.getMessage() + "); install eventsync's"
+                        + " schema in the copy's database (eventsync schema install) or name its schema (--copy-schema)", e);
+            }
+            throw e;
+        }
         findings.repaired(result);
+    }
+
+    /** PostgreSQL 42P01, MariaDB and H2 42S02 (H2 also 42102): the statement names a table that does not exist. */
+    private static boolean isMissingTable(SQLException e) {
+        String state = String.valueOf(e.getSQLState());
+        return state.equals("42P01") || state.equals("42S02") || e.getErrorCode() == 42102 || e.getErrorCode() == 1146;
     }
 
     private KeyRepair upsert(KeyDifference.Kind kind, Candidate c) throws SQLException {
