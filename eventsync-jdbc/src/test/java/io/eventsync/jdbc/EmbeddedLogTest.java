@@ -174,6 +174,40 @@ class EmbeddedLogTest {
         }
     }
 
+    /**
+     * A consumer whose handler blocks (as it does while its dispatcher is full) for longer than the lease
+     * keeps the group's lease: a keeper thread renews it, so the standby does not take over a live
+     * consumer and deliver the same events a second time.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void aConsumerBlockedInItsHandlerLongerThanTheLeaseKeepsItsGroupLease(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind); EmbeddedLog log = log(db).build()) {
+            CompletableFuture<Void> unblock = new CompletableFuture<>();
+            Recorder first = new Recorder();
+            Recorder second = new Recorder();
+            var s1 = (io.eventsync.jdbc.internal.LogSubscription) log.subscribe(SubscriptionSpec.queue("slow", "workers"), d -> {
+                unblock.join(); // a full dispatcher: the delivery thread waits
+                first.onDelivery(d);
+            });
+            await().atMost(DEADLINE).until(s1::active);
+            var s2 = (io.eventsync.jdbc.internal.LogSubscription) log.subscribe(SubscriptionSpec.queue("slow", "workers"), second::onDelivery);
+            try (Publisher p = log.publisher("slow")) {
+                for (int i = 1; i <= 5; i++) {
+                    p.send(event("job", i));
+                }
+            }
+            // Three lease durations (2 s each) with the first consumer stuck in its handler.
+            await().during(Duration.ofSeconds(6)).atMost(DEADLINE).until(() -> s1.active() && !s2.active());
+            unblock.complete(null);
+            await().atMost(DEADLINE).until(() -> first.events.size() == 5);
+            assertThat(second.events).isEmpty();
+            assertThat(first.offsets).containsExactly(0L, 1L, 2L, 3L, 4L);
+            s1.close();
+            s2.close();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabase.Kind.class)
     void retentionDeletesOnlyEntriesEveryGroupPassedAndOldEnough(TestDatabase.Kind kind) throws Exception {

@@ -18,6 +18,15 @@ import org.slf4j.LoggerFactory;
  * stands by while another owner holds it; pauses after a failure (100 ms doubling to 5 s, reset by the
  * next good round); and when closed, lets the worker finish, releases the lease so a successor need
  * not wait for it to expire, and joins the thread within a bound.
+ *
+ * <p><b>A round may block longer than the lease.</b> A log reader waits in its handler while the
+ * dispatcher is full (backpressure); a relay waits for a slow broker. The worker thread renews between
+ * rounds, and a keeper thread renews for it whenever a round has run past a third of the lease, so a
+ * live but busy worker keeps its lease (like Kafka's heartbeat thread beside {@code poll}). The keeper
+ * only renews the epoch the worker holds: taking the lease over, reloading after a takeover and
+ * reporting a loss stay on the worker thread. If the keeper finds the lease gone (the database was
+ * unreachable for longer than the lease, or the lease was taken), it marks it lost at once, so the
+ * worker stops before its next delivery and its fenced writes fail.
  */
 public final class LeasedLoop {
     private static final Logger log = LoggerFactory.getLogger(LeasedLoop.class);
@@ -54,12 +63,18 @@ public final class LeasedLoop {
     private final Duration leaseDuration;
     private final Work work;
     private final Thread thread;
+    private final Thread keeper;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Serializes renewals of the worker and the keeper. */
+    private final Object renewal = new Object();
     private volatile boolean running;
     private volatile boolean holding;
     private volatile long epoch;
-    private Lease lease;
-    private long lastRenewNanos;
+    private volatile Lease lease;
+    /** When the lease was last acquired or renewed (System.nanoTime), by either thread. */
+    private volatile long lastRenewNanos;
+    /** Whether the worker told its work it holds the lease (worker thread only). */
+    private boolean announced;
 
     /**
      * @param threadName the worker's thread, e.g. {@code eventsync-relay-orders}
@@ -72,11 +87,14 @@ public final class LeasedLoop {
         this.work = work;
         this.thread = new Thread(this::run, threadName);
         this.thread.setDaemon(true);
+        this.keeper = new Thread(this::keep, threadName + "-lease");
+        this.keeper.setDaemon(true);
     }
 
     public LeasedLoop start() {
         running = true;
         thread.start();
+        keeper.start();
         return this;
     }
 
@@ -120,6 +138,7 @@ public final class LeasedLoop {
         running = false;
         stopped.countDown();
         try {
+            keeper.join(grace.toMillis());
             thread.join(grace.toMillis());
             if (thread.isAlive()) {
                 thread.interrupt();
@@ -164,22 +183,72 @@ public final class LeasedLoop {
         if (holding && now - lastRenewNanos < leaseDuration.toNanos() / 3) {
             return true;
         }
-        try (Connection c = Jdbc.connect(dataSource, "the lease of the " + what)) {
-            c.setAutoCommit(true);
-            OptionalLong held = lease.tryAcquire(c);
-            if (held.isEmpty()) {
-                if (holding) {
+        synchronized (renewal) {
+            try (Connection c = Jdbc.connect(dataSource, "the lease of the " + what)) {
+                c.setAutoCommit(true);
+                OptionalLong held = lease.tryAcquire(c);
+                if (held.isEmpty()) {
                     holding = false;
-                    work.lost();
+                    if (announced) {
+                        announced = false;
+                        work.lost();
+                    }
+                    return false;
                 }
-                return false;
+                boolean newEpoch = !holding || !announced || held.getAsLong() != epoch;
+                work.held(c, held.getAsLong(), newEpoch); // first: if it fails, the next round calls it again
+                epoch = held.getAsLong();
+                holding = true;
+                announced = true;
+                lastRenewNanos = now;
+                return true;
             }
-            boolean newEpoch = !holding || held.getAsLong() != epoch;
-            work.held(c, held.getAsLong(), newEpoch); // first: if it fails, the next round calls it again
-            epoch = held.getAsLong();
-            holding = true;
-            lastRenewNanos = now;
-            return true;
+        }
+    }
+
+    /**
+     * The keeper thread: renews the held epoch while a round runs past a third of the lease. It never
+     * acquires a lease the worker does not hold, and a renewal that finds another epoch or owner only
+     * marks the lease lost; the worker thread reacts (reports the loss, or reloads on a new epoch).
+     */
+    private void keep() {
+        long third = Math.max(1, leaseDuration.toMillis() / 3);
+        try {
+            while (running) {
+                pause(Math.max(1, third / 2));
+                if (!running || !holding || System.nanoTime() - lastRenewNanos < TimeUnit.MILLISECONDS.toNanos(third)) {
+                    continue;
+                }
+                renewForWorker();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void renewForWorker() {
+        synchronized (renewal) {
+            long now = System.nanoTime();
+            long held = epoch;
+            if (!holding || now - lastRenewNanos < leaseDuration.toNanos() / 3) {
+                return; // the worker renewed meanwhile, or lost it
+            }
+            try (Connection c = Jdbc.connect(dataSource, "the lease of the " + what)) {
+                c.setAutoCommit(true);
+                OptionalLong acquired = lease.tryAcquire(c);
+                if (acquired.isPresent() && acquired.getAsLong() == held) {
+                    lastRenewNanos = now;
+                    log.debug("{} renewed its lease {} while a round runs", what, lease.name());
+                } else {
+                    holding = false; // taken over (or re-acquired under a new epoch): the worker sorts it out
+                    log.warn("{} found its lease {} (epoch {}) gone while a round ran; it stops before its next"
+                            + " delivery", what, lease.name(), held);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // Not fatal by itself: the lease lasts two more thirds, and the next try may succeed. Once it
+                // has expired, another owner may take it, and the fence refuses this worker's writes.
+                log.warn("{} could not renew its lease {} while a round runs: {}", what, lease.name(), e.getMessage());
+            }
         }
     }
 

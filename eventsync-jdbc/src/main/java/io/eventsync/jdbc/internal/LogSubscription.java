@@ -167,8 +167,8 @@ public final class LogSubscription implements Subscription {
             }
         }
         for (Entry e : entries) {
-            if (!loop.running()) {
-                break;
+            if (!loop.running() || !loop.holding()) {
+                break; // closed, or the keeper found the lease gone: the new holder reads from the stored offset
             }
             int count = e.offset <= highestDelivered ? 2 : 1;
             handler.onDelivery(new LogDelivery(e, count));
