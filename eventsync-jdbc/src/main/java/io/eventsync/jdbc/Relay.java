@@ -3,7 +3,7 @@ package io.eventsync.jdbc;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.envelope.EnvelopeCodec;
-import io.eventsync.jdbc.internal.Backoff;
+import io.eventsync.internal.Backoff;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
@@ -83,7 +83,7 @@ public final class Relay implements AutoCloseable {
     private final LeasedLoop loop;
     private final RelayKeys keys;
     private final RelaySends sends;
-    private final Backoff idle;
+    private final Backoff.Sequence idle;
 
     private volatile EventsyncException lastFailure;
     private Tables tables;
@@ -102,7 +102,7 @@ public final class Relay implements AutoCloseable {
         this.sendTimeout = b.sendTimeout;
         this.linger = b.linger;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
-        this.idle = new Backoff(b.minPoll, b.maxPoll);
+        this.idle = Backoff.doubling(b.minPoll, b.maxPoll).sequence();
         MeterRegistry registry = b.registry;
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and removed from the outbox").register(registry);
@@ -213,7 +213,7 @@ public final class Relay implements AutoCloseable {
                 return;
             }
             long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(System.nanoTime()));
-            if (waiter.await(Math.min(idle.next(), untilRetry)) && !sends.hasInFlight()) {
+            if (waiter.await(Math.min(idle.next().toMillis(), untilRetry)) && !sends.hasInFlight()) {
                 idle.reset();
             }
         }
