@@ -1,6 +1,5 @@
 package io.eventsync.jdbc;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.internal.Backoff;
@@ -9,6 +8,7 @@ import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.LeasedLoop;
+import io.eventsync.jdbc.internal.Pools;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalSession;
 import io.eventsync.jdbc.internal.WalStream;
@@ -519,19 +519,11 @@ public final class WalRelay implements AutoCloseable {
             slot = WalSlot.requireSlotName(slot == null ? WalSlot.defaultSlot(source) : slot);
             publication = WalSlot.requirePublicationName(publication == null ? WalSlot.defaultPublication(source) : publication);
             if (replicationUrl == null) {
-                if (!(dataSource instanceof HikariDataSource h) || h.getJdbcUrl() == null) {
-                    throw new ConfigException("replication(jdbcUrl, properties) is required unless dataSource is a"
-                            + " HikariDataSource with a jdbcUrl");
-                }
-                replicationUrl = h.getJdbcUrl();
-                replicationProperties = new Properties();
-                replicationProperties.putAll(h.getDataSourceProperties());
-                if (h.getUsername() != null) {
-                    replicationProperties.setProperty("user", h.getUsername());
-                }
-                if (h.getPassword() != null) {
-                    replicationProperties.setProperty("password", h.getPassword());
-                }
+                Pools.Target target = Pools.target(dataSource).orElseThrow(() -> new ConfigException(
+                        "replication(jdbcUrl, properties) is required unless dataSource is a HikariDataSource with a"
+                        + " jdbcUrl"));
+                replicationUrl = target.url();
+                replicationProperties = target.properties();
             }
             if (!replicationUrl.startsWith("jdbc:postgresql:")) {
                 throw new ConfigException("the WAL relay needs a jdbc:postgresql: URL, but was: " + Jdbc.redact(replicationUrl)
