@@ -37,6 +37,11 @@ final class ConfigNode {
         this.env = env;
     }
 
+    /** The pipeline file this node was read from. */
+    Path file() {
+        return file;
+    }
+
     String path() {
         return path;
     }

@@ -37,7 +37,36 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
      * ({@code servers} = AMQP URI).
      */
     public record TransportConfig(String kind, Database database, String servers, Secret password,
-                                  KafkaSettings kafka) {}
+                                  KafkaSettings kafka, NatsSettings nats, RabbitSettings rabbit) {}
+
+    /**
+     * TLS towards a broker: the JVM's trust store when both stores are empty ({@code tls: true}); a trust
+     * store of the broker's CA and, for mutual TLS, a key store with the client's certificate. PKCS12,
+     * or JKS for a {@code .jks} file.
+     */
+    public record TlsSettings(Optional<Path> truststore, Secret truststorePassword, Optional<Path> keystore,
+                              Secret keystorePassword) {
+        public static final TlsSettings JVM_DEFAULT =
+                new TlsSettings(Optional.empty(), new Secret(""), Optional.empty(), new Secret(""));
+    }
+
+    /**
+     * {@code transport.nats}: authentication beyond the URL's user and password (a {@code .creds} file of
+     * NATS decentralized auth, or a token), TLS, and stream/consumer settings; empty: the defaults.
+     */
+    public record NatsSettings(Optional<Path> credentialsFile, Secret token, Optional<TlsSettings> tls,
+                               Optional<Integer> maxAckPending, Optional<Integer> replicas,
+                               Optional<Integer> maxEventBytes) {
+        public static final NatsSettings DEFAULTS = new NatsSettings(Optional.empty(), new Secret(""), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /** {@code transport.rabbitmq}: virtual host (instead of the URI's path), TLS, queues; empty: the defaults. */
+    public record RabbitSettings(Optional<String> virtualHost, Optional<TlsSettings> tls, Optional<Integer> partitions,
+                                 Optional<Integer> prefetch, Optional<Integer> maxEventBytes) {
+        public static final RabbitSettings DEFAULTS = new RabbitSettings(Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty());
+    }
 
     /**
      * {@code transport.kafka}: how {@code run} creates a missing topic ({@code partitions},

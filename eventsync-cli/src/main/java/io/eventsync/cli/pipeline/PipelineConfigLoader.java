@@ -4,9 +4,12 @@ import io.eventsync.ConfigException;
 import io.eventsync.cli.pipeline.PipelineConfig.ConsumeConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Database;
 import io.eventsync.cli.pipeline.PipelineConfig.KafkaSettings;
+import io.eventsync.cli.pipeline.PipelineConfig.NatsSettings;
+import io.eventsync.cli.pipeline.PipelineConfig.RabbitSettings;
 import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Secret;
+import io.eventsync.cli.pipeline.PipelineConfig.TlsSettings;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.envelope.TypeRegistry;
@@ -156,7 +159,7 @@ public final class PipelineConfigLoader {
     }
 
     private TransportConfig transport(ConfigNode node) {
-        node.allowOnly(Set.of("kind", "database", "servers", "password", "kafka"));
+        node.allowOnly(Set.of("kind", "database", "servers", "password", "kafka", "nats", "rabbitmq"));
         Map<String, ConfigNode> e = node.entries();
         String kind = required(node, e, "kind").oneOf(transportKinds);
         Database database = null;
@@ -181,7 +184,82 @@ public final class PipelineConfigLoader {
             }
             kafka = kafka(e.get("kafka"));
         }
-        return new TransportConfig(kind, database, servers, password, kafka);
+        NatsSettings nats = NatsSettings.DEFAULTS;
+        if (e.containsKey("nats")) {
+            if (!kind.equals("nats")) {
+                throw e.get("nats").error("applies only to kind nats, but kind is " + kind);
+            }
+            nats = nats(e.get("nats"));
+        }
+        RabbitSettings rabbit = RabbitSettings.DEFAULTS;
+        if (e.containsKey("rabbitmq")) {
+            if (!kind.equals("rabbitmq")) {
+                throw e.get("rabbitmq").error("applies only to kind rabbitmq, but kind is " + kind);
+            }
+            rabbit = rabbit(e.get("rabbitmq"));
+        }
+        return new TransportConfig(kind, database, servers, password, kafka, nats, rabbit);
+    }
+
+    /** {@code transport.nats}; the token and store passwords are secrets, never shown. */
+    private NatsSettings nats(ConfigNode node) {
+        node.allowOnly(Set.of("credentials_file", "token", "tls", "max_ack_pending", "replicas", "max_event_bytes"));
+        Map<String, ConfigNode> e = node.entries();
+        Optional<Path> creds = Optional.ofNullable(e.get("credentials_file")).map(this::existingFile);
+        Secret token = e.containsKey("token") ? new Secret(e.get("token").nonBlank()) : new Secret("");
+        if (creds.isPresent() && !token.value().isEmpty()) {
+            throw e.get("token").error("give credentials_file or token, not both");
+        }
+        return new NatsSettings(creds, token, Optional.ofNullable(e.get("tls")).flatMap(this::tls),
+                Optional.ofNullable(e.get("max_ack_pending")).map(n -> n.integer(1, 1_000_000)),
+                Optional.ofNullable(e.get("replicas")).map(n -> n.integer(1, 5)),
+                Optional.ofNullable(e.get("max_event_bytes")).map(n -> n.integer(1024, 64 << 20)));
+    }
+
+    /** {@code transport.rabbitmq}. */
+    private RabbitSettings rabbit(ConfigNode node) {
+        node.allowOnly(Set.of("virtual_host", "tls", "partitions", "prefetch", "max_event_bytes"));
+        Map<String, ConfigNode> e = node.entries();
+        return new RabbitSettings(Optional.ofNullable(e.get("virtual_host")).map(ConfigNode::nonBlank),
+                Optional.ofNullable(e.get("tls")).flatMap(this::tls),
+                Optional.ofNullable(e.get("partitions")).map(n -> n.integer(1, 1024)),
+                Optional.ofNullable(e.get("prefetch")).map(n -> n.integer(1, 65_535)),
+                Optional.ofNullable(e.get("max_event_bytes")).map(n -> n.integer(1024, 128 << 20)));
+    }
+
+    /** {@code tls: true|false}, or a block naming the trust store and key store; empty for {@code false}. */
+    private Optional<TlsSettings> tls(ConfigNode node) {
+        if (!node.isMapping()) {
+            return node.bool() ? Optional.of(TlsSettings.JVM_DEFAULT) : Optional.empty();
+        }
+        node.allowOnly(Set.of("truststore", "truststore_password", "keystore", "keystore_password"));
+        Map<String, ConfigNode> e = node.entries();
+        Optional<Path> truststore = Optional.ofNullable(e.get("truststore")).map(this::existingFile);
+        Optional<Path> keystore = Optional.ofNullable(e.get("keystore")).map(this::existingFile);
+        if (keystore.isEmpty() && e.containsKey("keystore_password")) {
+            throw e.get("keystore_password").error("only with keystore");
+        }
+        if (truststore.isEmpty() && e.containsKey("truststore_password")) {
+            throw e.get("truststore_password").error("only with truststore");
+        }
+        Secret trustPassword = e.containsKey("truststore_password") ? new Secret(e.get("truststore_password").text())
+                : new Secret("");
+        Secret keyPassword = e.containsKey("keystore_password") ? new Secret(e.get("keystore_password").text())
+                : new Secret("");
+        return Optional.of(new TlsSettings(truststore, trustPassword, keystore, keyPassword));
+    }
+
+    /** A file the pipeline names, relative to the pipeline file's directory; it must exist. */
+    private Path existingFile(ConfigNode node) {
+        Path path = Path.of(node.nonBlank());
+        Path dir = node.file().toAbsolutePath().getParent();
+        if (!path.isAbsolute() && dir != null) {
+            path = dir.resolve(path);
+        }
+        if (!Files.isRegularFile(path)) {
+            throw node.error("file " + path + " does not exist");
+        }
+        return path;
     }
 
     /** {@code transport.kafka}; client property values may hold secrets, so no message here shows them. */

@@ -36,31 +36,52 @@ public final class Transports {
      * ({@code amqp://user:password@host:port/vhost}).
      */
     public static Transport open(String kind, String servers, String password, String clientName, MeterRegistry meters) {
-        return open(kind, servers, password, clientName, PipelineConfig.KafkaSettings.DEFAULTS, meters);
-    }
-
-    private static Transport open(String kind, String servers, String password, String clientName,
-                                  PipelineConfig.KafkaSettings kafka, MeterRegistry meters) {
-        return switch (kind) {
-            case "kafka" -> kafka(servers, kafka, meters);
-            case "nats" -> {
-                NatsTransport.Builder b = NatsTransport.builder().server(servers).connectionName(clientName)
-                        .meterRegistry(meters);
-                URI uri = uri(servers, "servers");
-                if (uri.getUserInfo() != null && !uri.getUserInfo().isEmpty()) {
-                    String[] userPass = uri.getUserInfo().split(":", 2);
-                    b.credentials(decode(userPass[0]), (userPass.length > 1 ? decode(userPass[1]) : password).toCharArray());
-                }
-                yield b.build();
-            }
-            case "rabbitmq" -> rabbit(servers, password, clientName, meters);
-            default -> throw new ConfigException("transport kind must be one of log, " + kinds() + ", but was: " + kind);
-        };
+        return connect(new PipelineConfig.TransportConfig(kind, null, servers, new PipelineConfig.Secret(
+                password == null ? "" : password), PipelineConfig.KafkaSettings.DEFAULTS,
+                PipelineConfig.NatsSettings.DEFAULTS, PipelineConfig.RabbitSettings.DEFAULTS), clientName, meters);
     }
 
     static Transport open(PipelineConfig.TransportConfig config, String name, MeterRegistry meters) {
-        return open(config.kind(), config.servers(), config.password().value(), "eventsync-" + name,
-                config.kafka(), meters);
+        return connect(config, "eventsync-" + name, meters);
+    }
+
+    private static Transport connect(PipelineConfig.TransportConfig config, String clientName, MeterRegistry meters) {
+        String servers = config.servers();
+        String password = config.password().value();
+        return switch (config.kind()) {
+            case "kafka" -> kafka(servers, config.kafka(), meters);
+            case "nats" -> nats(servers, password, config.nats(), clientName, meters);
+            case "rabbitmq" -> rabbit(servers, password, config.rabbit(), clientName, meters);
+            default -> throw new ConfigException("transport kind must be one of log, " + kinds() + ", but was: "
+                    + config.kind());
+        };
+    }
+
+    private static Transport nats(String servers, String password, PipelineConfig.NatsSettings settings,
+                                  String clientName, MeterRegistry meters) {
+        NatsTransport.Builder b = NatsTransport.builder().server(servers).connectionName(clientName)
+                .meterRegistry(meters);
+        URI uri = uri(servers, "servers");
+        if (uri.getUserInfo() != null && !uri.getUserInfo().isEmpty()) {
+            String[] userPass = uri.getUserInfo().split(":", 2);
+            b.credentials(decode(userPass[0]), (userPass.length > 1 ? decode(userPass[1]) : password).toCharArray());
+        }
+        if (!settings.token().value().isEmpty()) {
+            b.token(settings.token().value().toCharArray());
+        }
+        settings.maxAckPending().ifPresent(b::maxAckPending);
+        settings.replicas().ifPresent(b::replicas);
+        settings.maxEventBytes().ifPresent(b::maxEventBytes);
+        if (settings.credentialsFile().isPresent() || settings.tls().isPresent()) {
+            javax.net.ssl.SSLContext tls = settings.tls().map(t -> TlsContexts.of(t, "transport.nats.tls")).orElse(null);
+            b.options(o -> {
+                settings.credentialsFile().ifPresent(f -> o.authHandler(io.nats.client.Nats.credentials(f.toString())));
+                if (tls != null) {
+                    o.sslContext(tls);
+                }
+            });
+        }
+        return b.build();
     }
 
     private static Transport kafka(String servers, PipelineConfig.KafkaSettings settings, MeterRegistry meters) {
@@ -81,7 +102,8 @@ public final class Transports {
         return builder;
     }
 
-    private static Transport rabbit(String uriText, String password, String clientName, MeterRegistry meters) {
+    private static Transport rabbit(String uriText, String password, PipelineConfig.RabbitSettings settings,
+                                    String clientName, MeterRegistry meters) {
         URI uri = uri(uriText, "servers");
         RabbitTransport.Builder b = RabbitTransport.builder().host(uri.getHost() == null ? "127.0.0.1" : uri.getHost())
                 .connectionName(clientName).meterRegistry(meters);
@@ -94,6 +116,19 @@ public final class Transports {
         if (uri.getUserInfo() != null && !uri.getUserInfo().isEmpty()) {
             String[] userPass = uri.getUserInfo().split(":", 2);
             b.credentials(decode(userPass[0]), (userPass.length > 1 ? decode(userPass[1]) : password).toCharArray());
+        }
+        settings.virtualHost().ifPresent(b::virtualHost);
+        settings.partitions().ifPresent(b::partitions);
+        settings.prefetch().ifPresent(b::prefetch);
+        settings.maxEventBytes().ifPresent(b::maxEventBytes);
+        boolean amqps = "amqps".equalsIgnoreCase(uri.getScheme());
+        if (settings.tls().isPresent() || amqps) {
+            javax.net.ssl.SSLContext tls = TlsContexts.of(settings.tls().orElse(PipelineConfig.TlsSettings.JVM_DEFAULT),
+                    "transport.rabbitmq.tls");
+            if (uri.getPort() <= 0) {
+                b.port(5671); // AMQP over TLS
+            }
+            b.connectionFactory(f -> f.useSslProtocol(tls));
         }
         return b.build();
     }
