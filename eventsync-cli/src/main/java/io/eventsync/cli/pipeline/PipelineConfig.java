@@ -75,9 +75,11 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
      * types, {@code ${ENV}} resolved). Printing it hides the values of secret properties.
      */
     public record KafkaSettings(Optional<Integer> partitions, Optional<Integer> replicationFactor,
-                                KafkaGroupProtocol groupProtocol, Map<String, String> clientProperties) {
+                                KafkaGroupProtocol groupProtocol, Map<String, String> clientProperties,
+                                Optional<io.eventsync.kafka.KafkaEncoding> encoding, Optional<Integer> maxEventBytes) {
         public static final KafkaSettings DEFAULTS =
-                new KafkaSettings(Optional.empty(), Optional.empty(), KafkaGroupProtocol.AUTO, Map.of());
+                new KafkaSettings(Optional.empty(), Optional.empty(), KafkaGroupProtocol.AUTO, Map.of(), Optional.empty(),
+                        Optional.empty());
 
         public KafkaSettings {
             clientProperties = Collections.unmodifiableMap(new LinkedHashMap<>(clientProperties));
@@ -87,7 +89,8 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
         public String toString() {
             return "KafkaSettings[partitions=" + partitions.map(String::valueOf).orElse("broker default")
                     + ", replicationFactor=" + replicationFactor.map(String::valueOf).orElse("broker default")
-                    + ", groupProtocol=" + groupProtocol + ", clientProperties="
+                    + ", groupProtocol=" + groupProtocol + ", encoding=" + encoding.map(String::valueOf).orElse("binary")
+                    + ", maxEventBytes=" + maxEventBytes.map(String::valueOf).orElse("default") + ", clientProperties="
                     + KafkaTransport.describeClientProperties(clientProperties) + "]";
         }
     }

@@ -264,7 +264,8 @@ public final class PipelineConfigLoader {
 
     /** {@code transport.kafka}; client property values may hold secrets, so no message here shows them. */
     private static KafkaSettings kafka(ConfigNode node) {
-        node.allowOnly(Set.of("partitions", "replication_factor", "group_protocol", "client_properties"));
+        node.allowOnly(Set.of("partitions", "replication_factor", "group_protocol", "client_properties", "encoding",
+                "max_event_bytes"));
         Map<String, ConfigNode> e = node.entries();
         Optional<Integer> partitions = Optional.ofNullable(e.get("partitions")).map(n -> n.integer(1, 100_000));
         Optional<Integer> replication = Optional.ofNullable(e.get("replication_factor")).map(n -> n.integer(1, 32));
@@ -284,7 +285,11 @@ public final class PipelineConfigLoader {
                 properties.put(property.getKey(), value);
             }
         }
-        return new KafkaSettings(partitions, replication, protocol, properties);
+        Optional<io.eventsync.kafka.KafkaEncoding> encoding = Optional.ofNullable(e.get("encoding"))
+                .map(n -> io.eventsync.kafka.KafkaEncoding.valueOf(n.oneOf(Set.of("binary", "structured"))
+                        .toUpperCase(java.util.Locale.ROOT)));
+        Optional<Integer> maxEventBytes = Optional.ofNullable(e.get("max_event_bytes")).map(n -> n.integer(1024, 128 << 20));
+        return new KafkaSettings(partitions, replication, protocol, properties, encoding, maxEventBytes);
     }
 
     private RelayConfig relay(ConfigNode node) {

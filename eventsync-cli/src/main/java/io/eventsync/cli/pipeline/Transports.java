@@ -99,6 +99,8 @@ public final class Transports {
                 .groupProtocol(settings.groupProtocol()).clientProperties(settings.clientProperties());
         settings.partitions().ifPresent(builder::partitions);
         settings.replicationFactor().ifPresent(builder::replicationFactor);
+        settings.encoding().ifPresent(builder::encoding);
+        settings.maxEventBytes().ifPresent(builder::maxEventBytes);
         return builder;
     }
 

@@ -182,6 +182,8 @@ class PipelineConfigLoaderTest {
                   security.protocol: SASL_SSL
                   sasl.jaas.config: ${KAFKA_JAAS}
                   linger.ms: 5
+                encoding: structured
+                max_event_bytes: 2097152
             """);
 
     private final PipelineConfigLoader kafkaLoader = new PipelineConfigLoader(PipelineConfigs.transportKinds(),
@@ -195,6 +197,8 @@ class PipelineConfigLoaderTest {
         assertThat(kafka.partitions()).contains(6);
         assertThat(kafka.replicationFactor()).contains(3);
         assertThat(kafka.groupProtocol()).isEqualTo(KafkaGroupProtocol.AUTO);
+        assertThat(kafka.encoding()).contains(io.eventsync.kafka.KafkaEncoding.STRUCTURED);
+        assertThat(kafka.maxEventBytes()).contains(2_097_152);
         assertThat(kafka.clientProperties()).containsEntry("sasl.jaas.config", "ScramLoginModule required password=\"t0ps3cret\";")
                 .containsEntry("linger.ms", "5").containsEntry("security.protocol", "SASL_SSL");
         assertThat(config.toString()).doesNotContain("t0ps3cret").contains("sasl.jaas.config=[hidden]")
