@@ -9,7 +9,7 @@ import io.eventsync.jdbc.EmbeddedLog;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.SchemaNames;
 import io.eventsync.kafka.KafkaTransport;
-import io.eventsync.kafka.LocalKafka;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.nats.NatsTransport;
 import io.eventsync.rabbitmq.RabbitTransport;
 import io.eventsync.transport.DeliveryHandler;

@@ -99,6 +99,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "With --db: environment variable holding the password (default: ${DEFAULT-VALUE}; empty if unset).")
     String dbPasswordEnv;
 
+    @Option(names = "--clean", description = "With --db: drop the schemas (PostgreSQL) or databases (MariaDB) that"
+            + " earlier demo runs left on the server (esdemo_*), then exit without running the demo.")
+    boolean clean;
+
     @Option(names = "--json", description = "Print the report as JSON (and nothing else on stdout).")
     boolean json;
 
@@ -119,6 +123,12 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Logging.setVerbose(verbose);
+        if (clean) {
+            java.util.List<String> dropped = Demo.clean(infrastructure());
+            System.out.println(dropped.isEmpty() ? "no demo schemas on the server"
+                    : "dropped " + dropped.size() + ": " + String.join(", ", dropped));
+            return Main.OK;
+        }
         Path directory = dir != null ? dir : Path.of("eventsync-data",
                 "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         DemoSettings settings = new DemoSettings(directory, count, duration, rate, keys, skew, writers,

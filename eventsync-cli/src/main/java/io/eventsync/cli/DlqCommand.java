@@ -53,6 +53,10 @@ final class DlqCommand implements Runnable {
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
+        @Option(names = "--wide", description = "Whole reasons, wrapped in their column (default: cut at "
+                + REASON_WIDTH + " characters).")
+        boolean wide;
+
         @Override
         public Integer call() {
             if (outbox.given()) {
@@ -67,10 +71,18 @@ final class DlqCommand implements Runnable {
                 } else if (letters.isEmpty()) {
                     System.out.println("no dead letters in group " + db.group());
                 } else {
-                    System.out.printf("%-36s %-6s %-24s %-32s %8s  %s%n", "id", "kind", "key", "type", "attempts", "reason");
+                    System.out.printf(ROW + "%s%n", "id", "kind", "key", "type", "attempts", "reason");
                     for (DeadLetter l : letters) {
-                        System.out.printf("%-36s %-6s %-24s %-32s %8d  %s%n", l.id(), l.kind(), l.key(), l.type(),
-                                l.attempts(), oneLine(l.reason(), 100));
+                        String row = String.format(ROW, l.id(), l.kind(), l.key(), l.type(), l.attempts());
+                        if (!wide) {
+                            System.out.println(row + oneLine(l.reason(), REASON_WIDTH));
+                            continue;
+                        }
+                        // Continuation lines start under the reason column, wherever the row's own text ended.
+                        String indent = " ".repeat(String.format(ROW, "", "", "", "", "").length());
+                        List<String> lines = wrap(l.reason(), REASON_WIDTH);
+                        System.out.println(row + lines.get(0));
+                        lines.subList(1, lines.size()).forEach(line -> System.out.println(indent + line));
                     }
                     System.out.printf("%d dead letter(s), %d parked key(s)%n", letters.size(),
                             letters.stream().map(DeadLetter::key).distinct().count());
@@ -193,6 +205,9 @@ final class DlqCommand implements Runnable {
         m.put("key", l.key());
         m.put("type", l.type());
         m.put("reason", l.reason());
+        if (!l.origin().isEmpty()) {
+            m.put("origin", l.origin()); // where the record came from: topic/partition/offset, queue, URL
+        }
         m.put("attempts", l.attempts());
         m.put("first_failure", l.firstFailure().toString());
         m.put("last_failure", l.lastFailure().toString());
@@ -216,6 +231,32 @@ final class DlqCommand implements Runnable {
         } catch (DecodeException | com.google.protobuf.InvalidProtocolBufferException e) {
             return "undecodable (" + bytes.length + " bytes): " + e.getMessage();
         }
+    }
+
+    /** One letter's columns before its reason in {@code dlq list}. */
+    private static final String ROW = "%-36s %-6s %-24s %-32s %8s  ";
+    /** Characters of a reason per line of {@code dlq list}. */
+    static final int REASON_WIDTH = 100;
+
+    /**
+     * A reason as lines of at most {@code width} characters, broken at spaces where it can be (and
+     * inside a word longer than a line); its own line breaks are kept. Never empty.
+     */
+    static List<String> wrap(String text, int width) {
+        List<String> lines = new ArrayList<>();
+        for (String paragraph : text.split("\\R", -1)) {
+            String rest = paragraph.strip();
+            while (rest.length() > width) {
+                int cut = rest.lastIndexOf(' ', width);
+                if (cut <= 0) {
+                    cut = width;
+                }
+                lines.add(rest.substring(0, cut).stripTrailing());
+                rest = rest.substring(cut).stripLeading();
+            }
+            lines.add(rest);
+        }
+        return lines;
     }
 
     static String oneLine(String text, int max) {

@@ -1,11 +1,11 @@
 package io.eventsync.cli;
 
+import static io.eventsync.cli.InProcessCli.eventsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.Struct;
-import com.google.protobuf.util.JsonFormat;
 import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.cli.demo.proto.OrderPlaced;
 import io.eventsync.cli.internal.Logging;
@@ -18,11 +18,6 @@ import io.eventsync.jdbc.Relay;
 import io.eventsync.transport.Publisher;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -49,31 +44,9 @@ class DlqOutboxCommandTest {
     @TempDir
     Path work;
 
-    private record Run(int exitCode, String stdout, String stderr) {
-        Struct json() throws Exception {
-            Struct.Builder b = Struct.newBuilder();
-            JsonFormat.parser().merge(stdout.strip().startsWith("[") ? "{\"list\": " + stdout + "}" : stdout, b);
-            return b.build();
-        }
-    }
-
     @BeforeAll
     static void logLikeTheCommand() {
         Logging.configureDefault(); // as Main.execute does: logs on stderr, so stdout holds only the output
-    }
-
-    /** Runs the command line in this JVM, capturing what it prints. */
-    private static synchronized Run eventsync(String... args) {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.commandLine().setErr(new PrintWriter(err, true)).execute(args);
-            return new Run(code, captured.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(out);
-        }
     }
 
     @Test
@@ -113,7 +86,7 @@ class DlqOutboxCommandTest {
                 await().atMost(DEADLINE).until(() -> letters.count("orders") == 2 && published(ds).size() == 1);
                 assertThat(published(ds)).containsExactly("fine#1");
 
-                Run list = eventsync("dlq", "list", "--outbox", "orders", "--jdbc-url", url, "--user", "sa", "--json");
+                InProcessCli.Run list = eventsync("dlq", "list", "--outbox", "orders", "--jdbc-url", url, "--user", "sa", "--json");
                 assertThat(list.exitCode()).as(list.stderr()).isZero();
                 List<Struct> listed = new ArrayList<>();
                 list.json().getFieldsOrThrow("list").getListValue().getValuesList().forEach(v -> listed.add(v.getStructValue()));
@@ -122,10 +95,10 @@ class DlqOutboxCommandTest {
                 assertThat(listed.get(1).getFieldsOrThrow("reason").getStringValue()).startsWith("undecodable: outbox row " + brokenId);
                 assertThat(listed.get(1).getFieldsOrThrow("key").getStringValue()).isEqualTo("broken");
 
-                Run text = eventsync("dlq", "list", "--outbox", "orders", "--config", pipeline.toString());
+                InProcessCli.Run text = eventsync("dlq", "list", "--outbox", "orders", "--config", pipeline.toString());
                 assertThat(text.stdout()).contains("2 relay dead letter(s)").contains("oversize:").contains("undecodable:");
 
-                Run show = eventsync("dlq", "show", String.valueOf(brokenId), "--outbox", "orders", "--config", pipeline.toString());
+                InProcessCli.Run show = eventsync("dlq", "show", String.valueOf(brokenId), "--outbox", "orders", "--config", pipeline.toString());
                 assertThat(show.exitCode()).as(show.stderr()).isZero();
                 assertThat(show.json().getFieldsOrThrow("event").getStringValue()).startsWith("undecodable (");
                 assertThat(show.json().getFieldsOrThrow("event_id").getStringValue()).isEqualTo(broken1.getId());
@@ -135,14 +108,14 @@ class DlqOutboxCommandTest {
                 assertThat(status.getFieldsOrThrow("outbox_dead_letters").getNumberValue()).isEqualTo(2);
                 assertThat(status.getFieldsOrThrow("outbox_backlog").getNumberValue()).isEqualTo(2);
 
-                Run unknown = eventsync("dlq", "discard", "999999", "--outbox", "orders", "--jdbc-url", url, "--user", "sa");
+                InProcessCli.Run unknown = eventsync("dlq", "discard", "999999", "--outbox", "orders", "--jdbc-url", url, "--user", "sa");
                 assertThat(unknown.exitCode()).isEqualTo(Main.BAD_CONFIG);
                 assertThat(unknown.stderr()).contains("no relay dead letter 999999");
-                Run notANumber = eventsync("dlq", "replay", "abc", "--outbox", "orders", "--jdbc-url", url, "--user", "sa");
+                InProcessCli.Run notANumber = eventsync("dlq", "replay", "abc", "--outbox", "orders", "--jdbc-url", url, "--user", "sa");
                 assertThat(notANumber.exitCode()).isEqualTo(Main.BAD_CONFIG);
                 assertThat(notANumber.stderr()).contains("but was: abc");
 
-                Run discard = eventsync("dlq", "discard", String.valueOf(brokenId), "--outbox", "orders", "--jdbc-url", url,
+                InProcessCli.Run discard = eventsync("dlq", "discard", String.valueOf(brokenId), "--outbox", "orders", "--jdbc-url", url,
                         "--user", "sa");
                 assertThat(discard.exitCode()).as(discard.stderr()).isZero();
                 await().atMost(DEADLINE).until(() -> published(ds).size() == 2);
@@ -158,7 +131,7 @@ class DlqOutboxCommandTest {
             publisher = log.publisher(TOPIC);
             relay = relay(ds, publisher);
             try {
-                Run replay = eventsync("dlq", "replay", String.valueOf(bigId), "--outbox", "orders", "--config",
+                InProcessCli.Run replay = eventsync("dlq", "replay", String.valueOf(bigId), "--outbox", "orders", "--config",
                         pipeline.toString());
                 assertThat(replay.exitCode()).as(replay.stderr()).isZero();
                 await().atMost(DEADLINE).until(() -> published(ds).size() == 4);

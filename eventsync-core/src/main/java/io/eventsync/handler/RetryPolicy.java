@@ -1,8 +1,8 @@
 package io.eventsync.handler;
 
 import io.eventsync.ConfigException;
+import io.eventsync.internal.Backoff;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Exponential backoff with full jitter for transient failures: the delay before attempt {@code n+1}
@@ -15,6 +15,8 @@ public final class RetryPolicy {
     private final Duration maxBackoff;
     private final double multiplier;
     private final boolean jitter;
+    /** The computation, shared with every other retry in eventsync. */
+    private final Backoff backoff;
 
     private RetryPolicy(Builder b) {
         this.maxAttempts = b.maxAttempts;
@@ -22,6 +24,7 @@ public final class RetryPolicy {
         this.maxBackoff = b.maxBackoff;
         this.multiplier = b.multiplier;
         this.jitter = b.jitter;
+        this.backoff = Backoff.builder(initialBackoff, maxBackoff).multiplier(multiplier).fullJitter(jitter).build();
     }
 
     /** 10 attempts, 50 ms initial, 30 s max, multiplier 2, full jitter. */
@@ -55,18 +58,12 @@ public final class RetryPolicy {
 
     /** The ceiling of the backoff after failed attempt {@code attempt} (1-based), before jitter. */
     public Duration ceiling(int attempt) {
-        double nanos = initialBackoff.toNanos() * Math.pow(multiplier, Math.max(0, attempt - 1));
-        long capped = (long) Math.min(nanos, (double) maxBackoff.toNanos());
-        return Duration.ofNanos(capped);
+        return Duration.ofNanos(backoff.ceilingNanos(attempt));
     }
 
     /** The delay to wait after failed attempt {@code attempt} (1-based). */
     public Duration backoff(int attempt) {
-        long ceiling = ceiling(attempt).toNanos();
-        if (!jitter || ceiling == 0) {
-            return Duration.ofNanos(ceiling);
-        }
-        return Duration.ofNanos(ThreadLocalRandom.current().nextLong(ceiling + 1));
+        return Duration.ofNanos(backoff.delayNanos(attempt));
     }
 
     @Override

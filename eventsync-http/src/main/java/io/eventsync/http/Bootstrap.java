@@ -1,9 +1,9 @@
 package io.eventsync.http;
 
 import io.eventsync.ConfigException;
-import io.eventsync.http.internal.Backoff;
 import io.eventsync.http.v1.FeedEntry;
 import io.eventsync.http.v1.SnapshotPage;
+import io.eventsync.internal.Backoff;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
@@ -33,7 +33,8 @@ public final class Bootstrap {
     private final PositionStore positions;
     private final int pageSize;
     private final Duration applyTimeout;
-    private final Duration maxBackoff;
+    /** Between tries of a page while the server is unavailable: 100 ms doubling to maxBackoff, full jitter. */
+    private final Backoff backoff;
 
     /** What a bootstrap did: the feed position it stored and the rows it applied. */
     public record Result(String topic, long position, long rows) {}
@@ -45,7 +46,7 @@ public final class Bootstrap {
         this.positions = b.positions;
         this.pageSize = b.pageSize;
         this.applyTimeout = b.applyTimeout;
-        this.maxBackoff = b.maxBackoff;
+        this.backoff = Backoff.doublingWithJitter(Duration.ofMillis(100), b.maxBackoff);
     }
 
     public static Builder builder(FeedClient client, String snapshot) {
@@ -60,7 +61,7 @@ public final class Bootstrap {
      */
     public Result run(DeliveryHandler handler) throws InterruptedException {
         Acks acks = new Acks();
-        Backoff backoff = new Backoff(Duration.ofMillis(100), maxBackoff);
+        Backoff.Sequence retry = backoff.sequence();
         String cursor = "";
         String topic = null;
         long position = -1;
@@ -70,11 +71,11 @@ public final class Bootstrap {
             SnapshotPage page;
             try {
                 page = client.snapshot(snapshot, cursor, pageSize);
-                backoff.reset();
+                retry.reset();
             } catch (FeedUnavailableException e) {
-                Duration wait = backoff.next(e.retryAfter().orElse(Duration.ZERO));
+                Duration wait = retry.next(e.retryAfter().orElse(Duration.ZERO));
                 log.warn("snapshot {} unavailable (failure {}), retrying the same page in {} ms: {}",
-                        snapshot, backoff.failures(), wait.toMillis(), e.getMessage());
+                        snapshot, retry.failures(), wait.toMillis(), e.getMessage());
                 Thread.sleep(wait.toMillis());
                 continue;
             }
@@ -174,6 +175,9 @@ public final class Bootstrap {
             }
             if (applyTimeout.isNegative() || applyTimeout.isZero()) {
                 throw new ConfigException("applyTimeout must be positive but was: " + applyTimeout);
+            }
+            if (maxBackoff == null || maxBackoff.isNegative()) {
+                throw new ConfigException("maxBackoff must not be negative but was: " + maxBackoff);
             }
             return new Bootstrap(this);
         }

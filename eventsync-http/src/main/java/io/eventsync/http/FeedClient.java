@@ -106,13 +106,25 @@ public final class FeedClient {
         return raw.length() > 300 ? raw.substring(0, 300) + "..." : raw;
     }
 
-    private static java.util.Optional<Duration> seconds(String header) {
+    /**
+     * A {@code Retry-After} in seconds, as the feed server sends it. A server (or a proxy in between)
+     * may send anything: a negative value or a date is ignored, and a wait longer than
+     * {@link #MAX_RETRY_AFTER} is cut to it, so no header can park a puller for years.
+     */
+    static java.util.Optional<Duration> seconds(String header) {
         try {
-            return java.util.Optional.of(Duration.ofSeconds(Long.parseLong(header.trim())));
+            long seconds = Long.parseLong(header.trim());
+            if (seconds < 0) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(Duration.ofSeconds(Math.min(seconds, MAX_RETRY_AFTER.toSeconds())));
         } catch (NumberFormatException e) {
             return java.util.Optional.empty();
         }
     }
+
+    /** The longest server-requested wait honoured; a larger {@code Retry-After} is cut to it. */
+    public static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
 
     private static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);

@@ -293,6 +293,9 @@ public final class EmbeddedLog implements Transport {
             positive("leaseDuration", leaseDuration);
             positive("pollInterval min", minPoll);
             positive("pollInterval max", maxPoll);
+            if (maxPoll.compareTo(minPoll) < 0) {
+                throw new ConfigException("pollInterval max must be >= min, but was: " + maxPoll + " < " + minPoll);
+            }
             if (retentionAge != null) {
                 if (retentionAge.isNegative()) {
                     throw new ConfigException("retention age must not be negative, but was: " + retentionAge);

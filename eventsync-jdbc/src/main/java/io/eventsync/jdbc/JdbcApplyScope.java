@@ -9,9 +9,9 @@ import io.eventsync.handler.Invocation;
 import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.jdbc.internal.Dialect;
+import io.eventsync.jdbc.internal.Pools;
 import io.eventsync.jdbc.internal.SqlErrors;
 import io.eventsync.v1.Envelope;
-import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -255,9 +255,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         }
         aborter.execute(() -> {
             try {
-                if (dataSource instanceof HikariDataSource hikari) {
-                    hikari.evictConnection(c); // a proxy already returned is only marked, never closed under its next user
-                } else if (!c.isClosed()) {
+                if (!Pools.evict(dataSource, c) && !c.isClosed()) {
                     c.unwrap(Connection.class).close();
                 }
             } catch (SQLException | RuntimeException e) {

@@ -3,7 +3,7 @@ package io.eventsync.jdbc;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.envelope.EnvelopeCodec;
-import io.eventsync.jdbc.internal.Backoff;
+import io.eventsync.internal.Backoff;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
@@ -84,7 +84,7 @@ public final class Relay implements AutoCloseable {
     private final LeasedLoop loop;
     private final RelayKeys keys;
     private final RelaySends sends;
-    private final Backoff idle;
+    private final Backoff.Sequence idle;
     private final RelayHeartbeat heartbeat;
 
     private volatile EventsyncException lastFailure;
@@ -104,7 +104,7 @@ public final class Relay implements AutoCloseable {
         this.sendTimeout = b.sendTimeout;
         this.linger = b.linger;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
-        this.idle = new Backoff(b.minPoll, b.maxPoll);
+        this.idle = Backoff.doubling(b.minPoll, b.maxPoll).sequence();
         MeterRegistry registry = b.registry;
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and removed from the outbox").register(registry);
@@ -217,7 +217,7 @@ public final class Relay implements AutoCloseable {
             }
             long now = System.nanoTime();
             long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(now));
-            long wait = Math.min(Math.min(idle.next(), untilRetry), Math.max(1, heartbeat.millisUntilDue(now)));
+            long wait = Math.min(Math.min(idle.next().toMillis(), untilRetry), Math.max(1, heartbeat.millisUntilDue(now)));
             if (waiter.await(wait) && !sends.hasInFlight()) {
                 idle.reset();
             }

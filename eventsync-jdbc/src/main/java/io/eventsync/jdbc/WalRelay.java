@@ -1,13 +1,14 @@
 package io.eventsync.jdbc;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
-import io.eventsync.jdbc.internal.Backoff;
+import io.eventsync.internal.Backoff;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.LeasedLoop;
+import io.eventsync.jdbc.internal.Pools;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalSession;
 import io.eventsync.jdbc.internal.WalStream;
@@ -215,7 +216,7 @@ public final class WalRelay implements AutoCloseable {
     }
 
     private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+        Backoff.Sequence retry = LeasedLoop.RETRY.sequence();
         try {
             while (running) {
                 try {
@@ -229,9 +230,9 @@ public final class WalRelay implements AutoCloseable {
                     stream();
                     retry.reset();
                 } catch (EventsyncException e) {
-                    fail(e, retry.next());
+                    fail(e, retry.next().toMillis());
                 } catch (SQLException e) {
-                    fail(WalSlot.failure(e, slot, publication, dataSource, tables, "WAL relay of " + source), retry.next());
+                    fail(WalSlot.failure(e, slot, publication, dataSource, tables, "WAL relay of " + source), retry.next().toMillis());
                 }
             }
         } catch (InterruptedException e) {
@@ -320,7 +321,7 @@ public final class WalRelay implements AutoCloseable {
     }
 
     private void readWhileLeading(WalStream ws) throws SQLException, InterruptedException {
-        Backoff idle = new Backoff(Duration.ofMillis(1), maxPoll);
+        Backoff.Sequence idle = Backoff.doubling(Duration.ofMillis(1), maxPoll).sequence();
         long renewNanos = leaseDuration.toNanos() / 3;
         long nextRenew = System.nanoTime() + renewNanos;
         lastMessageNanos = System.nanoTime();
@@ -357,7 +358,7 @@ public final class WalRelay implements AutoCloseable {
                 lastMessageNanos = System.nanoTime();
                 idle.reset();
             } else {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(idle.next()));
+                LockSupport.parkNanos(this, idle.next().toNanos());
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
@@ -518,19 +519,11 @@ public final class WalRelay implements AutoCloseable {
             slot = WalSlot.requireSlotName(slot == null ? WalSlot.defaultSlot(source) : slot);
             publication = WalSlot.requirePublicationName(publication == null ? WalSlot.defaultPublication(source) : publication);
             if (replicationUrl == null) {
-                if (!(dataSource instanceof HikariDataSource h) || h.getJdbcUrl() == null) {
-                    throw new ConfigException("replication(jdbcUrl, properties) is required unless dataSource is a"
-                            + " HikariDataSource with a jdbcUrl");
-                }
-                replicationUrl = h.getJdbcUrl();
-                replicationProperties = new Properties();
-                replicationProperties.putAll(h.getDataSourceProperties());
-                if (h.getUsername() != null) {
-                    replicationProperties.setProperty("user", h.getUsername());
-                }
-                if (h.getPassword() != null) {
-                    replicationProperties.setProperty("password", h.getPassword());
-                }
+                Pools.Target target = Pools.target(dataSource).orElseThrow(() -> new ConfigException(
+                        "replication(jdbcUrl, properties) is required unless dataSource is a HikariDataSource with a"
+                        + " jdbcUrl"));
+                replicationUrl = target.url();
+                replicationProperties = target.properties();
             }
             if (!replicationUrl.startsWith("jdbc:postgresql:")) {
                 throw new ConfigException("the WAL relay needs a jdbc:postgresql: URL, but was: " + Jdbc.redact(replicationUrl)

@@ -47,8 +47,8 @@ final class ScaleOutCopy implements AutoCloseable {
     /** The relay's and the group's lease: a standby takes over within about this long. */
     static final Duration LEASE = Duration.ofSeconds(2);
     /**
-     * Small log batches and a small in-flight bound: the log subscription renews its group lease between
-     * batches, and a takeover delivers again what the previous holder had taken but not acknowledged.
+     * Small log batches and a small in-flight bound: a takeover delivers again what the previous holder
+     * had taken but not acknowledged, so this keeps that redelivery (and the test's drain) short.
      */
     static final int LOG_BATCH = 100;
     static final int MAX_IN_FLIGHT = 400;

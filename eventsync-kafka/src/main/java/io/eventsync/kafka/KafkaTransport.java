@@ -383,7 +383,7 @@ public final class KafkaTransport implements Transport {
             return this;
         }
 
-        /** Required: {@code host:port[,host:port...]}, e.g. {@link LocalKafka#bootstrapServers()}. */
+        /** Required: {@code host:port[,host:port...]}, e.g. {@code LocalKafka.bootstrapServers()} (eventsync-kafka-local). */
         public Builder bootstrapServers(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
             return this;

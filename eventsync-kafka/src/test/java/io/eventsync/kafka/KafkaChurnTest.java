@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -42,12 +44,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 15's scenario: a PostgreSQL outbox, its relay and a 6-partition Kafka topic consumed by three
  * consumer processes of one group (queue mode) applying to one PostgreSQL copy. Four writers commit
- * account changes, about 0.5% of them poison events that the handler rejects; consumers and relay are
+ * 20,000 account changes (updates, and about 5% deletes of an existing account, which later changes
+ * create again), about 0.5% of them poison events that the handler rejects; consumers and relay are
  * killed with SIGKILL at random moments, at least 22 times, and restarted, and once a consumer is kept
  * down until the group has moved its partitions to the members still running. At the end the poison
  * events are replayed with the handler fixed.
  *
- * <p>Every apply is recorded by a trigger on the copy table and every dead letter by a trigger on the
+ * <p>Every apply is recorded by a trigger on the copy table (a delete by one on its tombstones) and every dead letter by a trigger on the
  * letters table, so the test checks the history, not only the final rows: each committed version of
  * each key applied once and in order, no event with two letters, no apply on a key while it has a
  * FAILED letter; then the copy equals the source and the inbox holds each event once. A monitor reads
@@ -59,10 +62,12 @@ import org.junit.jupiter.api.Test;
 class KafkaChurnTest {
     private static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
     private static final int WRITERS = 4;
-    private static final int EVENTS = 6_000;
+    private static final int EVENTS = 20_000;
     private static final int ACCOUNTS = 200;
     private static final int KILLS = 22;
-    private static final double EVENTS_PER_SECOND = 60;
+    private static final double EVENTS_PER_SECOND = 200;
+    /** Of the changes to an account that exists, this many in 100 delete it. */
+    private static final int DELETE_PERCENT = 5;
     /** One event in 200 is poison. */
     private static final int POISON_ONE_IN = 200;
     /** The broker's consumer-group session timeout: how long a killed member keeps its partitions. */
@@ -73,6 +78,7 @@ class KafkaChurnTest {
     private final String copy = "churn_copy_" + suffix;
     private final Path logs = Path.of("target", "churn-" + suffix);
     private final List<Node> nodes = new ArrayList<>();
+    private final AtomicLong deletes = new AtomicLong();
     private LocalKafka kafka;
     private HikariDataSource sourceDb;
     private HikariDataSource copyDb;
@@ -110,6 +116,12 @@ class KafkaChurnTest {
                 + " INSERT INTO apply_log (account_id, version) VALUES (NEW.account_id, NEW.version); RETURN NEW; END $$");
         execute(copyDb, "CREATE TRIGGER accounts_copy_applied AFTER INSERT OR UPDATE ON accounts_copy"
                 + " FOR EACH ROW EXECUTE FUNCTION log_apply()");
+        // A delete is applied as the copy row's removal plus its tombstone (row_key is '<length>:<key>').
+        execute(copyDb, "CREATE FUNCTION log_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " INSERT INTO apply_log (account_id, version)"
+                + " VALUES (substring(NEW.row_key from position(':' in NEW.row_key) + 1), NEW.version); RETURN NEW; END $$");
+        execute(copyDb, "CREATE TRIGGER accounts_copy_deleted AFTER INSERT OR UPDATE ON eventsync_copy_tombstones"
+                + " FOR EACH ROW EXECUTE FUNCTION log_delete()");
         execute(copyDb, "CREATE TABLE letter_log (id BIGSERIAL PRIMARY KEY, letter_id VARCHAR(64), event_id VARCHAR(64),"
                 + " event_key VARCHAR(500), kind VARCHAR(16), at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
         execute(copyDb, "CREATE FUNCTION log_letter() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
@@ -205,10 +217,10 @@ class KafkaChurnTest {
         long poison = count(sourceDb, "SELECT COUNT(*) FROM poison");
         long failedLetters = count(copyDb, "SELECT COUNT(*) FROM letter_log WHERE kind = 'FAILED'");
         long heldLetters = count(copyDb, "SELECT COUNT(*) FROM letter_log WHERE kind = 'HELD'");
-        System.out.printf("churn: %d events (%d poison), %d kills (one consumer kept down past the %d s session"
+        System.out.printf("churn: %d events (%d poison, %d deletes), %d kills (one consumer kept down past the %d s session"
                         + " timeout), %d partition moves (%d to members already running), %d FAILED and %d HELD"
                         + " letters, %d replayed; longest pause of the whole group %d ms (%s), of one partition %d ms (%s)%n",
-                total, poison, kills, SESSION_TIMEOUT.toSeconds(), monitor.moves(), monitor.movesToRunningMembers(),
+                total, poison, deletes.get(), kills, SESSION_TIMEOUT.toSeconds(), monitor.moves(), monitor.movesToRunningMembers(),
                 failedLetters, heldLetters, replayed, monitor.longestGroupPauseMillis(), monitor.longestGroupPauseWhen(),
                 monitor.longestPartitionStallMillis(), monitor.longestPartitionStallWhen());
         killLog.forEach(kill -> System.out.println("churn: " + kill));
@@ -309,19 +321,26 @@ class KafkaChurnTest {
                 String id = "acct-" + random.nextInt(ACCOUNTS);
                 long balance = random.nextLong(1_000_000);
                 boolean poison = random.nextInt(POISON_ONE_IN) == 0;
+                boolean delete = random.nextInt(100) < DELETE_PERCENT;
                 try (Connection c = sourceDb.getConnection()) {
                     c.setAutoCommit(false);
-                    long version = nextVersion(c, id);
-                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO accounts VALUES (?, ?, ?)"
-                            + " ON CONFLICT (account_id) DO UPDATE SET balance_cents = EXCLUDED.balance_cents,"
-                            + " version = EXCLUDED.version")) {
-                        ps.setString(1, id);
-                        ps.setLong(2, balance);
-                        ps.setLong(3, version);
-                        ps.executeUpdate();
+                    long version = nextVersion(c, id); // locks the account's version row first
+                    AccountChanged payload = AccountChanged.newBuilder()
+                            .setAccountId(id).setBalanceCents(balance).setPoison(poison).build();
+                    Envelope event;
+                    if (delete && deleteAccount(c, id)) {
+                        event = Events.tombstone(KafkaChurnNode.SOURCE, id, version, payload);
+                    } else {
+                        try (PreparedStatement ps = c.prepareStatement("INSERT INTO accounts VALUES (?, ?, ?)"
+                                + " ON CONFLICT (account_id) DO UPDATE SET balance_cents = EXCLUDED.balance_cents,"
+                                + " version = EXCLUDED.version")) {
+                            ps.setString(1, id);
+                            ps.setLong(2, balance);
+                            ps.setLong(3, version);
+                            ps.executeUpdate();
+                        }
+                        event = Events.create(KafkaChurnNode.SOURCE, id, version, payload);
                     }
-                    Envelope event = Events.create(KafkaChurnNode.SOURCE, id, version, AccountChanged.newBuilder()
-                            .setAccountId(id).setBalanceCents(balance).setPoison(poison).build());
                     outbox.append(c, event);
                     if (poison) {
                         try (PreparedStatement ps = c.prepareStatement("INSERT INTO poison VALUES (?, ?, ?)")) {
@@ -333,11 +352,22 @@ class KafkaChurnTest {
                     }
                     c.commit();
                     written.incrementAndGet();
+                    if (event.getTombstone()) {
+                        deletes.incrementAndGet();
+                    }
                 }
             }
         } catch (SQLException | RuntimeException e) {
             failed.set(true);
             throw new IllegalStateException("writer failed: " + e, e);
+        }
+    }
+
+    /** Deletes the account if it exists; the per-account version survives, so a re-creation continues it. */
+    private static boolean deleteAccount(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE account_id = ?")) {
+            ps.setString(1, id);
+            return ps.executeUpdate() == 1;
         }
     }
 

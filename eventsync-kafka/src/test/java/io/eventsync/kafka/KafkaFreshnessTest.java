@@ -15,6 +15,7 @@ import io.eventsync.handler.Outcome;
 import io.eventsync.jdbc.Outbox;
 import io.eventsync.jdbc.Relay;
 import io.eventsync.jdbc.TestDatabase;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.transport.Publisher;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;

@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 import static io.eventsync.kafka.TestEvents.envelope;
 import static io.eventsync.kafka.TestEvents.outbound;
 import static io.eventsync.kafka.TestEvents.unique;

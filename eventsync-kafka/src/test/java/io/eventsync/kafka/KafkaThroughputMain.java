@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;

@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 /**
  * A JVM that starts a broker, says so on stdout and then waits to be killed: the parent in
  * {@link LocalKafkaTest#theBrokerDiesWhenTheJvmThatStartedItIsKilled()}.

@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import io.eventsync.kafka.local.LocalKafka;
+
 /**
  * One broker for the test classes that only need a broker (not its lifecycle), started on first use and
  * stopped by {@link LocalKafka}'s shutdown hook when the test JVM exits: a broker start costs seconds

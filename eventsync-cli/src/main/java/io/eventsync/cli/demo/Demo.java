@@ -47,6 +47,18 @@ import org.slf4j.LoggerFactory;
  * with the source, row for row.
  */
 public final class Demo {
+    /**
+     * Drops what demo runs left on a database server ({@code --db}): every schema (PostgreSQL) or database
+     * (MariaDB) named {@code esdemo_*}. Returns their names.
+     */
+    public static java.util.List<String> clean(Infrastructure infra) throws java.sql.SQLException {
+        if (infra.db() == null) {
+            throw new io.eventsync.ConfigException("--clean needs --db postgres|mariadb (the H2 demo's files are in"
+                    + " its --dir: delete the directory)");
+        }
+        return DemoDatabases.dropAll(infra);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Demo.class);
     static final String TOPIC = "shop.orders";
     static final Duration HANDLER_TIMEOUT = Duration.ofSeconds(1);
@@ -167,8 +179,12 @@ public final class Demo {
             diffs.add(diff.compare("orders -> billing", src, DemoTables.BILLING_SOURCE, b, DemoTables.BILLING_COPY));
             diffs.add(diff.compare("orders -> shipping", src, DemoTables.SHIPPING_SOURCE, s, DemoTables.SHIPPING_COPY));
         }
-        if (infra.broker() == null && infra.db() == null) {
-            PipelineExample.write(settings.dir());
+        if (infra.broker() == null) {
+            // The audit copy's database with eventsync's tables, so `status` answers before the first `run`.
+            try (HikariDataSource audit = databases.open("audit", 1)) {
+                EventsyncSchema.install(audit);
+            }
+            PipelineExample.write(settings.dir(), databases, infra);
         }
         return DemoReport.build(settings, transport.name(), databases.description(), writers, copies, diffs, faults, transport,
                 meters, endToEndNanos, this::url);

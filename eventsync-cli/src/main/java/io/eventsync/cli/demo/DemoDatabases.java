@@ -23,6 +23,42 @@ final class DemoDatabases {
         this.run = run;
     }
 
+    /** Creates a service's schema (PostgreSQL) or database (MariaDB) on the server; H2 files need nothing. */
+    private void create(String service) throws SQLException {
+        if (infra.db() == null) {
+            return;
+        }
+        String name = "esdemo_" + run + "_" + service;
+        try (Connection c = DriverManager.getConnection(infra.jdbcUrlOrDefault(), infra.userOrDefault(),
+                infra.password() == null ? "" : infra.password()); Statement st = c.createStatement()) {
+            st.execute(infra.db().equals("postgres") ? "CREATE SCHEMA " + name : "CREATE DATABASE " + name);
+        }
+    }
+
+    /**
+     * Drops every demo schema (PostgreSQL) or database (MariaDB) on the server, of every run: names that
+     * start with {@code esdemo_}. Returns the names dropped.
+     */
+    static java.util.List<String> dropAll(Infrastructure infra) throws SQLException {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        try (Connection c = DriverManager.getConnection(infra.jdbcUrlOrDefault(), infra.userOrDefault(),
+                infra.password() == null ? "" : infra.password()); Statement st = c.createStatement()) {
+            boolean postgres = infra.db().equals("postgres");
+            // A MariaDB database is a schema here too; '\\_' matches the underscore itself.
+            try (java.sql.ResultSet rs = st.executeQuery(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'esdemo\\_%' ORDER BY 1")) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            for (String name : names) {
+                // Names come from the catalog and match esdemo_<digits>_<service>: plain identifiers.
+                st.execute(postgres ? "DROP SCHEMA " + name + " CASCADE" : "DROP DATABASE " + name);
+            }
+        }
+        return names;
+    }
+
     HikariDataSource open(String service, int poolSize) throws SQLException {
         HikariConfig config = new HikariConfig();
         config.setPoolName("eventsync-demo-" + service);
@@ -35,11 +71,7 @@ final class DemoDatabases {
             config.setUsername("sa");
             config.setPassword("");
         } else {
-            String name = "esdemo_" + run + "_" + service;
-            try (Connection c = DriverManager.getConnection(infra.jdbcUrlOrDefault(), infra.userOrDefault(),
-                    infra.password() == null ? "" : infra.password()); Statement st = c.createStatement()) {
-                st.execute(infra.db().equals("postgres") ? "CREATE SCHEMA " + name : "CREATE DATABASE " + name);
-            }
+            create(service);
             config.setJdbcUrl(url(service));
             config.setUsername(infra.userOrDefault());
             config.setPassword(infra.password() == null ? "" : infra.password());

@@ -14,9 +14,15 @@ import java.nio.file.Path;
 final class PipelineExample {
     private PipelineExample() {}
 
-    /** Writes {@code orders.desc} and {@code pipeline.yaml} into {@code dir}; returns the pipeline file. */
-    static Path write(Path dir) throws IOException {
+    /**
+     * Writes {@code orders.desc} and {@code pipeline.yaml} into {@code dir}; returns the pipeline file.
+     * On a database server the log is in the orders schema and the audit copy gets a schema of its own.
+     */
+    static Path write(Path dir, DemoDatabases databases, Infrastructure infra) throws IOException {
         Path absolute = dir.toAbsolutePath();
+        String user = infra.db() == null ? "sa" : infra.userOrDefault();
+        // Never the password itself: the demo read it from an environment variable, and so does run.
+        String password = infra.password() == null || infra.password().isEmpty() ? "\"\"" : "${EVENTSYNC_DB_PASSWORD}";
         Files.write(absolute.resolve("orders.desc"), FileDescriptorSet.newBuilder()
                 .addFile(OrderPlaced.getDescriptor().getFile().toProto()).build().toByteArray());
         Path file = absolute.resolve("pipeline.yaml");
@@ -31,16 +37,17 @@ final class PipelineExample {
                 transport:
                   kind: log                          # the embedded log, in the orders database
                   database:
-                    jdbc_url: jdbc:h2:file:%1$s/orders
-                    user: sa
+                    jdbc_url: "%2$s"
+                    user: %4$s
+                    password: %5$s
                 consume:
                   topic: shop.orders
                   group: audit
                   create_tables: true
                   database:
-                    jdbc_url: jdbc:h2:file:%1$s/audit
-                    user: sa
-                    password: ""                     # or ${AUDIT_DB_PASSWORD}: taken from the environment
+                    jdbc_url: "%3$s"
+                    user: %4$s
+                    password: %5$s                     # ${NAME}: taken from the environment
                   mappings:
                     - type: shop.orders.v1.OrderPlaced
                       table: audit_orders
@@ -58,7 +65,7 @@ final class PipelineExample {
                       table: audit_cancellations
                       key: { column: order_id, from_subject: true }
                       columns: { reason: reason }
-                """.formatted(absolute));
+                """.formatted(absolute, databases.url("orders"), databases.url("audit"), user, password));
         return file;
     }
 }

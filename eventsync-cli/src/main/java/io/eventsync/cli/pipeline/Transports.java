@@ -2,7 +2,7 @@ package io.eventsync.cli.pipeline;
 
 import io.eventsync.ConfigException;
 import io.eventsync.kafka.KafkaTransport;
-import io.eventsync.kafka.LocalKafka;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.nats.NatsTransport;
 import io.eventsync.rabbitmq.RabbitTransport;
 import io.eventsync.transport.DeliveryHandler;

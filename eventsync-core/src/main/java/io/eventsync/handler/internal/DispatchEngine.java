@@ -16,6 +16,7 @@ import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
+import io.eventsync.internal.Backoff;
 import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
 import io.eventsync.v1.Heartbeat;
@@ -58,6 +59,11 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     public static final String REPLAY_PARTITION = "dead-letters";
     public static final long REPLAY_OFFSET = -1;
     private static final long ORPHAN_SWEEP_SECONDS = 30;
+    /**
+     * Between tries of a dead-letter store write, by consecutive failures of that write: 200 ms after
+     * the first, doubling to 5 s, without jitter (the schedule this retry has always had).
+     */
+    private static final Backoff STORE_RETRY = Backoff.doubling(Duration.ofMillis(200), Duration.ofSeconds(5));
 
     /** Everything the builder collected, validated. */
     public record Settings(String subscription, HandlerRegistry handlers, TypeRegistry types, EnvelopeCodec codec,
@@ -439,7 +445,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             w.blockedOnStore = true;
         }
         storeFailures.increment();
-        long delay = Math.min(TimeUnit.SECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(100) << Math.min(6, w.storeFailures));
+        long delay = STORE_RETRY.delayNanos(w.storeFailures);
         String message = "writing the dead letter store for event {} (subject {}) on subscription {} failed {} time(s);"
                 + " its partition's acknowledgements wait behind it; retrying in {} ms";
         Object[] args = {w.eventId(), w.key, s.subscription(), w.storeFailures, TimeUnit.NANOSECONDS.toMillis(delay), e};

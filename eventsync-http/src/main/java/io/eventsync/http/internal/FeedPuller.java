@@ -6,6 +6,7 @@ import io.eventsync.http.FeedUnavailableException;
 import io.eventsync.http.PositionStore;
 import io.eventsync.http.v1.FeedEntry;
 import io.eventsync.http.v1.FeedPage;
+import io.eventsync.internal.Backoff;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
@@ -41,7 +42,7 @@ public final class FeedPuller implements Subscription {
     private final PositionStore positions;
     private final int pageSize;
     private final Duration pollWait;
-    private final Backoff backoff;
+    private final Backoff.Sequence backoff;
     private final Duration maxBackoff;
     private final Runnable onClose;
     private final AtomicLong acked = new AtomicLong();
@@ -62,7 +63,7 @@ public final class FeedPuller implements Subscription {
         this.positions = positions;
         this.pageSize = pageSize;
         this.pollWait = pollWait;
-        this.backoff = new Backoff(initialBackoff, maxBackoff);
+        this.backoff = Backoff.doublingWithJitter(initialBackoff, maxBackoff).sequence();
         this.maxBackoff = maxBackoff;
         this.onClose = onClose;
         String[] tags = {"transport", "http", "topic", spec.topic(), "group", spec.group()};

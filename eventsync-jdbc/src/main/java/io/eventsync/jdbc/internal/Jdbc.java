@@ -39,10 +39,7 @@ public final class Jdbc {
 
     /** The URL a data source connects to, redacted, when it can tell (HikariCP can). */
     public static String urlOf(DataSource dataSource) {
-        if (dataSource instanceof com.zaxxer.hikari.HikariDataSource h && h.getJdbcUrl() != null) {
-            return redact(h.getJdbcUrl());
-        }
-        return dataSource.getClass().getSimpleName();
+        return Pools.jdbcUrl(dataSource).map(Jdbc::redact).orElse(dataSource.getClass().getSimpleName());
     }
 
     /** The innermost cause's message: what the driver said (connection refused, access denied). */

@@ -1,6 +1,7 @@
 package io.eventsync.jdbc.internal;
 
 import io.eventsync.EventsyncException;
+import io.eventsync.internal.Backoff;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeasedLoop {
     private static final Logger log = LoggerFactory.getLogger(LeasedLoop.class);
+    /** The pause after a failed round of a leased worker (this loop's and the WAL relay's). */
+    public static final Backoff RETRY = Backoff.doubling(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     /** What the worker does. Every method runs on the loop's thread. */
     public interface Work {
@@ -150,7 +153,7 @@ public final class LeasedLoop {
     }
 
     private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+        Backoff.Sequence retry = RETRY.sequence();
         try {
             while (running) {
                 try {
@@ -165,7 +168,7 @@ public final class LeasedLoop {
                     retry.reset();
                 } catch (SQLException | EventsyncException e) {
                     EventsyncException failure = work.failed(e);
-                    long wait = retry.next();
+                    long wait = retry.next().toMillis();
                     log.error("{} failed, retrying in {} ms: {}", what, wait, failure.getMessage(),
                             log.isDebugEnabled() ? failure : null);
                     pause(wait);

@@ -1,5 +1,6 @@
 package io.eventsync.jdbc.internal;
 
+import io.eventsync.internal.Backoff;
 import io.eventsync.jdbc.SchemaNames;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -40,7 +41,8 @@ public final class LogContext {
 
     public Duration leaseDuration() { return leaseDuration; }
 
-    public Backoff idleBackoff() { return new Backoff(minPoll, maxPoll); }
+    /** The idle waits of one reader: {@code minPoll} doubling to {@code maxPoll}. */
+    public Backoff.Sequence idleBackoff() { return Backoff.doubling(minPoll, maxPoll).sequence(); }
 
     /** The tables, resolving them on {@code c} the first time. */
     public Tables tables(Connection c) throws SQLException {

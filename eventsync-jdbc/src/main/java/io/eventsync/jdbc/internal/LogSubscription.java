@@ -1,6 +1,7 @@
 package io.eventsync.jdbc.internal;
 
 import io.eventsync.EventsyncException;
+import io.eventsync.internal.Backoff;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
@@ -47,7 +48,7 @@ public final class LogSubscription implements Subscription {
     private final Runnable onClose;
     private final String owner = UUID.randomUUID().toString();
     private final LeasedLoop loop;
-    private final Backoff idle;
+    private final Backoff.Sequence idle;
     private final AtomicLong acked = new AtomicLong(-1);
 
     private Tables tables;
@@ -123,7 +124,7 @@ public final class LogSubscription implements Subscription {
             flushAcks();
             if (delivered > 0) {
                 idle.reset();
-            } else if (waiter.await(idle.next())) {
+            } else if (waiter.await(idle.next().toMillis())) {
                 idle.reset();
             }
         }

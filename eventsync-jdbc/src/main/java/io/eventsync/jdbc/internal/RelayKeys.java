@@ -1,5 +1,6 @@
 package io.eventsync.jdbc.internal;
 
+import io.eventsync.internal.Backoff;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,8 +22,7 @@ public final class RelayKeys {
      */
     static final int MAX_EXCLUDED_IN_SQL = 256;
 
-    private final long minNanos;
-    private final long maxNanos;
+    private final Backoff backoff;
     private final Map<String, Failing> failing = new HashMap<>();
     private volatile int failingCount;
 
@@ -30,8 +30,7 @@ public final class RelayKeys {
     public record Failing(int attempts, long firstFailureNanos, long retryAtNanos, String lastError) {}
 
     public RelayKeys(Duration min, Duration max) {
-        this.minNanos = Math.max(1, min.toNanos());
-        this.maxNanos = Math.max(minNanos, max.toNanos());
+        this.backoff = Backoff.doubling(min, max);
     }
 
     /** Records a failed send of {@code key}; it is tried again after its backoff. */
@@ -39,7 +38,7 @@ public final class RelayKeys {
         Failing previous = failing.get(key);
         int attempts = previous == null ? 1 : previous.attempts() + 1;
         long first = previous == null ? nowNanos : previous.firstFailureNanos();
-        failing.put(key, new Failing(attempts, first, nowNanos + delayNanos(attempts), error));
+        failing.put(key, new Failing(attempts, first, nowNanos + backoff.delayNanos(attempts), error));
         failingCount = failing.size();
     }
 
@@ -145,13 +144,5 @@ public final class RelayKeys {
         return failing.size() + " key(s) wait for the transport to take their events; the longest waiting, key "
                 + oldest.getKey() + ", failed " + f.attempts() + " time(s) in " + Duration.ofNanos(nowNanos - f.firstFailureNanos()).toMillis()
                 + " ms (next try in " + Math.max(0, (f.retryAtNanos() - nowNanos) / 1_000_000) + " ms): " + f.lastError();
-    }
-
-    private long delayNanos(int attempts) {
-        int shift = attempts - 1;
-        if (shift >= Long.numberOfLeadingZeros(minNanos) - 1) {
-            return maxNanos; // doubling again would overflow, and is past any sane maximum anyway
-        }
-        return Math.min(maxNanos, minNanos << shift);
     }
 }

@@ -1,9 +1,9 @@
-package io.eventsync.kafka;
+package io.eventsync.kafka.local;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
-import io.eventsync.kafka.internal.BrokerConfiguration;
-import io.eventsync.kafka.internal.BrokerProcess;
+import io.eventsync.kafka.local.internal.BrokerConfiguration;
+import io.eventsync.kafka.local.internal.BrokerProcess;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.eventsync.kafka.internal;
+package io.eventsync.kafka.local.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Main class of the child JVM that {@link io.eventsync.kafka.LocalKafka} starts: formats the storage
+ * Main class of the child JVM that {@link io.eventsync.kafka.local.LocalKafka} starts: formats the storage
  * directory on first start, then runs {@code kafka.Kafka} (a combined KRaft broker and controller).
  *
  * <p>The child must never outlive its parent, even when the parent is killed with SIGKILL and runs no

@@ -1,4 +1,4 @@
-package io.eventsync.kafka.internal;
+package io.eventsync.kafka.local.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
