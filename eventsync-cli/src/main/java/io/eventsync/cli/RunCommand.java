@@ -7,7 +7,12 @@ import io.eventsync.cli.pipeline.PipelineConfig;
 import io.eventsync.cli.pipeline.PipelineConfigLoader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.eventsync.cli.internal.DurationConverter;
+import io.eventsync.cli.internal.StatusLine;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -102,6 +107,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")
     Integer metricsPort;
 
+    @Option(names = "--max-freshness", paramLabel = "TIME", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Health (/health on the metrics port): DOWN when a copy's freshness passes TIME or a"
+                    + " partition with a backlog acknowledges nothing for TIME. Default: ${DEFAULT-VALUE}.")
+    Duration maxFreshness;
+
     @Option(names = "--check", description = "Only validate the file (exit 0 when it is valid, 2 otherwise).")
     boolean check;
 
@@ -121,8 +131,16 @@ final class RunCommand implements Callable<Integer> {
             return Main.OK;
         }
         Logging.info();
+        if (maxFreshness.isNegative() || maxFreshness.isZero()) {
+            throw new io.eventsync.ConfigException("--max-freshness must be positive, but was " + maxFreshness);
+        }
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        MetricsServer metrics = metricsPort == null ? null : MetricsServer.start(metricsPort, meters);
+        AtomicReference<Pipeline> running = new AtomicReference<>();
+        MetricsServer metrics = metricsPort == null ? null : MetricsServer.start(metricsPort, meters, () -> {
+            Pipeline p = running.get();
+            return p == null ? List.of("starting") : p.dispatcher().map(d -> d.health(maxFreshness).reasons())
+                    .orElse(List.of());
+        });
         Lifecycle lifecycle = new Lifecycle();
         // Registered before anything starts, so a SIGTERM during start-up also stops cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> lifecycle.stop(metrics), "eventsync-shutdown"));
@@ -136,6 +154,8 @@ final class RunCommand implements Callable<Integer> {
         if (!lifecycle.started(pipeline)) {
             return Main.OK; // a stop arrived during start-up; the shutdown hook finishes it
         }
+        running.set(pipeline);
+        pipeline.dispatcher().ifPresent(d -> StatusLine.start(d, meters, System.console() != null));
         log.info("pipeline {} running{}; stop with SIGTERM or Ctrl-C", pipelineConfig.name(),
                 metrics == null ? "" : ", metrics on port " + metrics.port());
         lifecycle.awaitStop();

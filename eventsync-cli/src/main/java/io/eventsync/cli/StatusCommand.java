@@ -6,6 +6,7 @@ import io.eventsync.cli.internal.Json;
 import io.eventsync.cli.pipeline.Pipeline;
 import io.eventsync.cli.pipeline.PipelineConfig;
 import io.eventsync.handler.DeadLetter;
+import io.eventsync.jdbc.FreshnessTable;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.OutboxDeadLetters;
@@ -14,6 +15,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +27,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        header = "Outbox backlog or slot lag, consumer lag, dead letters of a pipeline.",
+        header = "Outbox backlog or slot lag, consumer lag, freshness, dead letters of a pipeline.",
         description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key;"
                 + " relay.mode wal: also its replication slot, whether it is read, the confirmed position and the WAL"
                 + " kept behind it in bytes), and for the consumer group its lag"
-                + " behind the topic (embedded log transport), dead letters and parked keys. Needs --config.")
+                + " behind the topic (embedded log transport), its freshness per source (from the relay's heartbeats, as the"
+                + " consumer last recorded it in eventsync_freshness), dead letters and parked keys. Needs --config.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
@@ -86,6 +90,7 @@ final class StatusCommand implements Callable<Integer> {
                 g.put("dead_letters", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).count());
                 g.put("held", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.HELD).count());
                 g.put("parked_keys", letters.stream().map(DeadLetter::key).distinct().count());
+                g.put("freshness", freshness(ds, consume, group));
             }
             out.put("consume", g);
         }
@@ -95,6 +100,27 @@ final class StatusCommand implements Callable<Integer> {
             print(out, "");
         }
         return Main.OK;
+    }
+
+    /**
+     * Per source, as the consumer last recorded it from the relay's heartbeats: freshness (now minus the
+     * source time of the latest heartbeat applied, in seconds), that source time, and when it was applied.
+     */
+    private static Object freshness(HikariDataSource ds, PipelineConfig.ConsumeConfig consume, String group) {
+        List<FreshnessTable.Row> rows = FreshnessTable.in(ds, Pipeline.names(consume.database())).read(group);
+        if (rows.isEmpty()) {
+            return "unknown (no heartbeat applied yet: is the relay running, with heartbeats on?)";
+        }
+        Instant now = Instant.now();
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (FreshnessTable.Row row : rows) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("seconds", Math.max(0, Duration.between(row.sourceTime(), now).toMillis()) / 1000.0);
+            f.put("source_time", row.sourceTime().toString());
+            f.put("applied_at", row.appliedAt().toString());
+            out.put(row.source(), f);
+        }
+        return out;
     }
 
     /** WAL mode: where the slot stands and how much WAL the server keeps for it. */

@@ -12,7 +12,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -112,6 +114,37 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     }
 
     /**
+     * How fresh this copy is, per source whose relay sends heartbeats (by source name; empty until the
+     * first heartbeat is applied): now minus the source time of the latest heartbeat applied, the oldest
+     * over the partitions that received one. Gauge {@code eventsync.copy.freshness}.
+     */
+    public Map<String, CopyFreshness> freshness() {
+        return engine.freshness();
+    }
+
+    /**
+     * Unhealthy, with a reason each, when a source's {@link #freshness()} is over {@code maxFreshness},
+     * or a partition has deliveries waiting and acknowledged none for {@code maxFreshness} (a stuck
+     * pipeline must not look healthy). A source that never sent a heartbeat is not judged.
+     */
+    public CopyHealth health(Duration maxFreshness) {
+        if (maxFreshness == null || maxFreshness.isNegative() || maxFreshness.isZero()) {
+            throw new IllegalArgumentException("maxFreshness must be positive, but was " + maxFreshness);
+        }
+        List<String> reasons = new ArrayList<>();
+        for (CopyFreshness f : engine.freshness().values()) {
+            if (f.freshness().compareTo(maxFreshness) > 0) {
+                reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind (last heartbeat"
+                        + " applied at " + f.lastApplied() + "), over the " + maxFreshness.toMillis() + " ms allowed");
+            }
+        }
+        engine.stalledPartitions(maxFreshness.toNanos()).forEach((partition, pending) -> reasons.add("partition "
+                + partition + " has " + pending + " deliveries waiting and acknowledged none for over "
+                + maxFreshness.toMillis() + " ms"));
+        return new CopyHealth(subscription, reasons.isEmpty(), reasons);
+    }
+
+    /**
      * Stops taking deliveries, lets those in flight finish for up to {@code shutdownTimeout}, then
      * cancels the rest (they stay unacknowledged and are delivered again) and stops every thread it owns.
      * Close the transport's subscription first so no new deliveries arrive.
@@ -142,6 +175,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
         private Consumer<List<Envelope>> followUps;
+        private Consumer<CopyFreshness> freshnessListener;
 
         private Builder(String subscription) {
             this.subscription = subscription;
@@ -235,6 +269,16 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             return this;
         }
 
+        /**
+         * Receives the freshness of each source that applied a heartbeat, at most once a second per
+         * source, on the dispatcher's own thread (e.g. {@code FreshnessTable::record} to let other
+         * processes read it). A failure is logged and tried again with the next heartbeat. Default none.
+         */
+        public Builder freshnessListener(Consumer<CopyFreshness> listener) {
+            this.freshnessListener = listener;
+            return this;
+        }
+
         public Dispatcher build() {
             if (subscription == null || subscription.isBlank()) {
                 throw new ConfigException("dispatcher subscription must not be blank, but was '" + subscription + "'");
@@ -270,7 +314,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
                     codec != null ? codec : EnvelopeCodec.defaults(),
                     validator != null ? validator : EnvelopeValidator.defaults(), scope, store, lanes, maxInFlight,
                     unknownTypePolicy == UnknownTypePolicy.SKIP, unknownTypeDeadLetterPolicy, meterRegistry,
-                    shutdownTimeout, clock, followUps));
+                    shutdownTimeout, clock, followUps, freshnessListener));
             return new Dispatcher(subscription, store, engine);
         }
     }

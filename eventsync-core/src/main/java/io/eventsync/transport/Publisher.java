@@ -12,6 +12,16 @@ public interface Publisher extends AutoCloseable {
 
     CompletableFuture<Void> send(OutboundEvent event);
 
+    /**
+     * Sends one copy of {@code event} into every partition of the topic (a relay's heartbeat, which
+     * must be seen in order on each partition, or freshness would measure one of them only); completes
+     * when every copy was accepted. A transport whose topic is one ordered sequence needs nothing more
+     * than {@link #send}, which is the default.
+     */
+    default CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+        return send(event);
+    }
+
     /** The largest encoded event this transport accepts; larger ones fail their send at once. */
     int maxEventBytes();
 

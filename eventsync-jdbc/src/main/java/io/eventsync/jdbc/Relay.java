@@ -10,6 +10,7 @@ import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Lease;
 import io.eventsync.jdbc.internal.LeasedLoop;
 import io.eventsync.jdbc.internal.OutboxBatch;
+import io.eventsync.jdbc.internal.RelayHeartbeat;
 import io.eventsync.jdbc.internal.RelayKeys;
 import io.eventsync.jdbc.internal.RelaySends;
 import io.eventsync.jdbc.internal.Tables;
@@ -84,6 +85,7 @@ public final class Relay implements AutoCloseable {
     private final RelayKeys keys;
     private final RelaySends sends;
     private final Backoff.Sequence idle;
+    private final RelayHeartbeat heartbeat;
 
     private volatile EventsyncException lastFailure;
     private Tables tables;
@@ -110,6 +112,7 @@ public final class Relay implements AutoCloseable {
                 .description("rows no transport takes, moved to the relay dead letters").register(registry);
         this.keys = new RelayKeys(b.retryMin, b.retryMax);
         this.sends = new RelaySends(publisher, sendTimeout.toNanos());
+        this.heartbeat = new RelayHeartbeat(source, publisher, b.heartbeatInterval);
         Gauge.builder("eventsync.relay.failing_keys", keys, RelayKeys::failingCount).tag("outbox", source)
                 .description("keys whose last send failed; their rows wait while others flow").register(registry);
         this.batchSizes = DistributionSummary.builder("eventsync.relay.batch_size").tag("outbox", source)
@@ -212,14 +215,17 @@ public final class Relay implements AutoCloseable {
                 }
                 return;
             }
-            long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(System.nanoTime()));
-            if (waiter.await(Math.min(idle.next().toMillis(), untilRetry)) && !sends.hasInFlight()) {
+            long now = System.nanoTime();
+            long untilRetry = TimeUnit.NANOSECONDS.toMillis(keys.nanosUntilNextRetry(now));
+            long wait = Math.min(Math.min(idle.next().toMillis(), untilRetry), Math.max(1, heartbeat.millisUntilDue(now)));
+            if (waiter.await(wait) && !sends.hasInFlight()) {
                 idle.reset();
             }
         }
 
         @Override
         public EventsyncException failed(Exception e) {
+            heartbeat.discard();
             lastFailure = e instanceof SQLException sql
                     ? Jdbc.failure(tables, "relay of outbox " + source,
                             tables == null ? "" : tables.schema() + "." + tables.prefix() + "*", sql)
@@ -251,6 +257,7 @@ public final class Relay implements AutoCloseable {
         List<OutboxBatch.Row> read;
         try (Connection c = Jdbc.connect(dataSource, "the relay of outbox " + source)) {
             c.setAutoCommit(true);
+            heartbeat.beforeRead(c, tables.dialect(), now);
             read = OutboxBatch.read(c, tables, source, batchSize, keys.excluded(inFlight, now), parkedKeys,
                     maxEventBytes, codec);
         }
@@ -268,16 +275,33 @@ public final class Relay implements AutoCloseable {
         if (keysRead != null && read.size() < batchSize) {
             keys.forgetDueKeysWithout(keysRead, now);
         }
+        boolean readAll = read.size() < batchSize;
         if (rows.isEmpty() && !sends.hasInFlight()) {
             lastFailure = keys.failingCount() == 0 ? null : new EventsyncException("relay of outbox " + source + ": "
                     + keys.describe(now));
+            heartbeatIfCaughtUp(readAll);
             return new Batch(0, 0);
         }
         if (!rows.isEmpty()) {
             batchSizes.record(rows.size());
         }
         sends.send(rows, key -> keys.failure(key) != null, now);
-        return apply(sends.settle(), rows.size());
+        Batch batch = apply(sends.settle(), rows.size());
+        heartbeatIfCaughtUp(readAll);
+        return batch;
+    }
+
+    /**
+     * Sends the heartbeat due after this round only when the round caught up: the read was not cut by the
+     * batch size, and every row it read is confirmed (none failing, none still in flight). Otherwise some
+     * event committed before the heartbeat's time is not published yet, and the heartbeat would lie.
+     */
+    private void heartbeatIfCaughtUp(boolean readAll) {
+        if (readAll && keys.failingCount() == 0 && !sends.hasInFlight() && loop.holding()) {
+            heartbeat.caughtUp(System.nanoTime());
+        } else {
+            heartbeat.discard();
+        }
     }
 
     /**
@@ -318,6 +342,7 @@ public final class Relay implements AutoCloseable {
             return new Batch(sent, 0);
         }
         published.increment(confirmed.size());
+        confirmed.stream().mapToLong(Long::longValue).max().ifPresent(heartbeat::published);
         deadLettered.increment(letters.size());
         for (RelaySends.Result r : results) {
             if (r.outcome() == RelaySends.Outcome.REFUSED) {
@@ -391,6 +416,7 @@ public final class Relay implements AutoCloseable {
         private Duration retryMin = Duration.ofMillis(100);
         private Duration retryMax = Duration.ofSeconds(5);
         private String owner;
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
         private MeterRegistry registry = Metrics.globalRegistry;
 
         /** The source's database, where the outbox and lease tables are. Required. */
@@ -428,6 +454,13 @@ public final class Relay implements AutoCloseable {
          */
         public Builder retryBackoff(Duration min, Duration max) { this.retryMin = min; this.retryMax = max; return this; }
 
+        /**
+         * How often the leader sends a heartbeat into every partition of its topic, also while the outbox
+         * is idle, so consumers measure their copy's freshness ({@code Dispatcher.freshness()}); default
+         * 1 s, {@link Duration#ZERO} to send none.
+         */
+        public Builder heartbeatInterval(Duration d) { this.heartbeatInterval = d; return this; }
+
         /** A name for this relay in the lease table and logs; default source + random UUID. */
         public Builder owner(String owner) { this.owner = owner; return this; }
 
@@ -451,6 +484,10 @@ public final class Relay implements AutoCloseable {
                 throw new ConfigException("linger must be zero or positive, but was: " + linger);
             }
             requirePositive("pollInterval max", maxPoll);
+            if (heartbeatInterval == null || heartbeatInterval.isNegative()) {
+                throw new ConfigException("heartbeatInterval must be zero (none) or positive, but was: "
+                        + heartbeatInterval);
+            }
             requirePositive("retryBackoff min", retryMin);
             requirePositive("retryBackoff max", retryMax);
             if (retryMax.compareTo(retryMin) < 0) {

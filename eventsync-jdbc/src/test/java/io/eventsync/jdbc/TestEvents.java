@@ -39,6 +39,10 @@ public final class TestEvents {
     public static final class RecordingPublisher implements Publisher {
         public final List<Envelope> confirmed = new CopyOnWriteArrayList<>();
         public final List<byte[]> bytes = new CopyOnWriteArrayList<>();
+        /** Heartbeats (sent to all partitions), apart from the events; with the count of events confirmed before each. */
+        public final List<Envelope> heartbeats = new CopyOnWriteArrayList<>();
+        public final List<Integer> confirmedBeforeHeartbeat = new CopyOnWriteArrayList<>();
+        private volatile boolean failHeartbeats;
         private volatile Predicate<Envelope> reject = e -> false;
         private volatile Predicate<Envelope> refuse = e -> false;
         private volatile String refusal = "";
@@ -73,6 +77,22 @@ public final class TestEvents {
             }
             confirmed.add(event.envelope());
             bytes.add(event.bytes());
+            return CompletableFuture.completedFuture(null);
+        }
+
+        /** Heartbeat sends fail (transiently) while {@code fail}. */
+        public RecordingPublisher failingHeartbeats(boolean fail) {
+            this.failHeartbeats = fail;
+            return this;
+        }
+
+        @Override
+        public synchronized CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+            if (failHeartbeats) {
+                return CompletableFuture.failedFuture(new IllegalStateException("heartbeats fail"));
+            }
+            heartbeats.add(event.envelope());
+            confirmedBeforeHeartbeat.add(confirmed.size());
             return CompletableFuture.completedFuture(null);
         }
 

@@ -106,8 +106,8 @@ public class EventsyncAutoConfiguration {
     static class Health {
         @Bean
         @ConditionalOnMissingBean(name = "eventsyncHealthIndicator")
-        EventsyncHealthIndicator eventsyncHealthIndicator(EventsyncConsumers consumers) {
-            return new EventsyncHealthIndicator(consumers);
+        EventsyncHealthIndicator eventsyncHealthIndicator(EventsyncConsumers consumers, EventsyncProperties properties) {
+            return new EventsyncHealthIndicator(consumers, properties.getMaxFreshness());
         }
     }
 }

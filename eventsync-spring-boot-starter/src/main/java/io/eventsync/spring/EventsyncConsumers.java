@@ -8,6 +8,7 @@ import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.jdbc.FreshnessTable;
 import io.eventsync.jdbc.Inbox;
 import io.eventsync.jdbc.JdbcApplyScope;
 import io.eventsync.jdbc.JdbcDeadLetters;
@@ -95,7 +96,8 @@ public final class EventsyncConsumers implements SmartLifecycle {
         Dispatcher dispatcher = Dispatcher.builder(name)
                 .handlers(registry.build()).types(types.build())
                 .codec(EnvelopeCodec.defaults()).validator(EnvelopeValidator.defaults())
-                .applyScope(scope).deadLetters(deadLetters).lanes(config.getLanes()).meterRegistry(meters).build();
+                .applyScope(scope).deadLetters(deadLetters).lanes(config.getLanes()).meterRegistry(meters)
+                .freshnessListener(FreshnessTable.in(dataSource, names)::record).build();
         SubscriptionSpec spec = switch (config.getMode()) {
             case "fanout" -> SubscriptionSpec.fanout(config.getTopic(), name);
             case "queue" -> SubscriptionSpec.queue(config.getTopic(), name);

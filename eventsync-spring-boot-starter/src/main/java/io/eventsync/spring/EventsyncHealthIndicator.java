@@ -1,21 +1,31 @@
 package io.eventsync.spring;
 
+import io.eventsync.handler.CopyHealth;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * Actuator health of eventsync: per subscription the parked keys, degraded handler types and events
- * waiting on the dead-letter store. DOWN while an event waits on a store that cannot be written
- * (acknowledgements stop behind it); parked keys and degraded handlers are reported, not DOWN.
+ * Actuator health of eventsync: per subscription the parked keys, degraded handler types, events
+ * waiting on the dead-letter store and freshness per source. DOWN while an event waits on a store that
+ * cannot be written (acknowledgements stop behind it), or when {@code Dispatcher.health(maxFreshness)}
+ * is unhealthy (a source's freshness past it, a partition with a backlog and no progress for that long);
+ * parked keys and degraded handlers are reported, not DOWN.
  */
 public final class EventsyncHealthIndicator extends AbstractHealthIndicator {
     private final EventsyncConsumers consumers;
+    private final Duration maxFreshness;
 
     public EventsyncHealthIndicator(EventsyncConsumers consumers) {
+        this(consumers, Duration.ofSeconds(30));
+    }
+
+    public EventsyncHealthIndicator(EventsyncConsumers consumers, Duration maxFreshness) {
         super("eventsync health check failed");
         this.consumers = consumers;
+        this.maxFreshness = maxFreshness;
     }
 
     @Override
@@ -28,8 +38,15 @@ public final class EventsyncHealthIndicator extends AbstractHealthIndicator {
             details.put("degradedHandlers", r.dispatcher().degradedTypes());
             details.put("blockedOnDeadLetterStore", blocked);
             details.put("inFlight", r.dispatcher().inFlight());
+            Map<String, Object> freshness = new LinkedHashMap<>();
+            r.dispatcher().freshness().forEach((source, f) -> freshness.put(source, f.freshness().toMillis() / 1000.0));
+            details.put("freshnessSeconds", freshness);
+            CopyHealth health = r.dispatcher().health(maxFreshness);
+            if (!health.healthy()) {
+                details.put("problems", health.reasons());
+            }
             builder.withDetail(r.name(), details);
-            down |= blocked > 0;
+            down |= blocked > 0 || !health.healthy();
         }
         if (down) {
             builder.down();

@@ -24,7 +24,13 @@ public class EventsyncProperties {
     /** Create eventsync's tables at startup if they do not exist (idempotent DDL). */
     private boolean installSchema = true;
 
+    /** Health turns DOWN when a copy's freshness (from the relay's heartbeats) passes this, or a partition with a backlog makes no progress for this long. */
+    private Duration maxFreshness = Duration.ofSeconds(30);
+
     private final Relay relay = new Relay();
+
+    public Duration getMaxFreshness() { return maxFreshness; }
+    public void setMaxFreshness(Duration maxFreshness) { this.maxFreshness = maxFreshness; }
 
     /** Subscriptions (consumer groups) by name; handlers are bound to one with {@code @EventsyncHandler}. */
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();

@@ -44,6 +44,12 @@ final class DuplicatingTransport implements Transport {
                 return CompletableFuture.allOf(first, second);
             }
 
+            /** Heartbeats are not events: not duplicated, and they must still reach every partition. */
+            @Override
+            public CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+                return publisher.sendToAllPartitions(event);
+            }
+
             @Override
             public int maxEventBytes() {
                 return publisher.maxEventBytes();

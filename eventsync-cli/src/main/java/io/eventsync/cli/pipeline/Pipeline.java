@@ -16,6 +16,7 @@ import io.eventsync.handler.RetryPolicy;
 import io.eventsync.jdbc.CopyTable;
 import io.eventsync.jdbc.EmbeddedLog;
 import io.eventsync.jdbc.EventsyncSchema;
+import io.eventsync.jdbc.FreshnessTable;
 import io.eventsync.jdbc.Inbox;
 import io.eventsync.jdbc.JdbcApplyScope;
 import io.eventsync.jdbc.JdbcDeadLetters;
@@ -50,8 +51,14 @@ public final class Pipeline implements AutoCloseable {
 
     private final Deque<AutoCloseable> open = new ArrayDeque<>();
     private final Map<String, HikariDataSource> pools = new HashMap<>();
+    private volatile Dispatcher dispatcher;
 
     private Pipeline() {}
+
+    /** The consumer's dispatcher, when the pipeline consumes (for status lines and health). */
+    public java.util.Optional<Dispatcher> dispatcher() {
+        return java.util.Optional.ofNullable(dispatcher);
+    }
 
     /** Connects and starts everything the configuration declares. */
     public static Pipeline start(PipelineConfig config, MeterRegistry meters) {
@@ -107,6 +114,7 @@ public final class Pipeline implements AutoCloseable {
         HikariDataSource db = pool(config.name() + "-consume", consume.database());
         SchemaNames names = names(consume.database());
         Dispatcher dispatcher = dispatcher(config, db, meters, open);
+        this.dispatcher = dispatcher;
         SubscriptionSpec spec = consume.queue() ? SubscriptionSpec.queue(consume.topic(), consume.group())
                 : SubscriptionSpec.fanout(consume.topic(), consume.group());
         RetentionConfig retention = config.retention();
@@ -155,6 +163,7 @@ public final class Pipeline implements AutoCloseable {
                 .deadLetters(deadLetters)
                 .lanes(consume.lanes())
                 .meterRegistry(meters)
+                .freshnessListener(FreshnessTable.in(db, names)::record)
                 .build();
         open.push(dispatcher);
         return dispatcher;

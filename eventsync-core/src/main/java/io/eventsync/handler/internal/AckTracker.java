@@ -2,6 +2,8 @@ package io.eventsync.handler.internal;
 
 import io.eventsync.transport.Delivery;
 import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -32,9 +34,30 @@ public final class AckTracker {
         PartitionTrack track = partitions.computeIfAbsent(delivery.partition(), p -> new PartitionTrack());
         Ticket ticket = new Ticket(delivery, track);
         synchronized (track) {
+            if (track.pending.isEmpty()) {
+                track.progressNanos = System.nanoTime(); // a backlog starts: count its standstill from now
+            }
             track.pending.addLast(ticket);
         }
         return ticket;
+    }
+
+    /**
+     * Partitions with unacknowledged deliveries whose last acknowledgement (or, if none since they
+     * became pending, whose first pending delivery) is older than {@code stalledNanos}: partition to
+     * its pending count. A pipeline stuck behind one event shows here while freshness alone might not.
+     */
+    public Map<String, Integer> stalled(long stalledNanos) {
+        long now = System.nanoTime();
+        Map<String, Integer> stalled = new TreeMap<>();
+        partitions.forEach((partition, track) -> {
+            synchronized (track) {
+                if (!track.pending.isEmpty() && now - track.progressNanos > stalledNanos) {
+                    stalled.put(partition, track.pending.size());
+                }
+            }
+        });
+        return stalled;
     }
 
     /** Deliveries registered and not yet acknowledged, over all partitions. */
@@ -53,6 +76,7 @@ public final class AckTracker {
         private final Delivery delivery;
         private final PartitionTrack track;
         private boolean done; // guarded by track
+        private Runnable whenAcknowledged; // guarded by track
 
         private Ticket(Delivery delivery, PartitionTrack track) {
             this.delivery = delivery;
@@ -61,6 +85,17 @@ public final class AckTracker {
 
         public Delivery delivery() {
             return delivery;
+        }
+
+        /**
+         * Runs {@code action} once this delivery is acknowledged, that is once it and every earlier delivery
+         * of its partition are done (under the partition's lock, so keep it short). Set it before
+         * {@link #done()}; it runs even when the transport failed to record the acknowledgement.
+         */
+        public void whenAcknowledged(Runnable action) {
+            synchronized (track) {
+                whenAcknowledged = action;
+            }
         }
 
         /**
@@ -77,6 +112,10 @@ public final class AckTracker {
                 while (!pending.isEmpty() && pending.peekFirst().done) {
                     Ticket head = pending.pollFirst();
                     acknowledge(head.delivery);
+                    track.progressNanos = System.nanoTime();
+                    if (head.whenAcknowledged != null) {
+                        runQuietly(head.whenAcknowledged, head.delivery);
+                    }
                 }
                 return true;
             }
@@ -96,7 +135,19 @@ public final class AckTracker {
         }
     }
 
+    private static void runQuietly(Runnable action, Delivery delivery) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            // Only bookkeeping (a heartbeat's record) runs here: it must not stop later acknowledgements.
+            log.warn("the action after acknowledging partition {} offset {} failed", delivery.partition(),
+                    delivery.offset(), e);
+        }
+    }
+
     private static final class PartitionTrack {
         final ArrayDeque<Ticket> pending = new ArrayDeque<>();
+        /** When the partition last acknowledged, or its backlog began (System.nanoTime). Guarded by this. */
+        long progressNanos = System.nanoTime();
     }
 }

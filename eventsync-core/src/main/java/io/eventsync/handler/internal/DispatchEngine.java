@@ -8,6 +8,7 @@ import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.CopyFreshness;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.DeadLetterStore;
@@ -18,12 +19,14 @@ import io.eventsync.handler.Outcome;
 import io.eventsync.internal.Backoff;
 import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
+import io.eventsync.v1.Heartbeat;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,13 +70,14 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                            EnvelopeValidator validator, ApplyScope scope, DeadLetterStore deadLetters, int lanes,
                            int maxInFlight, boolean skipUnknownTypes, DeadLetterPolicy unknownTypeDeadLetterPolicy,
                            MeterRegistry meterRegistry, Duration shutdownTimeout, Clock clock,
-                           Consumer<List<Envelope>> followUps) {}
+                           Consumer<List<Envelope>> followUps, Consumer<CopyFreshness> freshnessListener) {}
 
     private final Settings s;
     private final Lane[] lanes;
     private final Watchdog watchdog;
     private final AckTracker acks;
     private final DispatchMetrics metrics;
+    private final FreshnessBoard freshness;
     private final Parking parking;
     private final Intake intake;
     private final Semaphore permits;
@@ -95,6 +99,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.s = settings;
         this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription(), settings.handlers());
         this.acks = new AckTracker(d -> {});
+        this.freshness = new FreshnessBoard(settings.subscription(), settings.clock(), settings.meterRegistry());
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());
         this.storeFailures = Counter.builder("eventsync.dead_letters.store_failures")
@@ -121,6 +126,27 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return t;
         });
         sweeper.scheduleWithFixedDelay(this::releaseOrphans, 0, ORPHAN_SWEEP_SECONDS, TimeUnit.SECONDS);
+        if (settings.freshnessListener() != null) {
+            sweeper.scheduleWithFixedDelay(this::reportFreshness, 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Hands the sources that applied a heartbeat in the last second to the listener (which persists
+     * them): at most once a second per source, off the lanes and the transport threads.
+     */
+    private void reportFreshness() {
+        if (closing) {
+            return;
+        }
+        for (CopyFreshness f : freshness.changed()) {
+            try {
+                s.freshnessListener().accept(f);
+            } catch (RuntimeException e) {
+                log.warn("recording the freshness of subscription {} for source {} failed; the next heartbeat"
+                        + " tries again: {}", s.subscription(), f.source(), e.toString());
+            }
+        }
     }
 
     /**
@@ -157,7 +183,28 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         inFlight.incrementAndGet();
         AckTracker.Ticket ticket = acks.register(delivery);
         Work work = intake.prepare(delivery, ticket);
+        if (work.isHeartbeat) {
+            heartbeat(work);
+            return;
+        }
         laneOf(work.key).enqueue(work);
+    }
+
+    /**
+     * A heartbeat is done at once, but recorded only when it is acknowledged: when every earlier delivery
+     * of its partition is done, so the copy really holds what the source had committed before it.
+     * No handler, no inbox row, no applied count, never a dead letter.
+     */
+    private void heartbeat(Work w) {
+        Heartbeat beat = w.heartbeat;
+        if (beat != null) {
+            String partition = w.partition;
+            w.ticket.whenAcknowledged(() -> freshness.applied(beat, partition));
+        } else {
+            log.debug("subscription {}: heartbeat {} at {} carries no usable payload; acknowledged and ignored",
+                    s.subscription(), w.eventId(), w.origin);
+        }
+        finishDelivery(w);
     }
 
     private Lane laneOf(String key) {
@@ -481,6 +528,16 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return Set.copyOf(degraded);
     }
 
+    /** Freshness per source, from the heartbeats acknowledged so far. */
+    public Map<String, CopyFreshness> freshness() {
+        return freshness.snapshot();
+    }
+
+    /** Partitions with a backlog and no acknowledgement for {@code nanos}: partition to pending count. */
+    public Map<String, Integer> stalledPartitions(long nanos) {
+        return acks.stalled(nanos);
+    }
+
     public Set<String> parkedKeys() {
         return parking.parkedKeys();
     }
@@ -531,6 +588,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         sweeper.shutdownNow();
         s.meterRegistry().remove(storeBlockedGauge);
         metrics.close();
+        freshness.close();
         releases.cancelAll();
         for (Lane.Runner runner : runners) {
             try {

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.eventsync.DecodeException;
 import io.eventsync.PermanentException;
 import io.eventsync.ValidationException;
+import io.eventsync.envelope.Heartbeats;
 import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.HandlerRegistry.Registration;
@@ -73,6 +74,12 @@ final class Intake {
             w.policy = letter != null && letter.parksKey() ? DeadLetterPolicy.PARK_KEY : DeadLetterPolicy.SKIP;
             w.preFailure = decodeFailure;
             w.preFailureReason = "undecodable";
+            return w;
+        }
+        if (letter == null && Heartbeats.isHeartbeat(envelope)) {
+            // Before any handler lookup: a heartbeat needs none, and is never dead-lettered.
+            w.isHeartbeat = true;
+            w.heartbeat = Heartbeats.read(envelope).orElse(null);
             return w;
         }
         Registration registration = s.handlers().find(envelope.getType()).orElse(null);

@@ -5,6 +5,7 @@ import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.HandlerRegistry.Registration;
 import io.eventsync.v1.Envelope;
+import io.eventsync.v1.Heartbeat;
 import java.time.Instant;
 
 /**
@@ -31,6 +32,10 @@ final class Work extends Entry {
     String preFailureReason;
     /** True when the event is skipped without a handler (unknown type, SKIP policy). */
     boolean skipUnknown;
+    /** True for a relay's heartbeat: no handler, no inbox row; recorded when acknowledged. */
+    boolean isHeartbeat;
+    /** The heartbeat it carries; null when its payload is not a usable one (then it is only acknowledged). */
+    Heartbeat heartbeat;
 
     int attempts;
     Instant firstFailure;

@@ -18,6 +18,26 @@ final class InProcessPublisher implements Publisher {
 
     @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
+        CompletableFuture<Void> refused = refusal(event);
+        if (refused != null) {
+            return refused;
+        }
+        topic.append(event.key(), event.bytes());
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+        CompletableFuture<Void> refused = refusal(event);
+        if (refused != null) {
+            return refused;
+        }
+        topic.appendToAll(event.bytes());
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** A failed future when the event cannot be sent, else null. */
+    private CompletableFuture<Void> refusal(OutboundEvent event) {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException(
                     "publisher for in-process topic " + topic.name() + " is closed"));
@@ -28,8 +48,7 @@ final class InProcessPublisher implements Publisher {
                     + " is " + size + " bytes, over the in-process transport's limit of " + maxEventBytes
                     + " bytes (maxEventBytes); make the payload smaller or raise the limit"));
         }
-        topic.append(event.key(), event.bytes());
-        return CompletableFuture.completedFuture(null);
+        return null;
     }
 
     @Override

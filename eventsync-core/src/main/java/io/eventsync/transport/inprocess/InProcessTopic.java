@@ -53,6 +53,19 @@ final class InProcessTopic {
         }
     }
 
+    /** Appends one copy to every partition (a heartbeat), each in its partition's order. */
+    void appendToAll(byte[] bytes) {
+        lock.lock();
+        try {
+            for (List<byte[]> partition : partitions) {
+                partition.add(bytes.clone());
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Guarded by {@link #lock}. */
     int size(int partition) {
         return partitions.get(partition).size();

@@ -27,6 +27,16 @@ public interface Dialect {
     /** An SQL expression for the database's current time (UTC where the type has no zone). */
     String now();
 
+    /** The database's clock; read with {@link #instant}. */
+    default String selectNow() {
+        return "SELECT " + now();
+    }
+
+    /** Binds an instant to a time column: zoned as UTC, MariaDB's DATETIME as UTC (see {@link #now()}). */
+    default void setInstant(java.sql.PreparedStatement ps, int index, java.time.Instant value) throws SQLException {
+        ps.setObject(index, value.atOffset(java.time.ZoneOffset.UTC));
+    }
+
     /** An SQL expression with one bind parameter: now plus that many milliseconds (may be negative). */
     String nowPlusMillis();
 
@@ -178,6 +188,14 @@ public interface Dialect {
 
     /** Params: group, topic, partition. Columns: next_offset. */
     String selectOffset(Tables t);
+
+    // ---- freshness (FreshnessTable) -----------------------------------------------------------
+
+    /** Params: subscription, source, source_time, applied_at. Inserts the row or overwrites its times. */
+    String upsertFreshness(Tables t);
+
+    /** Params: subscription. Columns: source, source_time, applied_at; by source. */
+    String selectFreshness(Tables t);
 
     // ---- copy tables (CopyTable) --------------------------------------------------------------
 

@@ -45,6 +45,12 @@ final class H2Dialect extends StandardDialect {
     }
 
     @Override
+    public String upsertFreshness(Tables t) {
+        return "MERGE INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) KEY (subscription, source)"
+                + " VALUES (?, ?, ?, ?)";
+    }
+
+    @Override
     public String upsertMax(String table, List<String> keys, String value, String time) {
         StringBuilder src = new StringBuilder();
         for (String key : keys) {

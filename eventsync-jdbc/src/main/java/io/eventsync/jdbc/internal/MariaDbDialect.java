@@ -42,8 +42,19 @@ final class MariaDbDialect extends StandardDialect {
     }
 
     @Override
+    public void setInstant(java.sql.PreparedStatement ps, int index, java.time.Instant value) throws SQLException {
+        ps.setObject(index, java.time.LocalDateTime.ofInstant(value, java.time.ZoneOffset.UTC));
+    }
+
+    @Override
     String[] generatedIdColumns() {
         return new String[] {"id"};
+    }
+
+    @Override
+    public String upsertFreshness(Tables t) {
+        return "INSERT INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) VALUES (?, ?, ?, ?)"
+                + " ON DUPLICATE KEY UPDATE source_time = VALUES(source_time), applied_at = VALUES(applied_at)";
     }
 
     @Override

@@ -53,6 +53,13 @@ final class PostgresDialect extends StandardDialect {
     }
 
     @Override
+    public String upsertFreshness(Tables t) {
+        return "INSERT INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (subscription, source) DO UPDATE SET source_time = EXCLUDED.source_time,"
+                + " applied_at = EXCLUDED.applied_at";
+    }
+
+    @Override
     public String upsertMax(String table, List<String> keys, String value, String time) {
         String cols = String.join(", ", keys) + ", " + value + ", " + time;
         return "INSERT INTO " + table + " AS cur (" + cols + ") VALUES (" + params(keys.size() + 1) + ", " + now() + ")"

@@ -225,6 +225,11 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectFreshness(Tables t) {
+        return "SELECT source, source_time, applied_at FROM " + t.table("freshness") + " WHERE subscription = ? ORDER BY source";
+    }
+
+    @Override
     public String selectOffset(Tables t) {
         return "SELECT next_offset FROM " + t.offsets() + " WHERE consumer_group = ? AND topic = ? AND log_partition = ?";
     }

@@ -7,10 +7,12 @@ import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Headers;
@@ -64,7 +66,33 @@ public final class KafkaPublisher implements Publisher {
                     + " broker's message.max.bytes"));
             return done;
         }
-        ProducerRecord<String, byte[]> record = toRecord(event);
+        return sendRecord(toRecord(event, null), envelope, done);
+    }
+
+    /**
+     * One record per partition of the topic, each with its partition set explicitly (a heartbeat must
+     * be seen in order on every partition, whatever its key hashes to).
+     */
+    @Override
+    public CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+        if (closed || event.bytes().length > maxEventBytes) {
+            return send(event); // fails with the reason
+        }
+        List<PartitionInfo> partitions;
+        try {
+            partitions = producer.partitionsFor(topic);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(classify(event.envelope(), e));
+        }
+        CompletableFuture<?>[] sent = new CompletableFuture<?>[partitions.size()];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = sendRecord(toRecord(event, partitions.get(i).partition()), event.envelope(), new CompletableFuture<>());
+        }
+        return CompletableFuture.allOf(sent);
+    }
+
+    private CompletableFuture<Void> sendRecord(ProducerRecord<String, byte[]> record, Envelope envelope,
+                                               CompletableFuture<Void> done) {
         try {
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
@@ -89,13 +117,13 @@ public final class KafkaPublisher implements Publisher {
      * forwarding an outbox row it could not decode), the bytes go verbatim in structured mode, so the
      * consumer sees exactly what the outbox held and dead-letters it rather than applying a guess.
      */
-    private ProducerRecord<String, byte[]> toRecord(OutboundEvent event) {
+    private ProducerRecord<String, byte[]> toRecord(OutboundEvent event, Integer partition) {
         if (encoding == KafkaEncoding.STRUCTURED || event.bytes().length != event.envelope().getSerializedSize()) {
-            return new ProducerRecord<>(topic, null, event.key(), event.bytes(), CloudEventsBinding.structuredHeaders());
+            return new ProducerRecord<>(topic, partition, event.key(), event.bytes(), CloudEventsBinding.structuredHeaders());
         }
         Envelope envelope = event.envelope();
         Headers headers = CloudEventsBinding.binaryHeaders(envelope);
-        return new ProducerRecord<>(topic, null, event.key(), CloudEventsBinding.binaryValue(envelope), headers);
+        return new ProducerRecord<>(topic, partition, event.key(), CloudEventsBinding.binaryValue(envelope), headers);
     }
 
     private EventsyncException classify(Envelope envelope, Throwable error) {

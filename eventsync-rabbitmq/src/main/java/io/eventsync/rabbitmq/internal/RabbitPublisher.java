@@ -64,6 +64,20 @@ public final class RabbitPublisher implements Publisher {
 
     @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
+        return send(event, RabbitTopology.routingKey(event.key(), settings.partitions()));
+    }
+
+    /** One copy per partition queue, routed by each partition's own routing key (a heartbeat). */
+    @Override
+    public CompletableFuture<Void> sendToAllPartitions(OutboundEvent event) {
+        CompletableFuture<?>[] sent = new CompletableFuture<?>[settings.partitions()];
+        for (int n = 0; n < sent.length; n++) {
+            sent[n] = send(event, Integer.toString(n));
+        }
+        return CompletableFuture.allOf(sent);
+    }
+
+    private CompletableFuture<Void> send(OutboundEvent event, String routingKey) {
         String id = event.envelope().getId();
         if (closed) {
             return CompletableFuture.failedFuture(new EventsyncException(
@@ -79,7 +93,6 @@ public final class RabbitPublisher implements Publisher {
         }
         CompletableFuture<Void> future = new CompletableFuture<>();
         future.whenComplete((ok, error) -> (error == null ? sent.ok() : sent.failed()).increment());
-        String routingKey = RabbitTopology.routingKey(event.key(), settings.partitions());
         synchronized (this) { // a channel is not safe for concurrent publishes, and seq numbers must match
             try {
                 ConfirmChannel target = usableChannel();

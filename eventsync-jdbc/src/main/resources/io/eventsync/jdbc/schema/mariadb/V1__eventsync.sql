@@ -112,6 +112,16 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}dead_letters` (
     INDEX `${prefix}dead_letters_key_seq` (subscription, event_key, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- Consumer side: how fresh each copy is per source, from the relay's heartbeats it applied
+-- (Dispatcher.freshness, written about once a second): freshness = now - source_time.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}freshness` (
+    subscription VARCHAR(200) NOT NULL,
+    source VARCHAR(200) NOT NULL,
+    source_time DATETIME(6) NOT NULL,
+    applied_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (subscription, source)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Consumer side: the version at which a copy-table row was deleted (CopyTable), so an older event
 -- arriving after the delete cannot bring the row back. deleted_at: when, so that retention
 -- (CopyTable.purgeTombstones) can forget deletions past its window.

@@ -111,6 +111,16 @@ CREATE INDEX IF NOT EXISTS "${prefix}dead_letters_key_seq" ON "${schema}"."${pre
 -- One letter per event: a redelivered event finds its letter (an undecodable record has a NULL event_id).
 CREATE UNIQUE INDEX IF NOT EXISTS "${prefix}dead_letters_event" ON "${schema}"."${prefix}dead_letters" (subscription, event_id);
 
+-- Consumer side: how fresh each copy is per source, from the relay's heartbeats it applied
+-- (Dispatcher.freshness, written about once a second): freshness = now - source_time.
+CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}freshness" (
+    subscription VARCHAR(200) NOT NULL,
+    source VARCHAR(200) NOT NULL,
+    source_time TIMESTAMPTZ NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (subscription, source)
+);
+
 -- Consumer side: the version at which a copy-table row was deleted (CopyTable), so an older event
 -- arriving after the delete cannot bring the row back.
 CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}copy_tombstones" (
