@@ -11,7 +11,7 @@ import io.eventsync.http.internal.Representation;
 import io.eventsync.http.internal.RequestRouter;
 import io.eventsync.http.internal.SnapshotEndpoint;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -150,7 +150,7 @@ public final class FeedServer implements AutoCloseable {
         private int threads = 16;
         private Duration stopGrace = Duration.ZERO;
         private final List<Descriptor> jsonTypes = new ArrayList<>();
-        private MeterRegistry meterRegistry = new SimpleMeterRegistry();
+        private MeterRegistry meterRegistry = Metrics.globalRegistry; // as every eventsync component
 
         private Builder() {}
 

@@ -9,7 +9,7 @@ import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -91,7 +91,7 @@ public final class HttpFeedTransport implements Transport {
         private Duration pollWait = Duration.ofSeconds(20);
         private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(10);
-        private MeterRegistry meters = new SimpleMeterRegistry();
+        private MeterRegistry meters = Metrics.globalRegistry; // as every eventsync component
 
         private Builder(FeedClient client) {
             this.client = client;

@@ -14,7 +14,7 @@ import io.eventsync.jdbc.internal.SqlErrors;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -310,7 +310,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
         private final Inbox inbox;
         private FollowUps followUps;
         private JdbcDeadLetters deadLetters;
-        private MeterRegistry meters = new SimpleMeterRegistry();
+        private MeterRegistry meters = Metrics.globalRegistry; // as every eventsync component
 
         private Builder(Inbox inbox) {
             this.inbox = Objects.requireNonNull(inbox, "inbox");

@@ -4,7 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,7 +144,7 @@ public final class Retention implements AutoCloseable {
         private DataSource copyDb;
         private final List<CopyTable> tables = new ArrayList<>();
         private Duration every = Duration.ofMinutes(1);
-        private MeterRegistry meters = new SimpleMeterRegistry();
+        private MeterRegistry meters = Metrics.globalRegistry; // as every eventsync component
 
         private Builder(String name) {
             this.name = name;

@@ -250,9 +250,11 @@ public final class KafkaSubscription implements Subscription {
         lastCommitNanos = now;
         consumer.commitAsync(offsets, (committed, error) -> {
             if (error != null) {
-                // Committed again on a later poll: the acked offsets are still there.
+                // Committed again on a later poll: the acked offsets are still there. The offsets tried are
+                // ours: on a failure the consumer may pass null for them (it did while the broker restarted),
+                // and an exception thrown here would end the poll loop.
                 log.debug("async offset commit for group {} failed; will retry", spec.group(), error);
-                for (TopicPartition partition : committed.keySet()) {
+                for (TopicPartition partition : offsets.keySet()) {
                     PartitionProgress progress = assigned.get(partition);
                     if (progress != null) {
                         progress.committed = -1;
