@@ -9,6 +9,7 @@ import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.LeasedLoop;
 import io.eventsync.jdbc.internal.Pools;
+import io.eventsync.jdbc.internal.RelayHeartbeat;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalSession;
 import io.eventsync.jdbc.internal.WalStream;
@@ -23,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -54,6 +56,12 @@ import org.slf4j.LoggerFactory;
  *   <li>When idle it still advances the slot: positions between transactions are confirmed, and a
  *       heartbeat message every {@code heartbeatInterval} without traffic gives it a fresh one, so the
  *       server does not keep WAL behind an idle or filtered slot.</li>
+ *   <li>Every {@code freshnessHeartbeatInterval} (default 1 s), also when idle, it writes a freshness
+ *       mark into the WAL: a message carrying the database clock read as it was written. Once the slot
+ *       could be confirmed past the mark (every event committed before it was confirmed), a
+ *       {@link io.eventsync.envelope.Heartbeats heartbeat} with that time goes to every partition of the
+ *       topic, so consumers measure their copy's freshness. A heartbeat is never waited for and never
+ *       fails the relay. (Not {@code heartbeatInterval}: that one keeps an idle slot advancing.)</li>
  * </ul>
  *
  * <p>A slot that was dropped or invalidated is an error ({@link #lastFailure()}) that says how to
@@ -86,6 +94,8 @@ public final class WalRelay implements AutoCloseable {
     private final Duration sendTimeout;
     private final Duration heartbeatInterval;
     private final Duration confirmInterval;
+    private final Duration freshnessInterval;
+    private final RelayHeartbeat freshness;
     private final Duration maxPoll;
     private final int maxInFlight;
     private final String owner;
@@ -107,6 +117,8 @@ public final class WalRelay implements AutoCloseable {
     private WalSession session;
     private long lastMessageNanos;
     private long lastConfirmNanos;
+    private long lastFreshnessMarkNanos;
+    private int freshnessFailuresInRow;
 
     private WalRelay(Builder b) {
         this.dataSource = b.dataSource;
@@ -123,6 +135,8 @@ public final class WalRelay implements AutoCloseable {
         this.sendTimeout = b.sendTimeout;
         this.heartbeatInterval = b.heartbeatInterval;
         this.confirmInterval = b.confirmInterval;
+        this.freshnessInterval = b.freshnessHeartbeatInterval;
+        this.freshness = new RelayHeartbeat(source, b.publisher, b.freshnessHeartbeatInterval);
         this.maxPoll = b.maxPoll;
         this.maxInFlight = b.maxInFlight;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
@@ -325,6 +339,7 @@ public final class WalRelay implements AutoCloseable {
         long renewNanos = leaseDuration.toNanos() / 3;
         long nextRenew = System.nanoTime() + renewNanos;
         lastMessageNanos = System.nanoTime();
+        lastFreshnessMarkNanos = lastMessageNanos - freshnessInterval.toNanos(); // a mark at once
         while (running) {
             long now = System.nanoTime();
             if (now - nextRenew >= 0) {
@@ -337,6 +352,9 @@ public final class WalRelay implements AutoCloseable {
             }
             if (now - lastMessageNanos >= heartbeatInterval.toNanos()) {
                 heartbeat();
+            }
+            if (freshness.enabled() && now - lastFreshnessMarkNanos >= freshnessInterval.toNanos()) {
+                freshnessMark(now);
             }
             int read = 0;
             boolean empty = false;
@@ -354,6 +372,7 @@ public final class WalRelay implements AutoCloseable {
             }
             drain();
             confirm(ws, false);
+            sendFreshness();
             if (read > 0) {
                 lastMessageNanos = System.nanoTime();
                 idle.reset();
@@ -418,6 +437,33 @@ public final class WalRelay implements AutoCloseable {
         }
     }
 
+    /** Writes a freshness mark into the WAL; the heartbeat for it goes out once the slot passed it. */
+    private void freshnessMark(long now) {
+        lastFreshnessMarkNanos = now; // one per interval, whether or not it goes through
+        try (Connection c = Jdbc.connect(dataSource, "the freshness mark of WAL relay " + source)) {
+            c.setAutoCommit(true);
+            WalSlot.freshnessMark(c);
+            freshnessFailuresInRow = 0;
+        } catch (SQLException | RuntimeException e) {
+            // Events keep flowing; the copies' freshness rises until marks go through again.
+            if (freshnessFailuresInRow++ % 60 == 0) {
+                log.warn("WAL relay of {}: writing a freshness mark failed ({} in a row); events are not affected: {}",
+                        source, freshnessFailuresInRow, e.getMessage());
+            }
+        }
+    }
+
+    /** Sends the heartbeat of the newest freshness mark the window confirmed past, unless one is still in flight. */
+    private void sendFreshness() {
+        if (!freshness.enabled() || freshness.sending()) {
+            return;
+        }
+        Instant time = session.confirmedFreshness();
+        if (time != null) {
+            freshness.send(time, session.confirmable(), System.nanoTime());
+        }
+    }
+
     private void refreshLag() {
         try (Connection c = Jdbc.connect(dataSource, "the slot lag of WAL relay " + source)) {
             WalSlot.status(c, slot).ifPresent(s -> slotLagBytes = s.lagBytes());
@@ -446,6 +492,7 @@ public final class WalRelay implements AutoCloseable {
         private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration heartbeatInterval = Duration.ofSeconds(10);
         private Duration confirmInterval = Duration.ofMillis(100);
+        private Duration freshnessHeartbeatInterval = Duration.ofSeconds(1);
         private Duration maxPoll = Duration.ofMillis(10);
         private int maxInFlight = 10_000;
         private String owner;
@@ -488,8 +535,20 @@ public final class WalRelay implements AutoCloseable {
         /** How long the oldest event in flight may wait for the transport; default 30 s, then the stream restarts. */
         public Builder sendTimeout(Duration d) { this.sendTimeout = d; return this; }
 
-        /** After this long without a message from the slot, emit a heartbeat message; default 10 s. */
+        /**
+         * After this long without a message from the slot, emit a heartbeat message; default 10 s. It keeps
+         * an idle slot advancing (the server frees WAL); consumers never see it. See
+         * {@link #freshnessHeartbeatInterval} for the heartbeats copies measure freshness by.
+         */
         public Builder heartbeatInterval(Duration d) { this.heartbeatInterval = d; return this; }
+
+        /**
+         * How often the leader writes a freshness mark and then sends a heartbeat into every partition of
+         * its topic, also while idle, so consumers measure their copy's freshness ({@code
+         * Dispatcher.freshness()}); default 1 s, {@link Duration#ZERO} to send none. The query relay's
+         * {@code Relay.Builder.heartbeatInterval} means the same.
+         */
+        public Builder freshnessHeartbeatInterval(Duration d) { this.freshnessHeartbeatInterval = d; return this; }
 
         /**
          * How often the confirmed position is sent to the server; default 100 ms. It bounds what a crash
@@ -533,6 +592,10 @@ public final class WalRelay implements AutoCloseable {
             requirePositive("sendTimeout", sendTimeout);
             requirePositive("heartbeatInterval", heartbeatInterval);
             requirePositive("confirmInterval", confirmInterval);
+            if (freshnessHeartbeatInterval == null || freshnessHeartbeatInterval.isNegative()) {
+                throw new ConfigException("freshnessHeartbeatInterval must be zero (none) or positive, but was: "
+                        + freshnessHeartbeatInterval);
+            }
             requirePositive("maxPoll", maxPoll);
             if (maxInFlight < 1 || maxInFlight > 1_000_000) {
                 throw new ConfigException("maxInFlight must be 1..1000000, but was: " + maxInFlight);

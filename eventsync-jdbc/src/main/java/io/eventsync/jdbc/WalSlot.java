@@ -313,6 +313,18 @@ public final class WalSlot {
         }
     }
 
+    /**
+     * Writes a freshness mark (see {@link io.eventsync.jdbc.internal.WalSession#FRESHNESS_PREFIX}): the
+     * clock is read while the statement runs, before the message is inserted into the WAL.
+     */
+    static void freshnessMark(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?,"
+                + " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text)")) {
+            ps.setString(1, io.eventsync.jdbc.internal.WalSession.FRESHNESS_PREFIX);
+            ps.execute();
+        }
+    }
+
     /** {@code 0/1942EA8}, PostgreSQL's text form of a WAL position. */
     public static String lsnText(long lsn) {
         return Long.toHexString(lsn >>> 32).toUpperCase(Locale.ROOT) + "/"

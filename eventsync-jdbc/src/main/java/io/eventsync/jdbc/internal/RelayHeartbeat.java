@@ -99,6 +99,20 @@ public final class RelayHeartbeat {
         if (time == null) {
             return;
         }
+        send(time, position, nowNanos);
+    }
+
+    /** True while the last heartbeat sent is not settled yet: no other goes out meanwhile. */
+    public boolean sending() {
+        return !inFlight.isDone();
+    }
+
+    /**
+     * Sends a heartbeat for {@code time} now, not waiting for it. The caller vouches that every event of
+     * the source committed before {@code time} was confirmed ({@link #caughtUp}; the WAL relay once its
+     * slot confirmed past the freshness mark that carried the time).
+     */
+    public void send(Instant time, long position, long nowNanos) {
         lastSentNanos = nowNanos;
         sentOnce = true;
         Envelope heartbeat = Heartbeats.create(source, time, position);

@@ -4,6 +4,9 @@ import io.eventsync.ConfigException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
 /**
@@ -14,6 +17,18 @@ import java.util.function.Consumer;
  */
 public final class WalSession {
     private static final long PG_EPOCH_MILLIS = 946_684_800_000L;
+    /**
+     * Prefix of the freshness marks WAL relays write (content: the database clock in epoch microseconds,
+     * read as the message was written); no event ever carries it.
+     */
+    public static final String FRESHNESS_PREFIX = "eventsync-freshness";
+    /** Marks kept while the window has not confirmed up to them; older ones are dropped, newer ones suffice. */
+    private static final int MAX_MARKS = 64;
+
+    /** A freshness mark read from the slot: its position and the source clock it carries. */
+    private record FreshnessMark(long lsn, Instant time) {}
+
+    private final ArrayDeque<FreshnessMark> freshnessMarks = new ArrayDeque<>();
 
     private final Tables tables;
     private final String source;
@@ -60,6 +75,9 @@ public final class WalSession {
             }
             if (between) {
                 window.mark(m.lsn(), millis); // heartbeats, other sources' messages: positions all the same
+                if (m.prefix().equals(FRESHNESS_PREFIX)) {
+                    freshnessMark(m);
+                }
             }
         } else if (message instanceof PgOutput.Relation r) {
             if (r.namespace().equals(tables.schema()) && r.name().equals(tables.prefix() + "outbox")) {
@@ -86,6 +104,37 @@ public final class WalSession {
         if (!inTransaction) {
             window.mark(lastReceived, System.currentTimeMillis());
         }
+    }
+
+    /**
+     * A freshness mark from any relay on this database counts: its time was read before it was written,
+     * so every transaction committed before that time precedes it in the WAL, and once the window
+     * confirmed up to it, every event of this source committed before that time was published.
+     */
+    private void freshnessMark(PgOutput.LogicalMessage m) {
+        long micros;
+        try {
+            micros = Long.parseLong(new String(m.content(), StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return; // not written by this version; no event depends on it
+        }
+        if (freshnessMarks.size() == MAX_MARKS) {
+            freshnessMarks.removeFirst();
+        }
+        freshnessMarks.addLast(new FreshnessMark(m.lsn(), Instant.EPOCH.plusNanos(micros * 1000)));
+    }
+
+    /**
+     * The newest source time that every event of the source committed before it was confirmed, from
+     * the freshness marks the window has confirmed up to since the last call; null when none.
+     */
+    public Instant confirmedFreshness() {
+        long upTo = window.confirmable();
+        Instant newest = null;
+        while (!freshnessMarks.isEmpty() && freshnessMarks.peekFirst().lsn() <= upTo) {
+            newest = freshnessMarks.removeFirst().time();
+        }
+        return newest;
     }
 
     private int required(PgOutput.Relation r, String column) {
