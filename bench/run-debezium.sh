@@ -9,10 +9,11 @@
 #   debezium  Debezium 3.6.1 embedded (pgoutput, outbox table in a publication) + a hand-written consumer,
 #             one copy transaction per Debezium batch (inbox + version-guarded upsert)
 #   dual      plain dual write: the writer upserts the copy itself (the floor of the writers' cost)
+#   plain     the business transaction alone, no event, no copy (the writers' ceiling)
 # Each case runs in its own JVM from empty schemas, its slot and publication dropped after it; the cases
 # are interleaved over ROUNDS. Writes bench-results/debezium.txt (Markdown; medians and the ratios
 # eventsync / Debezium) and prints it.
-#   bench/run-debezium.sh                              # all four cases, 3 rounds (about 10-12 minutes)
+#   bench/run-debezium.sh                              # all five cases, 3 rounds (about 12-15 minutes)
 #   ROUNDS=1 EVENTS=10000 bench/run-debezium.sh        # shorter
 #   bench/run-debezium.sh wal debezium                 # only those cases
 #   WRITERS=8 EVENTS=20000 BACKLOG=5000 SECONDS_HALF=10 ROUNDS=3 (the defaults)
@@ -30,7 +31,7 @@ SECONDS_HALF=${SECONDS_HALF:-10}
 PORT=${PG_LOGICAL_PORT:-5433}
 CASES=("$@")
 if [[ ${#CASES[@]} -eq 0 ]]; then
-  CASES=(query wal debezium dual)
+  CASES=(query wal debezium dual plain)
 fi
 COMMAND="ROUNDS=$ROUNDS WRITERS=$WRITERS EVENTS=$EVENTS BACKLOG=$BACKLOG SECONDS_HALF=$SECONDS_HALF bench/run-debezium.sh ${CASES[*]} (commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 

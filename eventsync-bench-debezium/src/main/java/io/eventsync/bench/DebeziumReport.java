@@ -31,7 +31,7 @@ public final class DebeziumReport {
         DebeziumSideBySide.CASES.forEach(c -> runs.put(c, new ArrayList<>()));
         for (String line : Files.readAllLines(raw)) {
             String[] f = line.split("\t");
-            runs.get(f[0]).add(new Run(f[0], d(f[2]), d(f[3]), d(f[4]), d(f[5]), d(f[6]), d(f[7]), Integer.parseInt(f[8]),
+            runs.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new Run(f[0], d(f[2]), d(f[3]), d(f[4]), d(f[5]), d(f[6]), d(f[7]), Integer.parseInt(f[8]),
                     f[9], d(f[10])));
         }
         String report = report(runs, args[2], args[3]);
@@ -58,10 +58,12 @@ public final class DebeziumReport {
                 + " one statement, JDBC-batched version-guarded upserts, commit, then mark the batch processed);"
                 + " `poll.interval.ms=5`.\n");
         b.append("- **dual write**: no event; the writer upserts the copy itself after its commit (the floor of the"
-                + " writers' cost; no atomicity, no exactly-once).\n\n");
+                + " writers' cost; no atomicity, no exactly-once).\n");
+        b.append("- **plain**: the business transaction alone, no event and no copy (the writers' ceiling; only its"
+                + " writers' rate is a figure).\n\n");
         b.append("| figure (medians) | eventsync query relay | eventsync WAL relay | Debezium, tx per batch | dual write |"
-                + " query / Debezium | WAL / Debezium |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+                + " plain tx | query / Debezium | WAL / Debezium |\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         row(b, runs, "saturation, events/s end to end", Run::rate, "%.0f", true);
         row(b, runs, "writers' commit rate during it, tx/s", Run::writerRate, "%.0f", true);
         row(b, runs, "end to end as a share of the writers' rate", r -> 100 * r.rate / r.writerRate, "%.0f%%", true);
@@ -97,8 +99,10 @@ public final class DebeziumReport {
         double wal = median(runs.get("wal"), figure);
         double dbz = median(runs.get("debezium"), figure);
         double dual = median(runs.get("dual"), figure);
+        double plain = label.startsWith("writers'") ? median(runs.get("plain"), figure) : Double.NaN;
         b.append("| ").append(label).append(" | ").append(fmt(format, query)).append(" | ").append(fmt(format, wal))
                 .append(" | ").append(fmt(format, dbz)).append(" | ").append(fmt(format, dual)).append(" | ")
+                .append(fmt(format, plain)).append(" | ")
                 .append(fmt("%.2f", query / dbz)).append(" | ").append(fmt("%.2f", wal / dbz)).append(" |\n");
     }
 

@@ -24,7 +24,9 @@ import java.util.Locale;
  *   <li>{@code debezium}: Debezium 3.6.1 embedded, pgoutput, an insert-only outbox table in a publication,
  *       feeding {@link DebeziumCopy} (one copy transaction per Debezium batch);</li>
  *   <li>{@code dual}: a plain dual write, the writer upserts the copy itself after its commit (no
- *       exactly-once, no atomicity: the floor of the writers' cost, not a way to sync).</li>
+ *       exactly-once, no atomicity: the floor of the writers' cost, not a way to sync);</li>
+ *   <li>{@code plain}: the business transaction alone, no event, no copy (the writers' ceiling; only the
+ *       writers' rate is reported).</li>
  * </ul>
  *
  * <p>Appends one tab-separated line per run to {@code -Dout} (default {@code bench-results/debezium-raw.tsv}):
@@ -33,7 +35,7 @@ import java.util.Locale;
  * -Dseconds=10 -Dbacklog=5000 -Dwriters=8 -Dround=1 -Dpg.url=jdbc:postgresql://127.0.0.1:5433/test}.
  */
 public final class DebeziumSideBySide {
-    static final List<String> CASES = List.of("query", "wal", "debezium", "dual");
+    static final List<String> CASES = List.of("query", "wal", "debezium", "dual", "plain");
     private static final int EVENTS = Integer.getInteger("events", 20_000);
     private static final int SECONDS = Integer.getInteger("seconds", 10);
     private static final int BACKLOG = Integer.getInteger("backlog", 5_000);
@@ -66,6 +68,7 @@ public final class DebeziumSideBySide {
             case "wal" -> new EndToEndRig(Relaying.WAL).run(EndToEndRig.pgPools(), EndToEnd::embeddedLog, topic,
                     BACKLOG, EVENTS, SECONDS);
             case "debezium" -> withPools((rig, pools) -> DebeziumCopy.pipeline(rig, pools));
+            case "plain" -> withPools(DualWrite::plain);
             default -> withPools(DualWrite::pipeline);
         };
     }

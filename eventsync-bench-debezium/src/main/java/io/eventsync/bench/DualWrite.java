@@ -52,4 +52,37 @@ final class DualWrite {
         };
         return new DebeziumCopy.Closing(pipeline, () -> { });
     }
+
+    /**
+     * The writers' ceiling: the business transaction alone, no event and no copy. An event counts as
+     * "applied" at its source commit, so the phases run unchanged; only the writers' rate means anything.
+     */
+    static DebeziumCopy.Closing plain(EndToEndRig rig, EndToEndRig.Pools pools) {
+        EndToEndRig.Pipeline pipeline = new EndToEndRig.Pipeline() {
+            @Override
+            public EndToEndRig.EventWrite write() {
+                return new EndToEndRig.EventWrite() {
+                    @Override
+                    public void append(Connection c, io.eventsync.v1.Envelope event, com.google.protobuf.DynamicMessage account) {
+                        // nothing in the source transaction
+                    }
+
+                    @Override
+                    public void committed(io.eventsync.v1.Envelope event, com.google.protobuf.DynamicMessage account) {
+                        rig.copyCommitted(event.getId());
+                    }
+                };
+            }
+
+            @Override
+            public void awaitPublished(long written) {
+            }
+
+            @Override
+            public AutoCloseable startConsumer() {
+                return () -> { };
+            }
+        };
+        return new DebeziumCopy.Closing(pipeline, () -> { });
+    }
 }
