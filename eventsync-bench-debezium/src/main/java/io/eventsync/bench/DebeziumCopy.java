@@ -53,14 +53,22 @@ final class DebeziumCopy {
         }
     }
 
-    private record Change(String eventId, String id, long version, long balance, String owner) {}
+    record Change(String eventId, String id, long version, long balance, String owner) {}
 
     private final EndToEndRig rig;
     private final HikariDataSource copy;
 
-    private DebeziumCopy(EndToEndRig rig, HikariDataSource copy) {
+    DebeziumCopy(EndToEndRig rig, HikariDataSource copy) {
         this.rig = rig;
         this.copy = copy;
+    }
+
+    /** The consumer's inbox and the copy table. */
+    static void createCopyTables(HikariDataSource copy) throws SQLException {
+        try (Connection c = copy.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE dbz_inbox (event_id VARCHAR(64) PRIMARY KEY)");
+        }
+        createCopyTable(copy);
     }
 
     static void createCopyTable(HikariDataSource copy) throws SQLException {
@@ -82,10 +90,7 @@ final class DebeziumCopy {
             // Created before the backlog is written, so the engine's first start streams the backlog.
             st.execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
         }
-        try (Connection c = pools.copy().getConnection(); Statement st = c.createStatement()) {
-            st.execute("CREATE TABLE dbz_inbox (event_id VARCHAR(64) PRIMARY KEY)");
-        }
-        createCopyTable(pools.copy());
+        createCopyTables(pools.copy());
         DebeziumCopy consumer = new DebeziumCopy(rig, pools.copy());
         Properties props = properties(slot, publication, pools.sourceSchema() + ".dbz_outbox");
         EndToEndRig.Pipeline pipeline = new EndToEndRig.Pipeline() {
@@ -192,7 +197,7 @@ final class DebeziumCopy {
     }
 
     /** One copy transaction for the batch; returns the ids that were new (the others were applied before). */
-    private Set<String> apply(List<Change> changes) {
+    Set<String> apply(List<Change> changes) {
         try (Connection c = copy.getConnection()) {
             c.setAutoCommit(false);
             try {
