@@ -25,6 +25,10 @@ import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Outbox;
 import io.eventsync.jdbc.Relay;
 import io.eventsync.jdbc.SchemaNames;
+import io.eventsync.jdbc.WalOutbox;
+import io.eventsync.jdbc.WalRelay;
+import io.eventsync.jdbc.WalSlot;
+import io.eventsync.v1.Envelope;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
@@ -36,6 +40,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -57,6 +62,11 @@ import java.util.concurrent.locks.LockSupport;
  * unpaced, events/s from the first source commit to the last copy commit); half that rate, paced, where
  * freshness = copy commit time - source commit time is measured for every event (same JVM, same
  * monotonic clock).
+ *
+ * <p>The source side is the query relay over the outbox table ({@link Relaying#QUERY}, the default) or
+ * the WAL relay over {@link WalOutbox} logical messages ({@link Relaying#WAL}, PostgreSQL with
+ * {@code wal_level=logical}). {@link #phases} runs the same three phases for any {@link Pipeline}, so
+ * pipelines that are not eventsync's (Debezium's embedded engine, a dual write) meet the same writers.
  */
 final class EndToEndRig {
     static final String SOURCE = "accounts";
@@ -77,18 +87,62 @@ final class EndToEndRig {
         Opened open(Pools pools, SchemaNames sourceNames, SchemaNames copyNames) throws Exception;
     }
 
-    /** Figures of one run; rates in events/s, freshness in ms. */
+    /**
+     * Figures of one run; rates in events/s, freshness in ms. {@code consumerRate} counts from the consumer's
+     * start (its connect and startup included), {@code drainFromFirstApply} from its first copy commit.
+     */
     record Result(double rate, double writerRate, double consumerRate, double halfRate, int halfEvents,
-                  double p50, double p99, double max) {}
+                  double p50, double p99, double max, double drainFromFirstApply) {}
 
+    /** How the writers' events leave the source database. */
+    enum Relaying { QUERY, WAL }
+
+    /** What a writer adds to its business transaction for one event; {@code account} is the event's payload. */
+    @FunctionalInterface
+    interface EventWrite {
+        void append(Connection c, Envelope event, DynamicMessage account) throws SQLException;
+
+        /** After the writer's commit (a dual write writes the copy here); default nothing. */
+        default void committed(Envelope event, DynamicMessage account) throws SQLException {
+        }
+    }
+
+    /**
+     * A pipeline under the workload: what the writers write, and the consumer that applies it and calls
+     * {@link #copyCommitted} for each event after its copy commit.
+     */
+    interface Pipeline {
+        EventWrite write();
+
+        /** Waits until the {@code written} events so far have left the source side (the backlog is published). */
+        void awaitPublished(long written) throws Exception;
+
+        /** Starts applying; the handle stops it. */
+        AutoCloseable startConsumer() throws Exception;
+    }
+
+    private final Relaying relaying;
     private final Descriptor accountType = accountDescriptor();
     /** Per event id: the source commit time, or (negated) the copy commit time if that came first. */
     private final ConcurrentHashMap<String, Long> pending = new ConcurrentHashMap<>();
     private final AtomicLong applied = new AtomicLong();
     private final AtomicLong lastApplyNanos = new AtomicLong();
+    private final AtomicLong firstApplyNanos = new AtomicLong(Long.MAX_VALUE);
     private volatile long[] latencies = new long[0];
     private final AtomicLong latencyCount = new AtomicLong();
     private volatile boolean recordLatency;
+
+    EndToEndRig() {
+        this(Relaying.QUERY);
+    }
+
+    EndToEndRig(Relaying relaying) {
+        this.relaying = relaying;
+    }
+
+    Descriptor accountType() {
+        return accountType;
+    }
 
     /**
      * Runs the three phases; closes the pools and runs their cleanup at the end.
@@ -103,10 +157,7 @@ final class EndToEndRig {
             SchemaNames copyNames = SchemaNames.of(pools.copySchema);
             EventsyncSchema.install(pools.source, sourceNames);
             EventsyncSchema.install(pools.copy, copyNames);
-            try (Connection c = pools.source.getConnection(); Statement st = c.createStatement()) {
-                st.execute("CREATE TABLE accounts (id VARCHAR(64) PRIMARY KEY, balance BIGINT, owner VARCHAR(200),"
-                        + " note VARCHAR(200), version BIGINT NOT NULL)");
-            }
+            createAccounts(pools.source);
             CopyTable copy = CopyTable.builder(accountType, "accounts_copy").schema(pools.copySchema)
                     .keyFromSubject("id").column("balance").column("owner").build();
             copy.createTable(pools.copy);
@@ -132,8 +183,18 @@ final class EndToEndRig {
     private Result measure(Pools pools, SchemaNames sourceNames, SchemaNames copyNames, CopyTable copy,
                            Transport transport, String topic, String group, int backlog, int saturationEvents,
                            int halfRateSeconds) throws Exception {
-        Relay relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
-                .publisher(transport.publisher(topic)).build().start();
+        Outbox outbox = Outbox.of(SOURCE, sourceNames);
+        WalOutbox walOutbox = WalOutbox.of(SOURCE, sourceNames);
+        String slot = "es_bench_" + suffix();
+        AutoCloseable relay;
+        if (relaying == Relaying.WAL) {
+            WalSlot.create(pools.source, sourceNames, slot, slot);
+            relay = WalRelay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE).slot(slot)
+                    .publication(slot).publisher(transport.publisher(topic)).build().start();
+        } else {
+            relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
+                    .publisher(transport.publisher(topic)).build().start();
+        }
         JdbcDeadLetters deadLetters = JdbcDeadLetters.create(pools.copy, copyNames);
         JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build())
                 .deadLetters(deadLetters).build();
@@ -151,42 +212,91 @@ final class EndToEndRig {
                 .deadLetters(deadLetters)
                 .lanes(LANES)
                 .build();
-        Outbox outbox = Outbox.of(SOURCE, sourceNames);
+        Pipeline pipeline = new Pipeline() {
+            @Override
+            public EventWrite write() {
+                return relaying == Relaying.WAL ? (c, event, account) -> walOutbox.append(c, event)
+                        : (c, event, account) -> outbox.append(c, event);
+            }
+
+            @Override
+            public void awaitPublished(long written) throws Exception {
+                if (relaying == Relaying.WAL) {
+                    awaitLogged(pools.source, written);
+                } else {
+                    awaitOutboxEmpty(pools.source);
+                }
+            }
+
+            @Override
+            public AutoCloseable startConsumer() {
+                Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher);
+                return subscription::close;
+            }
+        };
+        try {
+            return phases(pools.source, pipeline, backlog, saturationEvents, halfRateSeconds);
+        } finally {
+            dispatcher.close();
+            relay.close();
+            scope.close();
+            if (relaying == Relaying.WAL) {
+                // A slot left behind keeps WAL forever.
+                WalSlot.drop(pools.source, slot, Duration.ofSeconds(30));
+                WalSlot.dropPublication(pools.source, slot);
+            }
+        }
+    }
+
+    /**
+     * The three phases: a backlog written, published, then drained by the consumer alone (skipped when
+     * {@code backlog} is 0; its rate is NaN when the pipeline applies synchronously); saturation; half rate.
+     */
+    Result phases(HikariDataSource source, Pipeline pipeline, int backlog, int saturationEvents, int halfRateSeconds)
+            throws Exception {
+        EventWrite write = pipeline.write();
         long[] versions = new long[KEYS];
-
-        // The consumer alone: a backlog already published, drained by the consumer.
-        write(pools.source, outbox, versions, backlog, 0);
-        awaitOutboxEmpty(pools.source);
+        write(source, write, versions, backlog, 0);
+        pipeline.awaitPublished(backlog);
         long consumerStart = System.nanoTime();
-        Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher);
-        awaitApplied(backlog);
-        double consumerRate = backlog / ((lastApplyNanos.get() - consumerStart) / 1e9);
+        AutoCloseable consumer = pipeline.startConsumer();
+        try {
+            awaitApplied(backlog);
+            boolean drained = backlog > 1 && lastApplyNanos.get() > consumerStart;
+            double consumerRate = drained ? backlog / ((lastApplyNanos.get() - consumerStart) / 1e9) : Double.NaN;
+            double fromFirst = drained ? (backlog - 1) / ((lastApplyNanos.get() - firstApplyNanos.get()) / 1e9) : Double.NaN;
 
-        long start = System.nanoTime();
-        long base = applied.get();
-        long writeNanos = write(pools.source, outbox, versions, saturationEvents, 0);
-        awaitApplied(base + saturationEvents);
-        double rate = saturationEvents / ((lastApplyNanos.get() - start) / 1e9);
-        double writerRate = saturationEvents / (writeNanos / 1e9);
+            long start = System.nanoTime();
+            long base = applied.get();
+            long writeNanos = write(source, write, versions, saturationEvents, 0);
+            awaitApplied(base + saturationEvents);
+            double rate = saturationEvents / ((lastApplyNanos.get() - start) / 1e9);
+            double writerRate = saturationEvents / (writeNanos / 1e9);
 
-        double half = rate / 2;
-        int halfEvents = (int) (half * halfRateSeconds);
-        latencies = new long[halfEvents + 16];
-        latencyCount.set(0);
-        recordLatency = true;
-        base = applied.get();
-        write(pools.source, outbox, versions, halfEvents, (long) (1e9 * WRITERS / half));
-        awaitApplied(base + halfEvents);
-        recordLatency = false;
-        long[] sample = Arrays.copyOf(latencies, (int) Math.min(latencyCount.get(), latencies.length));
-        Arrays.sort(sample);
+            double half = rate / 2;
+            int halfEvents = (int) (half * halfRateSeconds);
+            latencies = new long[halfEvents + 16];
+            latencyCount.set(0);
+            recordLatency = true;
+            base = applied.get();
+            write(source, write, versions, halfEvents, (long) (1e9 * WRITERS / half));
+            awaitApplied(base + halfEvents);
+            recordLatency = false;
+            long[] sample = Arrays.copyOf(latencies, (int) Math.min(latencyCount.get(), latencies.length));
+            Arrays.sort(sample);
+            return new Result(rate, writerRate, consumerRate, half, sample.length, pct(sample, 0.50),
+                    pct(sample, 0.99), sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6, fromFirst);
+        } finally {
+            consumer.close();
+        }
+    }
 
-        subscription.close();
-        dispatcher.close();
-        relay.close();
-        scope.close();
-        return new Result(rate, writerRate, consumerRate, half, sample.length, pct(sample, 0.50),
-                pct(sample, 0.99), sample.length == 0 ? 0 : sample[sample.length - 1] / 1e6);
+    /** The writers' business table in the source schema. */
+    static void createAccounts(HikariDataSource source) throws SQLException {
+        try (Connection c = source.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE accounts (id VARCHAR(64) PRIMARY KEY, balance BIGINT, owner VARCHAR(200),"
+                    + " note VARCHAR(200), version BIGINT NOT NULL)");
+        }
     }
 
     private static double pct(long[] sorted, double p) {
@@ -196,9 +306,11 @@ final class EndToEndRig {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
     }
 
-    private void copyCommitted(String eventId) {
+    /** A consumer reports each event here right after the copy transaction that applied it committed. */
+    void copyCommitted(String eventId) {
         long now = System.nanoTime();
         lastApplyNanos.accumulateAndGet(now, Math::max);
+        firstApplyNanos.accumulateAndGet(now, Math::min);
         applied.incrementAndGet();
         Long committed = pending.remove(eventId);
         if (committed != null) {
@@ -248,6 +360,24 @@ final class EndToEndRig {
         }
     }
 
+    /** The WAL relay has appended {@code count} events to the embedded log (the log keeps them; the test schema is dropped). */
+    private static void awaitLogged(HikariDataSource source, long count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (true) {
+            try (Connection c = source.getConnection(); Statement st = c.createStatement();
+                 var rs = st.executeQuery("SELECT COUNT(*) FROM \"eventsync_log\"")) {
+                rs.next();
+                if (rs.getLong(1) >= count) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the WAL relay did not publish " + count + " events in 10 minutes");
+            }
+            Thread.sleep(5);
+        }
+    }
+
     private void awaitApplied(long count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (applied.get() < count) {
@@ -259,7 +389,7 @@ final class EndToEndRig {
     }
 
     /** Writes {@code events} across the writer threads; paced when {@code nanosPerEventPerWriter > 0}. Returns elapsed nanos. */
-    private long write(HikariDataSource db, Outbox outbox, long[] versions, int events, long nanosPerEventPerWriter)
+    private long write(HikariDataSource db, EventWrite outbox, long[] versions, int events, long nanosPerEventPerWriter)
             throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
         long start = System.nanoTime();
@@ -277,7 +407,7 @@ final class EndToEndRig {
         return System.nanoTime() - start;
     }
 
-    private void writeShare(HikariDataSource db, Outbox outbox, long[] versions, int writer, int events, long pace) {
+    private void writeShare(HikariDataSource db, EventWrite outbox, long[] versions, int writer, int events, long pace) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long next = System.nanoTime();
         try (Connection c = db.getConnection();
@@ -318,9 +448,10 @@ final class EndToEndRig {
                     update.executeUpdate();
                 }
                 var event = Events.create(SOURCE, id, version, payload);
-                outbox.append(c, event);
+                outbox.append(c, event, payload);
                 c.commit();
                 sourceCommitted(event.getId(), System.nanoTime());
+                outbox.committed(event, payload);
             }
         } catch (SQLException e) {
             throw new IllegalStateException("writer " + writer + " failed: " + e, e);
