@@ -365,7 +365,9 @@ final class EndToEndRig {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (true) {
             try (Connection c = source.getConnection(); Statement st = c.createStatement();
-                 var rs = st.executeQuery("SELECT COUNT(*) FROM \"eventsync_log\"")) {
+                 // the relay's freshness heartbeats share the log (key eventsync.heartbeat:<source>); not events
+                 var rs = st.executeQuery("SELECT COUNT(*) FROM \"eventsync_log\""
+                         + " WHERE event_key NOT LIKE 'eventsync.heartbeat:%'")) {
                 rs.next();
                 if (rs.getLong(1) >= count) {
                     return;
