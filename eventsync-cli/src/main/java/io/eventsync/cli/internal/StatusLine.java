@@ -25,7 +25,7 @@ public final class StatusLine {
     private final MeterRegistry meters;
     private double lastApplied;
 
-    private StatusLine(Dispatcher dispatcher, MeterRegistry meters) {
+    StatusLine(Dispatcher dispatcher, MeterRegistry meters) {
         this.dispatcher = dispatcher;
         this.meters = meters;
     }
