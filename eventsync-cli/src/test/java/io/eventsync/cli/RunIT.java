@@ -124,6 +124,56 @@ class RunIT {
         }
     }
 
+    @Test
+    void healthOnTheMetricsPortFollowsMaxFreshnessAndTheFreshnessGaugeIsServed() throws Exception {
+        writeSourceEvents();
+        Files.writeString(work.resolve("pipeline.yaml"), pipeline("log"));
+
+        // The relay's heartbeats (1 s) keep the copy within the default 30 s: UP.
+        int port = freePort();
+        Process relaxed = Jar.start(work, Map.of(), "run", "--config", "pipeline.yaml", "--metrics-port", "" + port);
+        await().atMost(Duration.ofMinutes(3)).until(() -> !relaxed.isAlive() || get(port, "/metrics").body()
+                .contains("eventsync_copy_freshness_seconds{"));
+        assertThat(relaxed.isAlive()).as("run is running; stderr: %s", Jar.result(work, -1).stderr()).isTrue();
+        await().atMost(Duration.ofMinutes(1)).until(() -> get(port, "/health").statusCode() == 200);
+        assertThat(get(port, "/health").body()).isEqualTo("UP\n");
+        relaxed.destroy();
+        assertThat(relaxed.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        // No copy is ever within 1 ms of its source: DOWN, naming the source.
+        Process strict = Jar.start(work, Map.of(), "run", "--config", "pipeline.yaml", "--metrics-port", "" + port,
+                "--max-freshness", "1ms");
+        await().atMost(Duration.ofMinutes(3)).until(() -> !strict.isAlive() || get(port, "/health").body()
+                .contains("source orders is"));
+        assertThat(strict.isAlive()).as("run is running; stderr: %s", Jar.result(work, -1).stderr()).isTrue();
+        Reply down = get(port, "/health");
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).startsWith("DOWN\n").contains("ms behind");
+        // Not a terminal: the status line (every 5 s) goes to the log.
+        await().atMost(Duration.ofMinutes(1)).until(() -> {
+            Jar.Result out = Jar.result(work, -1);
+            return (out.stderr() + out.stdout()).contains("billing: applied");
+        });
+        strict.destroy();
+        assertThat(strict.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private record Reply(int statusCode, String body) {}
+
+    /** GET on the running process's metrics port; status 0 while it is not up yet. */
+    private static Reply get(int port, String path) {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.body());
+        } catch (java.io.IOException e) {
+            return new Reply(0, "");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Reply(0, "");
+        }
+    }
+
     private void writeSourceEvents() throws SQLException {
         JdbcDataSource ds = new JdbcDataSource();
         ds.setURL(sourceUrl);
