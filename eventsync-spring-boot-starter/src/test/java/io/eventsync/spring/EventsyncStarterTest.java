@@ -83,6 +83,18 @@ class EventsyncStarterTest {
         assertThat(h.getStatus()).isEqualTo(Status.UP);
         assertThat(h.getDetails()).containsKey("billing");
         assertThat(consumers.running()).containsOnlyKeys("billing");
+
+        // The relay's heartbeats: freshness of the billing copy for source shop in health and in its table.
+        await().atMost(Duration.ofSeconds(60)).until(() -> freshnessSeconds(health.health(true)).containsKey("shop"));
+        assertThat((Double) freshnessSeconds(health.health(true)).get("shop")).isGreaterThanOrEqualTo(0.0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> jdbc.queryForObject("SELECT COUNT(*) FROM eventsync_freshness"
+                + " WHERE subscription = 'billing' AND source = 'shop'", Long.class) == 1);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Map<String, Object> freshnessSeconds(Health h) {
+        return (java.util.Map<String, Object>) ((java.util.Map<String, Object>) h.getDetails().get("billing"))
+                .get("freshnessSeconds");
     }
 
     @Test
