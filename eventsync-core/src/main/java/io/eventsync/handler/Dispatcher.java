@@ -56,6 +56,12 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         engine.onDelivery(delivery);
     }
 
+    /** Forgets the released partitions' heartbeats: freshness is then over the partitions this consumer owns. */
+    @Override
+    public void onPartitionsReleased(java.util.Collection<String> partitions) {
+        engine.partitionsReleased(partitions);
+    }
+
     /**
      * Re-runs a FAILED dead letter through the normal apply path (with retries), in its key's order:
      * on success it is removed and the key's HELD letters are released, in order, the same way; a

@@ -7,4 +7,12 @@ package io.eventsync.transport;
 @FunctionalInterface
 public interface DeliveryHandler {
     void onDelivery(Delivery delivery) throws InterruptedException;
+
+    /**
+     * This consumer no longer owns these partitions ({@link Delivery#partition()} names): a rebalance
+     * gave them to another member, or they were lost. What the handler keeps per partition (the
+     * freshness of its heartbeats) no longer describes this consumer. Transports whose consumers keep
+     * their partitions call nothing.
+     */
+    default void onPartitionsReleased(java.util.Collection<String> partitions) {}
 }

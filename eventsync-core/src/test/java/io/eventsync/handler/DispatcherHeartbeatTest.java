@@ -75,6 +75,34 @@ class DispatcherHeartbeatTest {
     }
 
     @Test
+    void aPartitionGivenToAnotherConsumerNoLongerCounts() throws Exception {
+        fx.start(fx.builder(applying()).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+
+        heartbeat("p0", NOW.minusSeconds(40)); // its last heartbeat here, before a rebalance moved it
+        heartbeat("p1", NOW.minusSeconds(2));
+        await().until(() -> fx.dispatcher.freshness().getOrDefault("orders", none()).partitions() == 2);
+        assertThat(fx.dispatcher.freshness().get("orders").freshness()).isEqualTo(Duration.ofSeconds(40));
+
+        fx.dispatcher.onPartitionsReleased(List.of("p0"));
+
+        CopyFreshness after = fx.dispatcher.freshness().get("orders");
+        assertThat(after.partitions()).isEqualTo(1);
+        assertThat(after.freshness()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(fx.dispatcher.health(Duration.ofSeconds(30)).healthy()).isTrue();
+    }
+
+    @Test
+    void aHeartbeatFromTheFutureIsIgnored() throws Exception {
+        fx.start(fx.builder(applying()).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
+
+        heartbeat("p0", NOW.minusSeconds(20));
+        heartbeat("p0", NOW.plus(Duration.ofDays(365))); // forged or broken: would pin freshness at zero
+        await().until(() -> fx.acks.acked("p0", 1));
+
+        assertThat(fx.dispatcher.freshness().get("orders").freshness()).isEqualTo(Duration.ofSeconds(20));
+    }
+
+    @Test
     void aRedeliveredOlderHeartbeatDoesNotMoveFreshnessBack() throws Exception {
         fx.start(fx.builder(applying()).clock(Clock.fixed(NOW, ZoneOffset.UTC)));
 

@@ -250,6 +250,9 @@ public final class Relay implements AutoCloseable {
     private Batch relayBatch() throws SQLException, InterruptedException {
         long now = System.nanoTime();
         Set<String> inFlight = sends.keysInFlight();
+        // The read below leaves out keys in flight or waiting for a retry: rows of theirs committed before
+        // the clock read may be missing from it, so such a round can never vouch for a heartbeat.
+        boolean completeRead = inFlight.isEmpty() && keys.failingCount() == 0;
         int maxEventBytes = publisher.maxEventBytes();
         if (codec.maxBytes() != Math.max(64, maxEventBytes)) {
             codec = EnvelopeCodec.custom().maxBytes(Math.max(64, maxEventBytes)).build();
@@ -279,7 +282,7 @@ public final class Relay implements AutoCloseable {
         if (rows.isEmpty() && !sends.hasInFlight()) {
             lastFailure = keys.failingCount() == 0 ? null : new EventsyncException("relay of outbox " + source + ": "
                     + keys.describe(now));
-            heartbeatIfCaughtUp(readAll);
+            heartbeatIfCaughtUp(readAll && completeRead);
             return new Batch(0, 0);
         }
         if (!rows.isEmpty()) {
@@ -287,17 +290,18 @@ public final class Relay implements AutoCloseable {
         }
         sends.send(rows, key -> keys.failure(key) != null, now);
         Batch batch = apply(sends.settle(), rows.size());
-        heartbeatIfCaughtUp(readAll);
+        heartbeatIfCaughtUp(readAll && completeRead);
         return batch;
     }
 
     /**
      * Sends the heartbeat due after this round only when the round caught up: the read was not cut by the
-     * batch size, and every row it read is confirmed (none failing, none still in flight). Otherwise some
-     * event committed before the heartbeat's time is not published yet, and the heartbeat would lie.
+     * batch size nor left keys out, and every row it read is confirmed (none failing, none still in
+     * flight). Otherwise some event committed before the heartbeat's time is not published yet, and the
+     * heartbeat would lie.
      */
-    private void heartbeatIfCaughtUp(boolean readAll) {
-        if (readAll && keys.failingCount() == 0 && !sends.hasInFlight() && loop.holding()) {
+    private void heartbeatIfCaughtUp(boolean completeRead) {
+        if (completeRead && keys.failingCount() == 0 && !sends.hasInFlight() && loop.holding()) {
             heartbeat.caughtUp(System.nanoTime());
         } else {
             heartbeat.discard();

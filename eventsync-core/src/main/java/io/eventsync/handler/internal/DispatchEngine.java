@@ -529,6 +529,11 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     }
 
     /** Freshness per source, from the heartbeats acknowledged so far. */
+    /** The transport gave these partitions to another consumer: their heartbeats no longer count here. */
+    public void partitionsReleased(java.util.Collection<String> partitions) {
+        freshness.release(partitions);
+    }
+
     public Map<String, CopyFreshness> freshness() {
         return freshness.snapshot();
     }

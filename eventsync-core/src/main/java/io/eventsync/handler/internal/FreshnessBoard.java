@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The heartbeats a subscription applied, per source and partition, and the freshness they give:
@@ -23,6 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * source that really sends them.
  */
 final class FreshnessBoard {
+    private static final Logger log = LoggerFactory.getLogger(FreshnessBoard.class);
+    /** How far a heartbeat's source time may be ahead of this clock (clock skew between hosts). */
+    static final Duration MAX_AHEAD = Duration.ofMinutes(1);
     private final String subscription;
     private final Clock clock;
     private final MeterRegistry registry;
@@ -36,11 +41,25 @@ final class FreshnessBoard {
 
     /** A heartbeat was acknowledged on {@code partition}. */
     void applied(Heartbeat heartbeat, String partition) {
+        Instant sourceTime = Heartbeats.sourceTime(heartbeat);
+        if (sourceTime.isAfter(clock.instant().plus(MAX_AHEAD))) {
+            // A forged or broken heartbeat from the future would pin the partition's freshness at zero.
+            log.warn("ignoring a heartbeat of source {} on partition {} dated {}, more than {} ahead of this"
+                    + " clock", heartbeat.getSource(), partition, sourceTime, MAX_AHEAD);
+            return;
+        }
         SourceTrack track = sources.computeIfAbsent(heartbeat.getSource(), SourceTrack::new);
         // A redelivered (older) heartbeat never moves a partition's time back.
-        track.byPartition.merge(partition, Heartbeats.sourceTime(heartbeat), (a, b) -> a.isAfter(b) ? a : b);
+        track.byPartition.merge(partition, sourceTime, (a, b) -> a.isAfter(b) ? a : b);
         track.lastApplied = clock.instant();
         track.changed = true;
+    }
+
+    /** Forgets partitions this consumer gave up (rebalance): they would otherwise look staler forever. */
+    void release(java.util.Collection<String> partitions) {
+        for (SourceTrack track : sources.values()) {
+            partitions.forEach(track.byPartition::remove);
+        }
     }
 
     /** Freshness per source, by source name. */
@@ -61,10 +80,15 @@ final class FreshnessBoard {
         Instant now = clock.instant();
         List<CopyFreshness> out = new ArrayList<>();
         for (SourceTrack track : sources.values()) {
-            CopyFreshness f = track.changed ? track.freshness(now) : null;
+            if (!track.changed) {
+                continue;
+            }
+            track.changed = false; // first: a heartbeat applied while computing sets it again
+            CopyFreshness f = track.freshness(now);
             if (f != null) {
-                track.changed = false;
                 out.add(f);
+            } else {
+                track.changed = true;
             }
         }
         return out;

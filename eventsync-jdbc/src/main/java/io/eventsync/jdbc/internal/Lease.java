@@ -80,6 +80,20 @@ public final class Lease {
         return holder != null && holder.owner.equals(owner) && holder.epoch == epoch;
     }
 
+    /**
+     * Extends the lease only if this owner still holds {@code epoch} (autocommit); never takes it over,
+     * not even an expired one. Returns whether it did.
+     */
+    public boolean renew(Connection c, long epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(tables.dialect().releaseLease(tables))) {
+            ps.setLong(1, durationMillis); // the release statement, with the lease's duration instead of "now"
+            ps.setString(2, name);
+            ps.setString(3, owner);
+            ps.setLong(4, epoch);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
     /** Lets the lease expire at once, so a successor need not wait (autocommit). */
     public void release(Connection c, long epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(tables.dialect().releaseLease(tables))) {

@@ -105,9 +105,13 @@ public final class LeasedLoop {
         return running;
     }
 
-    /** True while this worker holds the lease (as of its last renewal or fenced write). */
+    /**
+     * True while this worker holds the lease: as of its last renewal or fenced write, and no longer than
+     * the lease lasts past the last successful renewal (cut off from the database, a worker must assume
+     * another owner took over once the lease could have expired).
+     */
     public boolean holding() {
-        return holding;
+        return holding && System.nanoTime() - lastRenewNanos < leaseDuration.toNanos();
     }
 
     /** The epoch this worker last held; grows with every takeover. */
@@ -236,14 +240,16 @@ public final class LeasedLoop {
             if (!holding || now - lastRenewNanos < leaseDuration.toNanos() / 3) {
                 return; // the worker renewed meanwhile, or lost it
             }
+            if (!running) {
+                return; // closing: shutdown() releases the lease, a renewal now would only delay a successor
+            }
             try (Connection c = Jdbc.connect(dataSource, "the lease of the " + what)) {
                 c.setAutoCommit(true);
-                OptionalLong acquired = lease.tryAcquire(c);
-                if (acquired.isPresent() && acquired.getAsLong() == held) {
+                if (lease.renew(c, held)) { // renew only: the keeper never takes a lease the worker lost
                     lastRenewNanos = now;
                     log.debug("{} renewed its lease {} while a round runs", what, lease.name());
                 } else {
-                    holding = false; // taken over (or re-acquired under a new epoch): the worker sorts it out
+                    holding = false; // taken over: the worker sorts it out
                     log.warn("{} found its lease {} (epoch {}) gone while a round ran; it stops before its next"
                             + " delivery", what, lease.name(), held);
                 }
@@ -261,13 +267,16 @@ public final class LeasedLoop {
                 work.stopping();
             }
         } finally {
-            if (holding && lease != null) {
-                holding = false;
-                try (Connection c = dataSource.getConnection()) {
-                    c.setAutoCommit(true);
-                    lease.release(c, epoch);
-                } catch (SQLException | RuntimeException e) {
-                    log.debug("{} could not release lease {}; it expires by itself: {}", what, lease.name(), e.getMessage());
+            synchronized (renewal) { // not while the keeper renews: its renewal would outlive the release
+                if (holding && lease != null) {
+                    holding = false;
+                    try (Connection c = dataSource.getConnection()) {
+                        c.setAutoCommit(true);
+                        lease.release(c, epoch);
+                    } catch (SQLException | RuntimeException e) {
+                        log.debug("{} could not release lease {}; it expires by itself: {}", what, lease.name(),
+                                e.getMessage());
+                    }
                 }
             }
             work.closed();

@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayHeartbeat {
     private static final Logger log = LoggerFactory.getLogger(RelayHeartbeat.class);
+    private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final String source;
     private final Publisher publisher;
@@ -40,6 +41,8 @@ public final class RelayHeartbeat {
     private final EnvelopeCodec codec = EnvelopeCodec.defaults();
     private long lastSentNanos;
     private boolean sentOnce;
+    /** After a due heartbeat had to be dropped: not again before this (System.nanoTime). */
+    private long notBeforeNanos;
     private Instant readTime;
     private long position;
     private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
@@ -64,10 +67,11 @@ public final class RelayHeartbeat {
         if (!inFlight.isDone()) {
             return Long.MAX_VALUE; // the last one still hangs: no new one, and no reason to wake for it
         }
+        long retry = Math.max(0, TimeUnit.NANOSECONDS.toMillis(notBeforeNanos - nowNanos));
         if (!sentOnce) {
-            return 0;
+            return retry;
         }
-        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(lastSentNanos + intervalNanos - nowNanos));
+        return Math.max(retry, TimeUnit.NANOSECONDS.toMillis(lastSentNanos + intervalNanos - nowNanos));
     }
 
     /** Before the outbox read, on its connection (autocommit): reads the database clock if a heartbeat is due. */
@@ -89,6 +93,11 @@ public final class RelayHeartbeat {
 
     /** The relay lost track of what the read covered (a failure, a lost lease): no heartbeat for it. */
     public void discard() {
+        if (readTime != null) {
+            // A heartbeat was due but the round could not vouch for it (a key failing or in flight): try
+            // again after a pause, not on every 1 ms round while that lasts.
+            notBeforeNanos = System.nanoTime() + Math.min(intervalNanos, RETRY_NANOS);
+        }
         readTime = null;
     }
 

@@ -382,6 +382,15 @@ public final class KafkaSubscription implements Subscription {
         return Set.copyOf(revoking);
     }
 
+    /** Tells the handler which partitions it no longer owns; a failing handler must not break the rebalance. */
+    private void released(Collection<TopicPartition> partitions) {
+        try {
+            handler.onPartitionsReleased(partitions.stream().map(p -> p.topic() + "-" + p.partition()).toList());
+        } catch (RuntimeException e) {
+            log.warn("group {}: the handler failed on released partitions {}: {}", spec.group(), partitions, e.toString());
+        }
+    }
+
     private final class RebalanceListener implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -432,6 +441,7 @@ public final class KafkaSubscription implements Subscription {
                     }
                 }
             }
+            released(partitions);
             log.debug("group {} revoked {}", spec.group(), partitions);
         }
 
@@ -447,6 +457,7 @@ public final class KafkaSubscription implements Subscription {
                     progress.retire();
                 }
             }
+            released(partitions);
             log.warn("group {} lost partitions {}; their unacknowledged events will be delivered again",
                     spec.group(), partitions);
         }
