@@ -41,6 +41,7 @@ final class RunCommand implements Callable<Integer> {
         private final CountDownLatch startedOrFailed = new CountDownLatch(1);
         private final CountDownLatch stopped = new CountDownLatch(1);
         private Pipeline pipeline;
+        private StatusLine statusLine;
         private boolean stopping;
         private boolean failed;
 
@@ -57,6 +58,10 @@ final class RunCommand implements Callable<Integer> {
             startedOrFailed.countDown();
         }
 
+        synchronized void statusLine(StatusLine line) {
+            statusLine = line;
+        }
+
         void awaitStop() throws InterruptedException {
             stopped.await();
         }
@@ -71,11 +76,16 @@ final class RunCommand implements Callable<Integer> {
                     log.warn("start-up did not finish within 60 s of the stop signal; exiting without it");
                 }
                 Pipeline running;
+                StatusLine line;
                 synchronized (this) {
                     if (failed) {
                         return; // System.exit(1) is under way; keep its exit code
                     }
                     running = pipeline;
+                    line = statusLine;
+                }
+                if (line != null) {
+                    line.close();
                 }
                 if (running != null) {
                     log.info("stopping: no new work; finishing and committing what is in flight");
@@ -155,7 +165,7 @@ final class RunCommand implements Callable<Integer> {
             return Main.OK; // a stop arrived during start-up; the shutdown hook finishes it
         }
         running.set(pipeline);
-        pipeline.dispatcher().ifPresent(d -> StatusLine.start(d, meters, System.console() != null));
+        pipeline.dispatcher().ifPresent(d -> lifecycle.statusLine(StatusLine.start(d, meters, System.console() != null)));
         log.info("pipeline {} running{}; stop with SIGTERM or Ctrl-C", pipelineConfig.name(),
                 metrics == null ? "" : ", metrics on port " + metrics.port());
         lifecycle.awaitStop();

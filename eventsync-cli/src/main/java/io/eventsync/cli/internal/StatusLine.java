@@ -15,14 +15,20 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code eventsync run}'s status every 5 s: events applied, their rate, freshness per source and dead
  * letters; printed as a line on a terminal, logged at INFO otherwise (a log collector reads lines, not
- * a console). Its daemon thread {@code eventsync-status} ends with the JVM.
+ * a console). Its thread {@code eventsync-status} is owned by the line: {@link #close} ends it (run's
+ * shutdown closes it before the pipeline, so no line reads a dispatcher being closed).
  */
-public final class StatusLine {
+public final class StatusLine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatusLine.class);
     private static final long PERIOD_SECONDS = 5;
 
     private final Dispatcher dispatcher;
     private final MeterRegistry meters;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "eventsync-status");
+        t.setDaemon(true); // never holds the JVM up, should a caller forget close
+        return t;
+    });
     private double lastApplied;
 
     StatusLine(Dispatcher dispatcher, MeterRegistry meters) {
@@ -30,14 +36,10 @@ public final class StatusLine {
         this.meters = meters;
     }
 
-    public static void start(Dispatcher dispatcher, MeterRegistry meters, boolean terminal) {
+    /** Starts printing (or logging) a line every 5 s; close the result to stop. */
+    public static StatusLine start(Dispatcher dispatcher, MeterRegistry meters, boolean terminal) {
         StatusLine line = new StatusLine(dispatcher, meters);
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "eventsync-status");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleAtFixedRate(() -> {
+        line.timer.scheduleAtFixedRate(() -> {
             try {
                 String text = line.next();
                 if (terminal) {
@@ -49,6 +51,13 @@ public final class StatusLine {
                 log.debug("status line failed: {}", e.toString());
             }
         }, PERIOD_SECONDS, PERIOD_SECONDS, TimeUnit.SECONDS);
+        return line;
+    }
+
+    /** Stops the line; a line being printed finishes. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
     }
 
     /** The status now, e.g. {@code orders-copy: applied 1200 (240.0/s), freshness orders 0.41 s, dead letters 0}. */

@@ -36,8 +36,8 @@ class StatusLineTest {
                              HandlerOptions.defaults()).build())
                      .types(TypeRegistry.builder().add(OrderPlaced.getDefaultInstance()).build())
                      .meterRegistry(meters).build();
-             Subscription ignored = transport.subscribe(SubscriptionSpec.fanout("orders", "billing"), dispatcher)) {
-            StatusLine line = new StatusLine(dispatcher, meters);
+             Subscription ignored = transport.subscribe(SubscriptionSpec.fanout("orders", "billing"), dispatcher);
+             StatusLine line = new StatusLine(dispatcher, meters)) {
             assertThat(line.next()).isEqualTo(
                     "billing: applied 0 (0.0/s), freshness unknown (no heartbeat yet), dead letters 0");
 
