@@ -51,4 +51,29 @@ class RabbitHeartbeatTest {
         assertThat(partitions).containsExactlyInAnyOrderElementsOf(transport.queueNames(spec));
         assertThat(recorder.events()).hasSize(3).allMatch(e -> e.getId().equals(heartbeat.getId()));
     }
+
+    @Test
+    void aHeartbeatThatNoGroupConsumesWaitsWithAnExpiryAndEventsDoNot() throws Exception {
+        String topic = "test.rabbit-hb-ttl-" + TestEvents.suffix();
+        transport = RabbitTransport.builder().partitions(2).build();
+        cleanup.topic(transport, topic);
+        Envelope heartbeat = Heartbeats.create("shop", Instant.now(), 5);
+        Envelope event = TestEvents.envelope("k", 1);
+        var publisher = transport.publisher(topic);
+        publisher.sendToAllPartitions(new OutboundEvent(heartbeat, EnvelopeCodec.defaults().encode(heartbeat)))
+                .get(30, TimeUnit.SECONDS);
+        publisher.send(new OutboundEvent(event, EnvelopeCodec.defaults().encode(event))).get(30, TimeUnit.SECONDS);
+
+        java.util.Map<String, String> expiryByType = new java.util.HashMap<>();
+        try (com.rabbitmq.client.Channel admin = transport.publishingConnection().createChannel()) {
+            for (int n = 0; n < 3; n++) {
+                com.rabbitmq.client.GetResponse got = admin.basicGet(transport.unroutedQueueName(topic), true);
+                assertThat(got).as("message %s in the unrouted queue", n).isNotNull();
+                expiryByType.put(got.getProps().getType() + "#" + n, String.valueOf(got.getProps().getExpiration()));
+            }
+        }
+        assertThat(expiryByType).hasSize(3);
+        assertThat(expiryByType).allSatisfy((type, expiry) -> assertThat(expiry).isEqualTo(
+                type.startsWith(Heartbeats.TYPE + "#") ? io.eventsync.rabbitmq.internal.RabbitPublisher.HEARTBEAT_TTL_MILLIS : "null"));
+    }
 }

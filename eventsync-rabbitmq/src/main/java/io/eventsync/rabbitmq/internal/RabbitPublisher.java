@@ -2,6 +2,7 @@ package io.eventsync.rabbitmq.internal;
 
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
+import io.eventsync.envelope.Heartbeats;
 import io.eventsync.rabbitmq.RabbitTransport;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
@@ -165,6 +166,9 @@ public final class RabbitPublisher implements Publisher {
     }
 
     /** One channel in confirm mode with the sends it has not confirmed yet; its listeners see only its own. */
+    /** How long a heartbeat may wait in a queue (per-message TTL, AMQP {@code expiration}). */
+    public static final String HEARTBEAT_TTL_MILLIS = Long.toString(java.time.Duration.ofMinutes(10).toMillis());
+
     private final class ConfirmChannel {
         private final Channel channel;
         private final NavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
@@ -207,13 +211,18 @@ public final class RabbitPublisher implements Publisher {
                 throw new EventsyncException("Channel to exchange " + exchange + " is not in confirm mode yet;"
                         + " event " + id + " not sent, send it again");
             }
-            AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+            AMQP.BasicProperties.Builder builder = new AMQP.BasicProperties.Builder()
                     .deliveryMode(2)
                     .contentType("application/protobuf")
                     .messageId(id)
                     .type(type)
-                    .headers(Map.of(KEY_HEADER, key, SEQ_HEADER, seq))
-                    .build();
+                    .headers(Map.of(KEY_HEADER, key, SEQ_HEADER, seq));
+            if (Heartbeats.TYPE.equals(type)) {
+                // A relay sends one a second, also into topics no group consumes yet (their unrouted queue):
+                // an old heartbeat says nothing a newer one does not, so let the broker drop it.
+                builder.expiration(HEARTBEAT_TTL_MILLIS);
+            }
+            AMQP.BasicProperties props = builder.build();
             pending.put(seq, new Pending(id, future));
             try {
                 channel.basicPublish(exchange, routingKey, true, props, body);
