@@ -86,6 +86,8 @@ public final class Relay implements AutoCloseable {
     private final RelaySends sends;
     private final Backoff.Sequence idle;
     private final RelayHeartbeat heartbeat;
+    /** Fences appends to an embedded log in this database with this relay's lease (one instance: see unfence). */
+    private final io.eventsync.jdbc.internal.Fence logFence = this::holdsLease;
 
     private volatile EventsyncException lastFailure;
     private Tables tables;
@@ -177,7 +179,7 @@ public final class Relay implements AutoCloseable {
                 waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
                 if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
                     // The log lives in this database: appending to it is fenced by the same lease.
-                    fenced.fence(Relay.this::holdsLease);
+                    fenced.fence(logFence);
                 }
                 tables = t;
                 return lease;
@@ -240,6 +242,9 @@ public final class Relay implements AutoCloseable {
         public void closed() {
             if (waiter != null) {
                 waiter.close();
+            }
+            if (publisher instanceof FencedPublisher fenced) {
+                fenced.unfence(logFence); // a relay started later on the same publisher may fence it
             }
         }
     }

@@ -227,6 +227,9 @@ public final class WalRelay implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (publisher instanceof FencedPublisher fenced) {
+            fenced.unfence(logFence); // a relay started later on the same publisher may fence it
+        }
     }
 
     private void run() {

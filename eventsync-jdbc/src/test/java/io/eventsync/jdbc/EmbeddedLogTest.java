@@ -284,6 +284,32 @@ class EmbeddedLogTest {
         }
     }
 
+    /** A relay restarted on the same log publisher (a closed relay gave its fence back) relays again. */
+    @ParameterizedTest
+    @EnumSource(value = TestDatabase.Kind.class, names = {"H2", "POSTGRES"})
+    void aRelayRestartedOnTheSameLogPublisherRelaysAgain(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind); EmbeddedLog log = log(db).build()) {
+            Recorder r = new Recorder();
+            Publisher publisher = log.publisher("shop.restart");
+            try (Subscription s = log.subscribe(SubscriptionSpec.fanout("shop.restart", "copy"), r::onDelivery)) {
+                for (int round = 1; round <= 2; round++) {
+                    try (Relay relay = Relay.builder().dataSource(db.dataSource()).names(db.names()).source("shop")
+                            .publisher(publisher).meterRegistry(new SimpleMeterRegistry())
+                            .heartbeatInterval(Duration.ZERO).build().start()) {
+                        try (Connection c = db.dataSource().getConnection()) {
+                            c.setAutoCommit(false);
+                            Outbox.of("shop", db.names()).append(c, TestEvents.event("shop", "o", round));
+                            c.commit();
+                        }
+                        int expected = round;
+                        await().atMost(DEADLINE).until(() -> r.events.size() == expected);
+                        assertThat(relay.lastFailure()).isEmpty();
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabase.Kind.class)
     void eventsFlowFromOutboxThroughRelayAndLogWithTheirPositions(TestDatabase.Kind kind) throws Exception {

@@ -10,4 +10,10 @@ public interface FencedPublisher extends Publisher {
     DataSource dataSource();
 
     void fence(Fence fence);
+
+    /**
+     * The relay that set {@code fence} stopped: the publisher may be fenced by the next relay (a restart
+     * on the same publisher). Does nothing when another fence is set.
+     */
+    void unfence(Fence fence);
 }

@@ -64,6 +64,13 @@ public final class LogPublisher implements FencedPublisher {
     }
 
     @Override
+    public synchronized void unfence(Fence fence) {
+        if (this.fence == fence) {
+            this.fence = Fence.NONE;
+        }
+    }
+
+    @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
         if (closed) {
             return CompletableFuture.failedFuture(new EventsyncException("log publisher of " + topic + " is closed"));
