@@ -89,7 +89,8 @@ public final class Pipeline implements AutoCloseable {
                 open.push(walRelay(relay, relay.wal().get(), db, publisher, meters));
             } else {
                 Relay running = Relay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
-                        .publisher(publisher).meterRegistry(meters).build().start();
+                        .publisher(publisher).heartbeatInterval(relay.heartbeatInterval()).meterRegistry(meters)
+                        .build().start();
                 open.push(running);
                 log.info("relaying the outbox of {} to topic {} on {}", relay.source(), relay.topic(), transport.name());
             }
@@ -104,6 +105,7 @@ public final class Pipeline implements AutoCloseable {
                                      MeterRegistry meters) {
         WalRelay running = WalRelay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
                 .slot(wal.slot()).publication(wal.publication()).createSlot(wal.createSlot())
+                .freshnessHeartbeatInterval(relay.heartbeatInterval())
                 .publisher(publisher).meterRegistry(meters).build().start();
         log.info("relaying the events of {} from the WAL (slot {}, publication {}) to topic {}", relay.source(),
                 wal.slot(), wal.publication(), relay.topic());

@@ -293,11 +293,21 @@ public final class PipelineConfigLoader {
     }
 
     private RelayConfig relay(ConfigNode node) {
-        node.allowOnly(Set.of("source", "database", "topic", "mode", "slot", "publication", "create_slot"));
+        node.allowOnly(Set.of("source", "database", "topic", "mode", "slot", "publication", "create_slot",
+                "heartbeat_interval"));
         Map<String, ConfigNode> e = node.entries();
         String source = name(required(node, e, "source"));
         Database database = database(required(node, e, "database"));
-        return new RelayConfig(source, database, name(required(node, e, "topic")), wal(node, e, source, database));
+        Duration heartbeats = RelayConfig.DEFAULT_HEARTBEAT_INTERVAL;
+        if (e.containsKey("heartbeat_interval")) {
+            ConfigNode interval = e.get("heartbeat_interval");
+            heartbeats = interval.text().trim().equals("0") ? Duration.ZERO : interval.duration();
+            if (heartbeats.isNegative()) {
+                throw interval.error("must be 0 (no heartbeats) or a positive duration");
+            }
+        }
+        return new RelayConfig(source, database, name(required(node, e, "topic")), wal(node, e, source, database),
+                heartbeats);
     }
 
     /** {@code mode: wal} and its keys; empty for the query relay (the default). */

@@ -8,6 +8,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.cli.demo.proto.OrderPlaced;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,18 @@ class PipelineRelayModeTest {
     void theQueryRelayIsTheDefault() throws Exception {
         assertThat(loader.load(write(FILE)).relay().orElseThrow().wal()).isEmpty();
         assertThat(loader.load(write(FILE + "  mode: query\n")).relay().orElseThrow().wal()).isEmpty();
+    }
+
+    @Test
+    void theHeartbeatIntervalDefaultsToOneSecondAndZeroTurnsHeartbeatsOff() throws Exception {
+        assertThat(loader.load(write(FILE)).relay().orElseThrow().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(loader.load(write(FILE + "  heartbeat_interval: 250ms\n")).relay().orElseThrow().heartbeatInterval())
+                .isEqualTo(Duration.ofMillis(250));
+        assertThat(loader.load(write(FILE + "  heartbeat_interval: 0\n")).relay().orElseThrow().heartbeatInterval())
+                .isZero();
+        Path bad = write(FILE + "  heartbeat_interval: often\n");
+        assertThatThrownBy(() -> loader.load(bad)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("relay.heartbeat_interval: must be a duration");
     }
 
     @Test
