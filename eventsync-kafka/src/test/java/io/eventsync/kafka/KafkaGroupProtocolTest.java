@@ -106,7 +106,7 @@ class KafkaGroupProtocolTest {
                 ids.add(event.getId());
                 sends.add(publisher.send(outbound(event)));
             }
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            TestEvents.awaitSent(sends);
         }
         return ids;
     }

@@ -104,7 +104,7 @@ class KafkaTransportTest {
                     sends.add(publisher.send(outbound(envelope(key, sequence, key + sequence))));
                 }
             }
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            TestEvents.awaitSent(sends);
         }
         Recorder recorder = Recorder.acking();
         try (Subscription ignored = transport.subscribe(SubscriptionSpec.fanout(topic, unique("copy")), recorder)) {
@@ -296,7 +296,7 @@ class KafkaTransportTest {
                 ids.add(envelope.getId());
                 sends.add(publisher.send(outbound(envelope)));
             }
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            TestEvents.awaitSent(sends);
         }
         return ids;
     }

@@ -125,7 +125,7 @@ class LocalKafkaTest {
             ids.add(envelope.getId());
             sends.add(publisher.send(outbound(envelope)));
         }
-        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        TestEvents.awaitSent(sends);
         return ids;
     }
 

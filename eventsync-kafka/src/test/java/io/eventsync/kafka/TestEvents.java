@@ -1,5 +1,7 @@
 package io.eventsync.kafka;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.StringValue;
@@ -41,6 +43,27 @@ final class TestEvents {
 
     static OutboundEvent outbound(Envelope envelope) {
         return new OutboundEvent(envelope, envelope.toByteArray());
+    }
+
+    /**
+     * Waits for every send to complete, longer than the producer's own delivery timeout (120 s), so a
+     * send that cannot complete fails with the producer's reason instead of a bare timeout here; on
+     * failure the message says how many sends completed, failed and were still pending.
+     */
+    static void awaitSent(List<? extends CompletableFuture<?>> sends) throws Exception {
+        try {
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(180, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            long done = sends.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
+            List<Throwable> failures = new java.util.ArrayList<>();
+            sends.stream().filter(CompletableFuture::isCompletedExceptionally).forEach(f -> f.exceptionally(t -> {
+                failures.add(t);
+                return null;
+            }));
+            throw new AssertionError(done + " of " + sends.size() + " Kafka sends completed, " + failures.size()
+                    + " failed, " + (sends.size() - done - failures.size()) + " pending"
+                    + (failures.isEmpty() ? "" : "; first failure: " + failures.get(0)), e);
+        }
     }
 
     static Envelope decode(Delivery delivery) {
