@@ -13,9 +13,11 @@ import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.handler.ApplyScope;
+import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.jdbc.CopyTable;
 import io.eventsync.jdbc.EventsyncSchema;
@@ -198,10 +200,30 @@ final class EndToEndRig {
         JdbcDeadLetters deadLetters = JdbcDeadLetters.create(pools.copy, copyNames);
         JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(pools.copy).schema(copyNames).build())
                 .deadLetters(deadLetters).build();
-        ApplyScope timed = invocation -> {
-            Outcome outcome = scope.apply(invocation);
-            copyCommitted(invocation.envelope().getId());
-            return outcome;
+        ApplyScope timed = new ApplyScope() { // notes when each event's copy transaction committed
+            @Override
+            public Outcome apply(Invocation invocation) throws Exception {
+                Outcome outcome = scope.apply(invocation);
+                copyCommitted(invocation.envelope().getId());
+                return outcome;
+            }
+
+            @Override
+            public boolean batches() {
+                return scope.batches();
+            }
+
+            @Override
+            public List<Outcome> applyAll(List<? extends Invocation> invocations) throws Exception {
+                List<Outcome> outcomes = scope.applyAll(invocations);
+                invocations.forEach(invocation -> copyCommitted(invocation.envelope().getId()));
+                return outcomes;
+            }
+
+            @Override
+            public boolean refusesParkedKeys(DeadLetterStore store) {
+                return scope.refusesParkedKeys(store);
+            }
         };
         Dispatcher dispatcher = Dispatcher.builder(group)
                 .handlers(copy.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())

@@ -180,12 +180,13 @@ public final class HttpFeedBench {
             CopyTable table = CopyTable.builder(StringValue.getDescriptor(), "items")
                     .keyFromSubject("id").column("value").versionColumn("version").build();
             table.createTable(db);
-            scope = JdbcApplyScope.builder(Inbox.builder(db).build()).build();
+            JdbcDeadLetters deadLetters = JdbcDeadLetters.create(db);
+            scope = JdbcApplyScope.builder(Inbox.builder(db).build()).deadLetters(deadLetters).build();
             dispatcher = Dispatcher.builder(group)
                     .handlers(table.registerOn(HandlerRegistry.builder(), HandlerOptions.defaults()).build())
                     .types(TypeRegistry.builder().add(StringValue.getDefaultInstance()).build())
                     .codec(EnvelopeCodec.defaults()).validator(EnvelopeValidator.defaults())
-                    .applyScope(scope).deadLetters(JdbcDeadLetters.create(db)).lanes(8).maxInFlight(4000)
+                    .applyScope(scope).deadLetters(deadLetters).lanes(8).maxInFlight(4000)
                     .shutdownTimeout(Duration.ofSeconds(10)).build();
         }
 

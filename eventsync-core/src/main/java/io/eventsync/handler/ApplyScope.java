@@ -1,5 +1,7 @@
 package io.eventsync.handler;
 
+import java.util.List;
+
 /**
  * Wraps every handler invocation in a unit of work. The JDBC module's scope opens the copy's
  * transaction, inserts the inbox row (a duplicate returns {@link Outcome.Skipped} without calling the
@@ -7,6 +9,9 @@ package io.eventsync.handler;
  * own outbox and commits; on an exception or {@link Outcome.RetryAfter}/{@link Outcome.Reject} it rolls back.
  *
  * <p>The default scope just proceeds. A scope is shared by all lanes and must be thread-safe.
+ *
+ * <p>A scope may also apply a batch in one unit of work ({@link #batches()}, {@link #applyAll}): the
+ * dispatcher then hands it the events of distinct keys that are ready at the same moment.
  */
 @FunctionalInterface
 public interface ApplyScope {
@@ -23,5 +28,24 @@ public interface ApplyScope {
      */
     default boolean refusesParkedKeys(DeadLetterStore deadLetters) {
         return false;
+    }
+
+    /** True when this scope implements {@link #applyAll}. */
+    default boolean batches() {
+        return false;
+    }
+
+    /**
+     * Applies the invocations (of distinct keys, in the order given) in one unit of work, all or nothing.
+     * Returns one outcome per invocation, each {@link Outcome.Applied} or {@link Outcome.Skipped}, once
+     * all of them are durable together. When anything goes wrong — a handler throws or returns
+     * {@link Outcome.RetryAfter} or {@link Outcome.Reject}, a key is parked, an invocation is abandoned,
+     * the commit fails — nothing of the batch may remain and the method throws; the dispatcher then
+     * applies each event alone through {@link #apply}, where each gets its own retries, dead letter and
+     * parking, and the batch attempt is not counted against any of them. A handler may therefore run twice
+     * for one delivery (as after any redelivery): its effects outside the unit of work must be idempotent.
+     */
+    default List<Outcome> applyAll(List<? extends Invocation> invocations) throws Exception {
+        throw new UnsupportedOperationException(getClass().getName() + " does not apply batches");
     }
 }

@@ -32,6 +32,10 @@ import java.util.function.Consumer;
  * lane, replaced when a handler is abandoned) and {@code eventsync-<subscription>-watchdog}.
  */
 public final class Dispatcher implements DeliveryHandler, AutoCloseable {
+    /** {@link Builder#maxBatch}'s default. */
+    public static final int DEFAULT_MAX_BATCH = 256;
+    /** {@link Builder#maxBatchBytes}'s default: 4 MiB. */
+    public static final long DEFAULT_MAX_BATCH_BYTES = 4L << 20;
 
     private final String subscription;
     private final DeadLetterStore deadLetters;
@@ -175,6 +179,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         private DeadLetterStore deadLetters;
         private int lanes = Math.max(2, Runtime.getRuntime().availableProcessors());
         private int maxInFlight = 10_000;
+        private int maxBatch = DEFAULT_MAX_BATCH;
+        private long maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
         private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.DEAD_LETTER;
         private DeadLetterPolicy unknownTypeDeadLetterPolicy = DeadLetterPolicy.PARK_KEY;
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
@@ -220,6 +226,25 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         /** Default a new {@link InMemoryDeadLetters}. Parked keys are restored from it at build. */
         public Builder deadLetters(DeadLetterStore store) {
             this.deadLetters = store;
+            return this;
+        }
+
+        /**
+         * At most this many events (of distinct keys, ready at the same moment on one lane) go to the apply
+         * scope as one unit of work, when the scope applies batches ({@link ApplyScope#batches()}; the JDBC
+         * scope does, with its dead-letter store). Default {@value #DEFAULT_MAX_BATCH}; 1 applies every event
+         * alone. A lane never waits to fill a batch: a lone event goes at once, and batches grow with the
+         * backlog. Inside a batch every event keeps its own guarantees: when anything in it fails, nothing of
+         * it is committed and its events are applied one at a time.
+         */
+        public Builder maxBatch(int maxBatch) {
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /** At most this many serialized envelope bytes per batch (a first event larger goes alone); default 4 MiB. */
+        public Builder maxBatchBytes(long maxBatchBytes) {
+            this.maxBatchBytes = maxBatchBytes;
             return this;
         }
 
@@ -307,6 +332,12 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             if (maxInFlight < 1 || maxInFlight > 10_000_000) {
                 throw new ConfigException("dispatcher maxInFlight must be 1..10,000,000, but was " + maxInFlight);
             }
+            if (maxBatch < 1 || maxBatch > 10_000) {
+                throw new ConfigException("dispatcher maxBatch must be 1..10,000, but was " + maxBatch);
+            }
+            if (maxBatchBytes < 1) {
+                throw new ConfigException("dispatcher maxBatchBytes must be >= 1, but was " + maxBatchBytes);
+            }
             if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
                 throw new ConfigException("dispatcher shutdownTimeout must be >= 0, but was " + shutdownTimeout);
             }
@@ -320,7 +351,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
                     codec != null ? codec : EnvelopeCodec.defaults(),
                     validator != null ? validator : EnvelopeValidator.defaults(), scope, store, lanes, maxInFlight,
                     unknownTypePolicy == UnknownTypePolicy.SKIP, unknownTypeDeadLetterPolicy, meterRegistry,
-                    shutdownTimeout, clock, followUps, freshnessListener));
+                    shutdownTimeout, clock, followUps, freshnessListener, maxBatch, maxBatchBytes));
             return new Dispatcher(subscription, store, engine);
         }
     }

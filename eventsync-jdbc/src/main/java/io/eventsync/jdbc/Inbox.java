@@ -16,7 +16,10 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -168,6 +171,57 @@ public final class Inbox {
             throw Jdbc.failure(t, "recording event " + envelope.getId() + " in the inbox of subscription '"
                     + subscription + "'", t.inbox(), e);
         }
+    }
+
+    /**
+     * Inserts the inbox rows of a batch on the apply transaction's connection: one query finds the events
+     * applied before, one JDBC batch inserts the others. Returns, per envelope, true when its row was
+     * inserted (false: a duplicate, already applied). Throws when an insert fails (an event being applied
+     * by another instance at the same time, for one): the caller then rolls the whole batch back.
+     */
+    boolean[] recordAll(Connection c, String subscription, List<Envelope> envelopes) throws SQLException {
+        Tables t = tables(c);
+        Set<String> applied = new HashSet<>();
+        StringBuilder select = new StringBuilder("SELECT event_id FROM ").append(t.inbox())
+                .append(" WHERE subscription = ? AND event_id IN (");
+        for (int i = 0; i < envelopes.size(); i++) {
+            select.append(i == 0 ? "?" : ", ?");
+        }
+        try (PreparedStatement ps = c.prepareStatement(select.append(')').toString())) {
+            ps.setString(1, subscription);
+            for (int i = 0; i < envelopes.size(); i++) {
+                ps.setString(i + 2, envelopes.get(i).getId());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    applied.add(rs.getString(1));
+                }
+            }
+        }
+        boolean[] fresh = new boolean[envelopes.size()];
+        Timestamp now = Timestamp.from(Instant.now());
+        int inserts = 0;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.inbox()
+                + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < envelopes.size(); i++) {
+                Envelope envelope = envelopes.get(i);
+                if (applied.contains(envelope.getId())) {
+                    continue;
+                }
+                fresh[i] = true;
+                ps.setString(1, subscription);
+                ps.setString(2, envelope.getId());
+                ps.setString(3, envelope.getSource());
+                ps.setLong(4, envelope.getPosition());
+                ps.setTimestamp(5, now);
+                ps.addBatch();
+                inserts++;
+            }
+            if (inserts > 0) {
+                ps.executeBatch();
+            }
+        }
+        return fresh;
     }
 
     /** How long an applied event's row is kept, so that a redelivery within it is skipped as a duplicate. */

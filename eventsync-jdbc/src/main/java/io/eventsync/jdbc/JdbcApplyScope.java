@@ -17,6 +17,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -169,6 +171,100 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             throw t;
         } finally {
             closeQuietly(c, event, abandoned);
+        }
+    }
+
+    /** Batches when it checks parked keys itself (a dead-letter store is configured). */
+    @Override
+    public boolean batches() {
+        return deadLetters != null;
+    }
+
+    /**
+     * A batch in one transaction: one query finds the events applied before (each a skipped duplicate)
+     * and one JDBC batch inserts the others' inbox rows, one query checks that none of their keys is
+     * parked, the handlers run one after another on the bound connection, the follow-ups of all of them
+     * go to the outbox in one append, one commit. Anything else than every handler returning applied or
+     * skipped rolls the whole transaction back and throws (see {@link ApplyScope#applyAll}); so does
+     * the abandonment of any of the invocations, whose abort hook aborts the shared connection.
+     */
+    @Override
+    public List<Outcome> applyAll(List<? extends Invocation> invocations) throws Exception {
+        if (invocations.isEmpty()) {
+            return List.of();
+        }
+        Invocation first = invocations.get(0);
+        String subscription = first.subscription();
+        Connection c = connect(first.envelope(), subscription);
+        boolean abandoned = false;
+        try {
+            for (Invocation invocation : invocations) {
+                invocation.onAbort(() -> abort(c, invocation));
+            }
+            c.setAutoCommit(false);
+            List<Envelope> events = new ArrayList<>(invocations.size());
+            for (Invocation invocation : invocations) {
+                events.add(invocation.envelope());
+            }
+            boolean[] fresh = inbox.recordAll(c, subscription, events);
+            List<String> keys = new ArrayList<>(invocations.size());
+            for (int i = 0; i < fresh.length; i++) {
+                if (fresh[i] && !invocations.get(i).replaying()) {
+                    keys.add(invocations.get(i).key());
+                }
+            }
+            if (deadLetters.anyParked(c, subscription, keys)) {
+                throw new EventsyncException("a key of a batch of " + keys.size() + " events is parked on subscription "
+                        + subscription + "; the batch is rolled back and its events are applied one at a time");
+            }
+            Outcome[] outcomes = new Outcome[invocations.size()];
+            List<Envelope> emitted = new ArrayList<>();
+            for (int i = 0; i < outcomes.length; i++) {
+                Invocation invocation = invocations.get(i);
+                if (!fresh[i]) {
+                    outcomes[i] = Outcome.skipped("duplicate: event " + invocation.envelope().getId()
+                            + " was already applied in subscription " + subscription);
+                    continue;
+                }
+                invocation.bind(Connection.class, c);
+                Outcome outcome = invocation.proceed();
+                if (!(outcome instanceof Outcome.Applied) && !(outcome instanceof Outcome.Skipped)) {
+                    throw new EventsyncException("event " + invocation.envelope().getId() + " of a batch returned "
+                            + outcome + "; the batch is rolled back and its events are applied one at a time");
+                }
+                if (outcome instanceof Outcome.Applied) {
+                    emitted.addAll(invocation.emitted());
+                }
+                outcomes[i] = outcome;
+            }
+            if (!emitted.isEmpty()) {
+                if (followUps == null) {
+                    throw new PermanentException("a handler of a batch emitted follow-up events but no outbox is"
+                            + " configured on the JdbcApplyScope; set JdbcApplyScope.builder(...).outbox(outbox)");
+                }
+                followUps.append(c, emitted);
+            }
+            for (Invocation invocation : invocations) {
+                if (invocation.abandoned()) {
+                    abandoned = true;
+                    throw new EventsyncException("invocation of event " + invocation.envelope().getId()
+                            + " was abandoned; its batch's transaction is not committed (its events are retried)");
+                }
+            }
+            c.commit();
+            for (int i = 0; i < fresh.length; i++) {
+                if (fresh[i]) {
+                    inbox.committed(subscription, events.get(i));
+                } else {
+                    duplicates(subscription).increment();
+                }
+            }
+            return Arrays.asList(outcomes);
+        } catch (Throwable t) {
+            rollbackQuietly(c, first.envelope(), t);
+            throw t;
+        } finally {
+            closeQuietly(c, first.envelope(), abandoned);
         }
     }
 

@@ -200,6 +200,28 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         }
     }
 
+    /** True when any of {@code keys} is parked on {@code subscription} (one query, on the caller's transaction). */
+    boolean anyParked(Connection c, String subscription, List<String> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return false;
+        }
+        StringBuilder sql = new StringBuilder("SELECT 1 FROM ").append(tables(c).deadLetters())
+                .append(" WHERE subscription = ? AND parks_key = 1 AND event_key IN (");
+        for (int i = 0; i < keys.size(); i++) {
+            sql.append(i == 0 ? "?" : ", ?");
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql.append(')').toString())) {
+            ps.setMaxRows(1);
+            ps.setString(1, text(subscription, SUBSCRIPTION_CHARS));
+            for (int i = 0; i < keys.size(); i++) {
+                ps.setString(i + 2, key(keys.get(i)));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     @Override
     public List<DeadLetter> list(String subscription) {
         return query("WHERE subscription = ? ORDER BY seq", text(subscription, SUBSCRIPTION_CHARS));

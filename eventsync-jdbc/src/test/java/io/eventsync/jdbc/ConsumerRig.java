@@ -27,8 +27,8 @@ final class ConsumerRig implements AutoCloseable {
 
     ConsumerRig(Transport transport, String topic, String group, DataSource copyDb, HandlerRegistry handlers) {
         this.inbox = Inbox.builder(copyDb).build();
-        this.scope = JdbcApplyScope.builder(inbox).meterRegistry(meters).build();
         this.deadLetters = JdbcDeadLetters.create(copyDb);
+        this.scope = JdbcApplyScope.builder(inbox).deadLetters(deadLetters).meterRegistry(meters).build();
         this.dispatcher = Dispatcher.builder(group)
                 .handlers(handlers)
                 .types(TypeRegistry.builder().add(AccountChanged.getDefaultInstance()).build())

@@ -45,8 +45,9 @@ public final class PostgresCopy implements CopyUnderTest {
         HandlerOptions options = HandlerOptions.custom().retryPolicy(RetryPolicy.custom().maxAttempts(3)
                 .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(50)).build()).build();
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        this.scope = JdbcApplyScope.builder(Inbox.builder(db.dataSource()).build()).meterRegistry(meters).build();
         this.deadLetters = JdbcDeadLetters.create(db.dataSource());
+        this.scope = JdbcApplyScope.builder(Inbox.builder(db.dataSource()).build()).deadLetters(deadLetters)
+                .meterRegistry(meters).build();
         this.dispatcher = Dispatcher.builder(subscription)
                 .handlers(copy.registerOn(HandlerRegistry.builder(), options).build())
                 .types(TypeRegistry.builder().add(StringValue.getDefaultInstance()).build())

@@ -47,6 +47,8 @@ final class Attempt implements Invocation, EventContext, CancellationToken {
     private boolean proceeded;
     private boolean finished; // guarded by lock
     private volatile boolean abandoned;
+    /** True for an attempt inside a batch: its number was not counted on the work when it started. */
+    boolean batched;
     private volatile boolean cancelled;
     private volatile boolean timedOut;
 

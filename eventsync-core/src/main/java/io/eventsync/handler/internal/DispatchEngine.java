@@ -70,7 +70,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                            EnvelopeValidator validator, ApplyScope scope, DeadLetterStore deadLetters, int lanes,
                            int maxInFlight, boolean skipUnknownTypes, DeadLetterPolicy unknownTypeDeadLetterPolicy,
                            MeterRegistry meterRegistry, Duration shutdownTimeout, Clock clock,
-                           Consumer<List<Envelope>> followUps, Consumer<CopyFreshness> freshnessListener) {}
+                           Consumer<List<Envelope>> followUps, Consumer<CopyFreshness> freshnessListener,
+                           int maxBatch, long maxBatchBytes) {}
 
     private final Settings s;
     private final Lane[] lanes;
@@ -88,6 +89,24 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final Releases releases;
     /** The apply scope checks parked keys in its own transaction: no store query before an attempt. */
     private final boolean scopeRefusesParkedKeys;
+    /** Events of distinct keys ready at once go to the scope together (see {@link #processBatch}). */
+    private final boolean batching;
+    private final BatchInvocation.Attempts batchAttempts = new BatchInvocation.Attempts() {
+        @Override
+        public Attempt start(Work work, Lane.Runner runner) {
+            if (stopping) {
+                throw new java.util.concurrent.CancellationException("subscription " + s.subscription() + " is stopping");
+            }
+            Attempt a = begin(work, work.attempts + 1, runner);
+            a.batched = true;
+            return a;
+        }
+
+        @Override
+        public boolean end(Attempt a) {
+            return DispatchEngine.this.end(a);
+        }
+    };
     private final ScheduledExecutorService sweeper;
     private final Counter storeFailures;
     private final AtomicInteger storeBlocked = new AtomicInteger();
@@ -102,6 +121,10 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.freshness = new FreshnessBoard(settings.subscription(), settings.clock(), settings.meterRegistry());
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());
+        // Batches need the scope to check parked keys in its unit of work: the one pre-check per event
+        // (holdIfParked) cannot be undone when the batch falls back to single events.
+        this.batching = settings.maxBatch() > 1 && settings.scope().batches() && scopeRefusesParkedKeys
+                && settings.followUps() == null;
         this.storeFailures = Counter.builder("eventsync.dead_letters.store_failures")
                 .description("writes to the dead-letter store that failed (each is retried; nothing is dropped)")
                 .tag("subscription", settings.subscription()).register(settings.meterRegistry());
@@ -114,7 +137,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         settings.handlers().registrations().keySet().forEach(metrics::of); // degraded gauges exist from the start
         this.lanes = new Lane[settings.lanes()];
         for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = new Lane("eventsync-" + settings.subscription() + "-lane-" + i, this);
+            lanes[i] = new Lane("eventsync-" + settings.subscription() + "-lane-" + i, this,
+                    batching ? settings.maxBatch() : 1, settings.maxBatchBytes());
         }
         this.watchdog = new Watchdog("eventsync-" + settings.subscription() + "-watchdog", this);
         for (Lane lane : lanes) {
@@ -265,13 +289,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         HandlerOptions options = w.registration.options();
         int number = ++w.attempts;
         long start = System.nanoTime();
-        Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
-                start + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
-        runner.attempt = a;
-        watchdog.watch(a);
-        if (stopping) {
-            a.cancel();
-        }
+        Attempt a = begin(w, number, runner);
         Outcome outcome = null;
         Throwable error = null;
         try {
@@ -286,12 +304,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         } catch (Throwable t) {
             error = t; // anything else a handler throws (a StackOverflowError too) is a failed attempt
         }
-        if (!a.finish()) {
+        if (!end(a)) {
             return Step.ABANDONED; // the watchdog gave up on us; our replacement owns the event now
         }
-        runner.attempt = null;
-        watchdog.unwatch(a);
-        Thread.interrupted(); // a timeout interrupt belongs to this attempt only
         DispatchMetrics.TypeMeters m = metrics.of(w.type());
         m.duration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         if (stopping && (error != null || a.isCancelled())) {
@@ -310,6 +325,120 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return failed(w, error);
         }
         return outcome(w, a, outcome, m);
+    }
+
+    /** Starts attempt {@code number} of {@code w} on {@code runner}, under the watchdog. */
+    private Attempt begin(Work w, int number, Lane.Runner runner) {
+        HandlerOptions options = w.registration.options();
+        Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
+                System.nanoTime() + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
+        runner.attempt = a;
+        watchdog.watch(a);
+        if (stopping) {
+            a.cancel();
+        }
+        return a;
+    }
+
+    /** Ends an attempt; false when the watchdog abandoned it (then nothing of it may be used). */
+    private boolean end(Attempt a) {
+        if (!a.finish()) {
+            return false;
+        }
+        a.runner.attempt = null;
+        watchdog.unwatch(a);
+        Thread.interrupted(); // a timeout interrupt belongs to this attempt only
+        return true;
+    }
+
+    // ---- batches ---------------------------------------------------------------------------------
+
+    /**
+     * Only a delivery at its first try, decoded, with a handler and nothing pending goes in a batch:
+     * everything else (retries, dead letters to store, replays, undecodable or unknown events) takes the
+     * one-event path, so a failing event never keeps failing batches.
+     */
+    @Override
+    public boolean batchable(Entry head) {
+        return head instanceof Work w && w.letter == null && w.attempts == 0 && w.registration != null
+                && w.preFailure == null && !w.skipUnknown && w.pendingFailure == null
+                && w.pendingDeadLetter == null && !w.pendingSuccess && w.storeFailures == 0;
+    }
+
+    @Override
+    public long weight(Entry head) {
+        return head instanceof Work w ? w.bytes.length : 0;
+    }
+
+    /**
+     * Applies the heads of several keys in one unit of work of the scope ({@link ApplyScope#applyAll}).
+     * When it commits, every event is done (applied or skipped) and acknowledged in partition order as
+     * usual. When it does not, nothing of it took effect, no attempt is counted, and the lane applies
+     * each event alone, where a failure gets its usual retries and dead letter and parks only its key.
+     */
+    @Override
+    public List<Step> processBatch(List<Entry> heads, Lane.Runner runner) {
+        if (stopping) {
+            return List.of(Step.STOPPED);
+        }
+        List<BatchInvocation> batch = new java.util.ArrayList<>(heads.size());
+        for (Entry head : heads) {
+            batch.add(new BatchInvocation((Work) head, s.subscription(), runner, batchAttempts));
+        }
+        long start = System.nanoTime();
+        List<Outcome> outcomes = null;
+        Throwable failure = null;
+        try {
+            outcomes = s.scope().applyAll(batch);
+            if (outcomes == null || outcomes.size() != batch.size()) {
+                throw new IllegalStateException("the apply scope returned " + (outcomes == null ? "null" : outcomes.size()
+                        + " outcomes") + " for a batch of " + batch.size() + " events");
+            }
+        } catch (OutOfMemoryError | InternalError e) {
+            throw e;
+        } catch (Throwable t) {
+            outcomes = null;
+            failure = t;
+        }
+        for (BatchInvocation b : batch) {
+            if (b.abandoned()) {
+                return List.of(Step.ABANDONED); // the fresh runner applies the batch's events one at a time
+            }
+        }
+        runner.attempt = null;
+        Thread.interrupted();
+        if (outcomes == null) {
+            metrics.batchFallback();
+            if (stopping) {
+                return List.of(Step.STOPPED);
+            }
+            log.debug("a batch of {} events on subscription {} was not committed ({}); applying them one at a time",
+                    batch.size(), s.subscription(), String.valueOf(failure));
+            return null;
+        }
+        metrics.batch(batch.size(), System.nanoTime() - start);
+        List<Step> steps = new java.util.ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            BatchInvocation b = batch.get(i);
+            Outcome outcome = outcomes.get(i);
+            DispatchMetrics.TypeMeters m = metrics.of(b.work.type());
+            if (b.handlerNanos > 0) {
+                m.duration.record(b.handlerNanos, TimeUnit.NANOSECONDS);
+            }
+            if (outcome instanceof Outcome.Skipped skipped) {
+                log.debug("event {} (subject {}) skipped in a batch: {}", b.work.eventId(), b.work.key, skipped.reason());
+                m.skipped.increment();
+            } else {
+                if (!(outcome instanceof Outcome.Applied)) {
+                    log.error("the apply scope committed event {} of subscription {} in a batch with outcome {};"
+                            + " a batch commits only applied or skipped events (counted as applied)",
+                            b.work.eventId(), s.subscription(), outcome);
+                }
+                m.applied.increment();
+            }
+            steps.add(succeeded(b.work));
+        }
+        return steps;
     }
 
     private Step outcome(Work w, Attempt a, Outcome outcome, DispatchMetrics.TypeMeters m) {
@@ -512,6 +641,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         m.degraded.set(1);
         degraded.add(a.type());
         HandlerOptions options = a.work.registration.options();
+        if (a.batched) {
+            a.work.attempts++; // a batch counts the attempt of the abandoned event only (the others run again)
+        }
         log.warn("handler {} is degraded: it ignored cancellation of event {} (subject {}) on subscription {} "
                 + "for {} ms past its {} ms timeout; abandoned thread {} and retrying the event on a fresh worker",
                 a.type(), a.envelope().getId(), a.work.key, s.subscription(), options.cancellationGrace().toMillis(),

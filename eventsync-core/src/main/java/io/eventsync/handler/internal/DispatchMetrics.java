@@ -2,18 +2,23 @@ package io.eventsync.handler.internal;
 
 import io.eventsync.handler.HandlerRegistry;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The dispatcher's meters, tagged by subscription and payload type, looked up once per type (not per
  * event). Names: {@code eventsync.dispatcher.{applied,skipped,retried,timed_out,abandoned,dead_lettered}},
- * {@code eventsync.handler.duration}, {@code eventsync.handler.degraded} (1 once a handler was abandoned).
+ * {@code eventsync.handler.duration}, {@code eventsync.handler.degraded} (1 once a handler was abandoned);
+ * per subscription {@code eventsync.dispatcher.batch.size} (events per committed batch),
+ * {@code eventsync.dispatcher.batch.duration} and {@code eventsync.dispatcher.batch.fallbacks} (batches
+ * that did not commit, whose events were then applied one at a time).
  *
  * <p>Only the types a handler is registered for get meters of their own; every other type string that
  * arrives off the wire (unknown, misspelled, random bytes decoded as a name) is counted under the one
@@ -28,11 +33,31 @@ final class DispatchMetrics {
     private final Set<String> registered;
     private final ConcurrentHashMap<String, TypeMeters> byType = new ConcurrentHashMap<>();
     private volatile TypeMeters unknown;
+    private final DistributionSummary batchSize;
+    private final Timer batchDuration;
+    private final Counter batchFallbacks;
 
     DispatchMetrics(MeterRegistry registry, String subscription, HandlerRegistry handlers) {
         this.registry = registry;
         this.subscription = subscription;
         this.registered = Set.copyOf(handlers.registrations().keySet());
+        this.batchSize = DistributionSummary.builder("eventsync.dispatcher.batch.size")
+                .description("events per committed batch").tag("subscription", subscription).register(registry);
+        this.batchDuration = Timer.builder("eventsync.dispatcher.batch.duration")
+                .description("one batch's unit of work, handlers and commit included").tag("subscription", subscription)
+                .register(registry);
+        this.batchFallbacks = Counter.builder("eventsync.dispatcher.batch.fallbacks")
+                .description("batches that did not commit; their events were applied one at a time")
+                .tag("subscription", subscription).register(registry);
+    }
+
+    void batch(int size, long nanos) {
+        batchSize.record(size);
+        batchDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void batchFallback() {
+        batchFallbacks.increment();
     }
 
     TypeMeters of(String type) {

@@ -1,7 +1,10 @@
 package io.eventsync.handler.internal;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +25,13 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The runner thread is replaceable: when the watchdog abandons a handler that ignores cancellation,
  * a fresh runner takes over the lane and finishes the abandoned entry (as a failed attempt).
+ *
+ * <p>Batches: when several keys are ready at once, the runner takes the heads of up to
+ * {@code maxBatch} of them (one entry per key, so per-key order is untouched) whose heads the
+ * processor accepts ({@link Processor#batchable}), within {@code maxBatchBytes}, and hands them to
+ * {@link Processor#processBatch} as one unit. It never waits for a batch to fill: a lone ready key
+ * runs alone at once, so batches grow with the backlog only. When the batch does not go through as a
+ * whole, the runner processes the same heads one at a time, in the order taken.
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -31,10 +41,32 @@ final class Lane {
     /** Processes the head entry of a key on the calling runner. */
     interface Processor {
         Step process(Entry head, Runner runner);
+
+        /** True when {@code head} may go in a batch with the heads of other keys. */
+        default boolean batchable(Entry head) {
+            return false;
+        }
+
+        /**
+         * Processes the heads of distinct keys as one unit. Returns one step per head when the unit went
+         * through; null when it did not and nothing of it took effect (the runner then processes each
+         * head alone); a list holding only {@link Step#ABANDONED} or {@link Step#STOPPED} when the runner
+         * must exit (its replacement, if any, processes the heads alone).
+         */
+        default List<Step> processBatch(List<Entry> heads, Runner runner) {
+            return null;
+        }
+
+        /** What an entry weighs against the batch's byte limit. */
+        default long weight(Entry head) {
+            return 0;
+        }
     }
 
     private final String name;
     private final Processor processor;
+    private final int maxBatch;
+    private final long maxBatchBytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Map<String, KeyQueue> keys = new HashMap<>();
@@ -46,15 +78,21 @@ final class Lane {
     private boolean stopping; // guarded by lock
 
     Lane(String name, Processor processor) {
+        this(name, processor, 1, Long.MAX_VALUE);
+    }
+
+    Lane(String name, Processor processor, int maxBatch, long maxBatchBytes) {
         this.name = name;
         this.processor = processor;
+        this.maxBatch = maxBatch;
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     void start() {
         Runner runner;
         lock.lock();
         try {
-            runner = newRunner(null);
+            runner = newRunner(List.of());
         } finally {
             lock.unlock();
         }
@@ -82,7 +120,7 @@ final class Lane {
 
     /**
      * Called by the watchdog when {@code abandoned}'s handler ignored cancellation: a fresh runner
-     * takes over the lane and first finishes the key the abandoned runner was working on.
+     * takes over the lane and first finishes the keys the abandoned runner was working on, one at a time.
      */
     void replace(Runner abandoned) {
         Runner fresh;
@@ -91,7 +129,7 @@ final class Lane {
             if (stopping || current != abandoned) {
                 return;
             }
-            fresh = newRunner(abandoned.working);
+            fresh = newRunner(abandoned.pending);
         } finally {
             lock.unlock();
         }
@@ -99,22 +137,25 @@ final class Lane {
     }
 
     /**
-     * The runner died on an unexpected error while working on {@code kq} (null when between keys): a
-     * fresh runner takes over, and the key waits {@link #CRASH_PAUSE_NANOS} before its head runs again.
+     * The runner died on an unexpected error while working on {@code keys} (empty when between keys): a
+     * fresh runner takes over, and the keys wait {@link #CRASH_PAUSE_NANOS} before their heads run again.
      */
-    private void takeOver(Runner dead, KeyQueue kq) {
+    private void takeOver(Runner dead, List<KeyQueue> keys) {
         Runner fresh;
         lock.lock();
         try {
             if (stopping || current != dead) {
                 return;
             }
-            if (kq != null && kq.state == KeyQueue.State.RUNNING) {
-                kq.state = KeyQueue.State.WAITING;
-                kq.dueNanos = System.nanoTime() + CRASH_PAUSE_NANOS;
-                delayed.add(kq);
+            for (KeyQueue kq : keys) {
+                if (kq.state == KeyQueue.State.RUNNING) {
+                    kq.state = KeyQueue.State.WAITING;
+                    kq.dueNanos = System.nanoTime() + CRASH_PAUSE_NANOS;
+                    delayed.add(kq);
+                }
             }
-            fresh = newRunner(null);
+            wake.signal();
+            fresh = newRunner(List.of());
         } finally {
             lock.unlock();
         }
@@ -137,15 +178,18 @@ final class Lane {
         return name;
     }
 
-    private Runner newRunner(KeyQueue initial) {
+    private Runner newRunner(List<KeyQueue> initial) {
         generation++;
         String threadName = generation == 1 ? name : name + "-" + generation;
         current = new Runner(threadName, initial);
         return current;
     }
 
-    /** Blocks until a key may run; null when this runner must exit. */
-    private KeyQueue next(Runner runner) {
+    /**
+     * Blocks until a key may run; null when this runner must exit. Returns that key, followed by other
+     * ready keys whose heads may share its batch (see the class comment), all marked running.
+     */
+    private List<KeyQueue> next(Runner runner) {
         lock.lock();
         try {
             while (true) {
@@ -161,7 +205,7 @@ final class Lane {
                 KeyQueue kq = ready.pollFirst();
                 if (kq != null) {
                     kq.state = KeyQueue.State.RUNNING;
-                    return kq;
+                    return maxBatch > 1 && !ready.isEmpty() ? batchFrom(kq) : List.of(kq);
                 }
                 try {
                     if (delayed.isEmpty()) {
@@ -173,6 +217,44 @@ final class Lane {
                     // A stop, or a timeout interrupt that raced with the handler's return: re-check.
                 }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: {@code first}, then the ready keys that may join its batch, in their ready order. */
+    private List<KeyQueue> batchFrom(KeyQueue first) {
+        Entry head = first.entries.peekFirst();
+        if (!processor.batchable(head)) {
+            return List.of(first);
+        }
+        List<KeyQueue> batch = new ArrayList<>(Math.min(maxBatch, ready.size() + 1));
+        batch.add(first);
+        long bytes = processor.weight(head);
+        int scanned = 0;
+        for (Iterator<KeyQueue> it = ready.iterator(); it.hasNext() && batch.size() < maxBatch
+                && bytes < maxBatchBytes && scanned < 4 * maxBatch; scanned++) {
+            KeyQueue kq = it.next();
+            Entry h = kq.entries.peekFirst();
+            long w = processor.weight(h);
+            if (processor.batchable(h) && bytes + w <= maxBatchBytes) {
+                it.remove();
+                kq.state = KeyQueue.State.RUNNING;
+                batch.add(kq);
+                bytes += w;
+            }
+        }
+        return batch;
+    }
+
+    private List<Entry> heads(List<KeyQueue> batch) {
+        lock.lock();
+        try {
+            List<Entry> heads = new ArrayList<>(batch.size());
+            for (KeyQueue kq : batch) {
+                heads.add(kq.entries.peekFirst());
+            }
+            return heads;
         } finally {
             lock.unlock();
         }
@@ -209,16 +291,23 @@ final class Lane {
         }
     }
 
+    private static boolean exits(Step step) {
+        return step.kind == Step.Kind.ABANDONED || step.kind == Step.Kind.STOPPED;
+    }
+
     /** The thread of a lane. Replaced, never reused, when its handler is abandoned. */
     final class Runner implements Runnable {
         final Thread thread;
-        private final KeyQueue initial;
-        /** The key this runner is processing (read by {@link #replace} after abandonment). */
-        volatile KeyQueue working;
+        private final List<KeyQueue> initial;
+        /**
+         * The keys this runner holds running and has not completed (read by {@link #replace} after an
+         * abandonment, which can only happen while the runner is inside an attempt, after this was written).
+         */
+        volatile List<KeyQueue> pending = List.of();
         /** The attempt this runner is inside, if any (cancelled when the dispatcher stops). */
         volatile Attempt attempt;
 
-        private Runner(String threadName, KeyQueue initial) {
+        private Runner(String threadName, List<KeyQueue> initial) {
             this.initial = initial;
             this.thread = new Thread(this, threadName);
             this.thread.setDaemon(true); // a zombie handler that never returns must not keep the JVM alive
@@ -230,30 +319,51 @@ final class Lane {
 
         @Override
         public void run() {
-            KeyQueue kq = initial;
+            List<KeyQueue> batch = initial;
             try {
                 while (true) {
-                    if (kq == null) {
-                        kq = next(this);
-                        if (kq == null) {
+                    if (batch.isEmpty()) {
+                        batch = next(this);
+                        if (batch == null) {
                             return;
                         }
                     }
-                    working = kq;
-                    Step step = processor.process(head(kq), this);
-                    if (step.kind == Step.Kind.ABANDONED || step.kind == Step.Kind.STOPPED) {
-                        return; // an abandoned runner's late return changes nothing
+                    pending = batch;
+                    if (batch.size() > 1) {
+                        List<Step> steps = processor.processBatch(heads(batch), this);
+                        if (steps != null && steps.size() == 1 && exits(steps.get(0))) {
+                            return;
+                        }
+                        if (steps != null) {
+                            for (int i = 0; i < batch.size(); i++) {
+                                complete(batch.get(i), steps.get(i));
+                            }
+                            pending = List.of();
+                            batch = List.of();
+                            continue;
+                        }
                     }
-                    complete(kq, step);
-                    kq = null;
+                    for (int i = 0; i < batch.size(); i++) {
+                        KeyQueue kq = batch.get(i);
+                        pending = i == 0 ? batch : List.copyOf(batch.subList(i, batch.size()));
+                        Step step = processor.process(head(kq), this);
+                        if (exits(step)) {
+                            return; // an abandoned runner's late return changes nothing
+                        }
+                        complete(kq, step);
+                    }
+                    pending = List.of();
+                    batch = List.of();
                 }
             } catch (Throwable e) {
-                // Nothing may stop a lane: the key's entry stays at its head (unacknowledged) and is tried
-                // again after a pause on a fresh runner, while the lane's other keys go on.
-                log.error("lane {} hit an unexpected error on key {}; a fresh runner takes over the lane and the"
-                        + " key's event is tried again in {} ms", thread.getName(), kq == null ? "?" : kq.key,
+                // Nothing may stop a lane: the keys' entries stay at their heads (unacknowledged) and are
+                // tried again after a pause on a fresh runner, while the lane's other keys go on.
+                List<KeyQueue> held = pending;
+                log.error("lane {} hit an unexpected error on key(s) {}; a fresh runner takes over the lane and the"
+                        + " keys' events are tried again in {} ms", thread.getName(),
+                        held.stream().map(kq -> kq.key).toList(),
                         TimeUnit.NANOSECONDS.toMillis(CRASH_PAUSE_NANOS), e);
-                takeOver(this, kq);
+                takeOver(this, held);
                 if (e instanceof OutOfMemoryError || e instanceof InternalError) {
                     throw (Error) e;
                 }

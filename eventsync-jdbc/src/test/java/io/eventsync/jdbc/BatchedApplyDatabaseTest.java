@@ -1,0 +1,184 @@
+package io.eventsync.jdbc;
+
+import static io.eventsync.jdbc.Accounts.account;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.StringValue;
+import io.eventsync.PermanentException;
+import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.envelope.EnvelopeValidator;
+import io.eventsync.envelope.Events;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.DeadLetter;
+import io.eventsync.handler.Dispatcher;
+import io.eventsync.handler.Handler;
+import io.eventsync.handler.HandlerOptions;
+import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.Outcome;
+import io.eventsync.handler.RetryPolicy;
+import io.eventsync.jdbc.test.AccountChanged;
+import io.eventsync.transport.OutboundEvent;
+import io.eventsync.transport.Publisher;
+import io.eventsync.transport.Subscription;
+import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.inprocess.InProcessTransport;
+import io.eventsync.v1.Envelope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Batched apply on PostgreSQL, MariaDB and H2. One lane is held by a gate event while the events of
+ * other keys queue behind it, so that when the gate opens they are all ready at once and go to the
+ * copy as one batch: a duplicate of an applied event, a poison event, a handler that ignores its
+ * cancellation (abandoned), an event held behind the poison one, and clean events. Exactly the right
+ * events commit, only the poison event's key parks, nothing else is held; and a clean backlog commits
+ * as one batch.
+ */
+@Tag("database")
+class BatchedApplyDatabaseTest {
+    private static final String TOPIC = "accounts";
+    private static final EnvelopeCodec CODEC = EnvelopeCodec.defaults();
+    private static final Duration CONVERGE = Duration.ofSeconds(60);
+
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void aBatchWithADuplicateAPoisonEventAndAnAbandonedHandlerCommitsExactlyTheRightEvents(TestDb.Kind kind)
+            throws Exception {
+        String group = "batch-copy-" + kind.name().toLowerCase();
+        CountDownLatch gate = new CountDownLatch(1);
+        AtomicInteger hangs = new AtomicInteger();
+        try (TestDb db = TestDb.create(kind, 4).withConsumerTables();
+             InProcessTransport transport = InProcessTransport.create()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            Handler<Message> handler = (payload, ctx) -> {
+                String subject = ctx.envelope().getSubject();
+                if (subject.equals("poison")) {
+                    throw new PermanentException("poison event " + ctx.envelope().getSequence());
+                } else if (subject.equals("zombie") && hangs.getAndIncrement() == 0) {
+                    // Ignores its token and interrupts past the grace period: the watchdog abandons it.
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                    while (System.nanoTime() < until) {
+                        LockSupport.parkNanos(until - System.nanoTime());
+                    }
+                }
+                return copy.handler().handle(payload, ctx);
+            };
+            HandlerOptions options = HandlerOptions.custom().timeout(Duration.ofMillis(300))
+                    .cancellationGrace(Duration.ofMillis(200))
+                    .retryPolicy(RetryPolicy.custom().maxAttempts(5).initialBackoff(Duration.ofMillis(5))
+                            .maxBackoff(Duration.ofMillis(50)).build()).build();
+            try (Consumer consumer = new Consumer(transport, group, db, handler, options)) {
+                consumer.gate = gate;
+                Publisher publisher = transport.publisher(TOPIC);
+                Envelope applied = event("dup", 1);
+                send(publisher, applied);
+                await().atMost(CONVERGE).until(() -> db.count("SELECT COUNT(*) FROM accounts_copy") == 1);
+
+                send(publisher, gate(1)); // holds the lane
+                send(publisher, applied);            // a redelivery of an applied event
+                send(publisher, event("poison", 1));
+                send(publisher, event("zombie", 1));
+                send(publisher, event("clean-1", 1));
+                send(publisher, event("clean-2", 1));
+                send(publisher, event("poison", 2));  // held behind the poison event
+                send(publisher, event("clean-1", 2));
+                gate.countDown();
+
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0
+                        && db.count("SELECT COUNT(*) FROM accounts_copy") == 4);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'clean-1'")).isEqualTo(2);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'clean-2'")).isEqualTo(1);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'zombie'")).isEqualTo(1);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'dup'")).isEqualTo(1);
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy WHERE account_id = 'poison'")).isZero();
+                // dup once, the gate, zombie, clean-1 twice, clean-2 (the redelivery added no row); the gate has no copy row.
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox")).isEqualTo(6);
+                assertThat(hangs.get()).as("the zombie's handler ran again after its abandonment").isGreaterThan(1);
+
+                List<DeadLetter> letters = consumer.deadLetters.list(group);
+                assertThat(letters).extracting(DeadLetter::key).containsOnly("poison");
+                assertThat(letters).extracting(DeadLetter::kind)
+                        .containsExactly(DeadLetter.Kind.FAILED, DeadLetter.Kind.HELD);
+                assertThat(consumer.dispatcher.parkedKeys()).containsExactly("poison");
+                assertThat(consumer.meters.find("eventsync.dispatcher.batch.fallbacks").counter().count())
+                        .as("the mixed batch fell back to single events").isPositive();
+
+                // A clean backlog, ready at once, commits as one batch.
+                CountDownLatch second = new CountDownLatch(1);
+                consumer.gate = second;
+                send(publisher, gate(2));
+                for (int i = 0; i < 20; i++) {
+                    send(publisher, event("backlog-" + i, 1));
+                }
+                double before = consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount();
+                second.countDown();
+                await().atMost(CONVERGE).until(() -> db.count("SELECT COUNT(*) FROM accounts_copy") == 24);
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0);
+                assertThat(consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount() - before)
+                        .as("events committed in batches").isGreaterThanOrEqualTo(20);
+            }
+        }
+    }
+
+    private static Envelope event(String subject, long sequence) {
+        return Accounts.event(account(subject, sequence * 100), sequence, 0);
+    }
+
+    /** An event of its own type, whose handler (with a long timeout) waits for the test's latch. */
+    private static Envelope gate(long sequence) {
+        return Events.create(Accounts.SOURCE, "gate", sequence, StringValue.of("gate"));
+    }
+
+    private static void send(Publisher publisher, Envelope e) throws Exception {
+        publisher.send(new OutboundEvent(e, CODEC.encode(e))).get(10, TimeUnit.SECONDS);
+    }
+
+    /** One lane (so the gate holds every key), the dead-letter store in the scope (so it batches). */
+    private static final class Consumer implements AutoCloseable {
+        final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        final JdbcDeadLetters deadLetters;
+        final JdbcApplyScope scope;
+        final Dispatcher dispatcher;
+        final Subscription subscription;
+        volatile CountDownLatch gate;
+
+        Consumer(InProcessTransport transport, String group, TestDb db, Handler<Message> handler,
+                 HandlerOptions options) {
+            this.deadLetters = JdbcDeadLetters.create(db.dataSource());
+            this.scope = JdbcApplyScope.builder(Inbox.builder(db.dataSource()).build()).deadLetters(deadLetters)
+                    .meterRegistry(meters).build();
+            Handler<StringValue> gated = (payload, ctx) -> {
+                gate.await(60, TimeUnit.SECONDS);
+                return Outcome.applied();
+            };
+            this.dispatcher = Dispatcher.builder(group)
+                    .handlers(HandlerRegistry.builder().on(AccountChanged.getDescriptor(), handler, options)
+                            .on(StringValue.class, gated, HandlerOptions.custom().timeout(Duration.ofSeconds(60)).build())
+                            .build())
+                    .types(TypeRegistry.builder().add(AccountChanged.getDefaultInstance())
+                            .add(StringValue.getDefaultInstance()).build())
+                    .codec(CODEC).validator(EnvelopeValidator.defaults())
+                    .applyScope(scope).deadLetters(deadLetters).lanes(1).meterRegistry(meters)
+                    .shutdownTimeout(Duration.ofSeconds(5)).build();
+            this.subscription = transport.subscribe(SubscriptionSpec.fanout(TOPIC, group), dispatcher);
+        }
+
+        @Override
+        public void close() {
+            subscription.close();
+            dispatcher.close();
+            scope.close();
+        }
+    }
+}
