@@ -20,11 +20,13 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 
 /**
  * eventsync for a Spring Boot application with a {@link DataSource}: the outbox joined to Spring
  * transactions ({@link TransactionalOutbox}), the relay, the subscriptions of
- * {@code eventsync.subscriptions} with their {@link EventsyncHandler} methods, and Actuator health.
+ * {@code eventsync.subscriptions} with their {@link EventsyncHandler} methods and declared copy tables
+ * ({@link DeclaredCopyTables}), and Actuator health.
  * The transport is the embedded log in the same database unless the application defines a
  * {@link Transport} bean (Kafka, NATS, RabbitMQ, HTTP feed).
  */
@@ -92,11 +94,20 @@ public class EventsyncAutoConfiguration {
         return new EventsyncRelay(relay);
     }
 
+    /** The copy tables of {@code eventsync.subscriptions.<name>.copy-tables}, checked (and created if asked) at startup. */
+    @Bean
+    DeclaredCopyTables eventsyncCopyTables(EventsyncProperties properties, DataSource dataSource,
+                                           ResourceLoader resourceLoader) {
+        DeclaredCopyTables tables = DeclaredCopyTables.from(properties, resourceLoader.getClassLoader());
+        tables.createTables(properties, dataSource);
+        return tables;
+    }
+
     @Bean
     EventsyncConsumers eventsyncConsumers(EventsyncProperties properties, DataSource dataSource, SchemaNames names,
                                           Transport transport, Outbox outbox, HandlerMethods handlers,
-                                          ObjectProvider<MeterRegistry> meters) {
-        return new EventsyncConsumers(properties, dataSource, names, transport, outbox, handlers,
+                                          DeclaredCopyTables copyTables, ObjectProvider<MeterRegistry> meters) {
+        return new EventsyncConsumers(properties, dataSource, names, transport, outbox, handlers, copyTables,
                 meters.getIfAvailable(SimpleMeterRegistry::new));
     }
 

@@ -45,18 +45,21 @@ public final class EventsyncConsumers implements SmartLifecycle {
     private final Transport transport;
     private final Outbox outbox;
     private final HandlerMethods handlers;
+    private final DeclaredCopyTables copyTables;
     private final MeterRegistry meters;
     private final Map<String, Running> running = new LinkedHashMap<>();
     private volatile boolean started;
 
     public EventsyncConsumers(EventsyncProperties properties, DataSource dataSource, SchemaNames names,
-                              Transport transport, Outbox outbox, HandlerMethods handlers, MeterRegistry meters) {
+                              Transport transport, Outbox outbox, HandlerMethods handlers,
+                              DeclaredCopyTables copyTables, MeterRegistry meters) {
         this.properties = properties;
         this.dataSource = dataSource;
         this.names = names;
         this.transport = transport;
         this.outbox = outbox;
         this.handlers = handlers;
+        this.copyTables = copyTables;
         this.meters = meters;
     }
 
@@ -71,8 +74,9 @@ public final class EventsyncConsumers implements SmartLifecycle {
         }
         properties.getSubscriptions().forEach((name, config) -> {
             List<HandlerMethods.Found> methods = found.getOrDefault(name, List.of());
-            if (methods.isEmpty()) {
-                throw new ConfigException("eventsync.subscriptions." + name + " has no @EventsyncHandler method");
+            if (methods.isEmpty() && copyTables.of(name).isEmpty()) {
+                throw new ConfigException("eventsync.subscriptions." + name + " has no @EventsyncHandler method and"
+                        + " no copy-tables: declare what it applies");
             }
             running.put(name, start(name, config, methods));
         });
@@ -86,9 +90,21 @@ public final class EventsyncConsumers implements SmartLifecycle {
         }
         HandlerRegistry.Builder registry = HandlerRegistry.builder();
         TypeRegistry.Builder types = TypeRegistry.builder();
+        Map<String, String> handledBy = new LinkedHashMap<>();
         for (HandlerMethods.Found m : methods) {
             registry.on((Class<Message>) m.type(), m.handler(), HandlerOptions.defaults());
-            types.add(defaultInstance(m));
+            Message type = defaultInstance(m);
+            types.add(type);
+            handledBy.put(type.getDescriptorForType().getFullName(), m.where());
+        }
+        for (DeclaredCopyTables.Declared d : copyTables.of(name)) {
+            String type = d.payloadType().getDescriptorForType().getFullName();
+            if (handledBy.containsKey(type)) {
+                throw new ConfigException(d.property() + ".type: " + type + " is also handled by @EventsyncHandler "
+                        + handledBy.get(type) + "; a subscription applies each payload type once: drop one of them");
+            }
+            d.table().registerOn(registry, HandlerOptions.defaults());
+            types.add(d.payloadType());
         }
         JdbcDeadLetters deadLetters = JdbcDeadLetters.create(dataSource, names);
         JdbcApplyScope scope = JdbcApplyScope.builder(Inbox.builder(dataSource).schema(names).build())
@@ -105,8 +121,8 @@ public final class EventsyncConsumers implements SmartLifecycle {
                     + " but was: " + config.getMode());
         };
         Subscription subscription = transport.subscribe(spec, dispatcher);
-        log.info("eventsync subscription {} reads topic {} with {} handler(s) on {} lanes", name, config.getTopic(),
-                methods.size(), config.getLanes());
+        log.info("eventsync subscription {} reads topic {} with {} handler(s) and {} copy table(s) on {} lanes", name,
+                config.getTopic(), methods.size(), copyTables.of(name).size(), config.getLanes());
         return new Running(name, dispatcher, scope, subscription);
     }
 

@@ -1,7 +1,9 @@
 package io.eventsync.spring;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -32,7 +34,11 @@ public class EventsyncProperties {
     public Duration getMaxFreshness() { return maxFreshness; }
     public void setMaxFreshness(Duration maxFreshness) { this.maxFreshness = maxFreshness; }
 
-    /** Subscriptions (consumer groups) by name; handlers are bound to one with {@code @EventsyncHandler}. */
+    /**
+     * Subscriptions (consumer groups) by name, each with topic, lanes, mode, create-tables and
+     * copy-tables[i] (type, table, schema, key.column, key.field or key.from-subject, version-column,
+     * columns); handlers are bound to one with @EventsyncHandler.
+     */
     private final Map<String, Subscription> subscriptions = new LinkedHashMap<>();
 
     public static class Relay {
@@ -63,12 +69,79 @@ public class EventsyncProperties {
         /** {@code fanout}: every instance of this service gets every event once per group; {@code queue}: instances share. */
         private String mode = "fanout";
 
+        /** Create the declared copy tables (and the tombstones table beside them) at startup if they do not exist. */
+        private boolean createTables = false;
+
+        /**
+         * Copy tables this subscription keeps without Java code, one per payload type (like the mappings
+         * of an {@code eventsync run} pipeline file); {@code @EventsyncHandler} methods handle the other types.
+         */
+        private final List<CopyTable> copyTables = new ArrayList<>();
+
         public String getTopic() { return topic; }
         public void setTopic(String topic) { this.topic = topic; }
         public int getLanes() { return lanes; }
         public void setLanes(int lanes) { this.lanes = lanes; }
         public String getMode() { return mode; }
         public void setMode(String mode) { this.mode = mode; }
+        public boolean isCreateTables() { return createTables; }
+        public void setCreateTables(boolean createTables) { this.createTables = createTables; }
+        public List<CopyTable> getCopyTables() { return copyTables; }
+    }
+
+    /** One copy table: rows of {@code table} follow the events of one payload type, under a version guard. */
+    public static class CopyTable {
+        /** The payload's generated protobuf Java class, e.g. {@code com.acme.orders.v1.OrderPlaced}. */
+        private String type;
+
+        /** The copy table. */
+        private String table;
+
+        /** Schema of the copy table and its tombstones table; empty for the connection's current schema. */
+        private String schema;
+
+        /** The key column: filled from a payload field ({@code key.field}) or the event's subject ({@code key.from-subject}). */
+        private final Key key = new Key();
+
+        /** The column holding the event sequence of each row: a row changes only for a newer event. */
+        private String versionColumn = "version";
+
+        /**
+         * The copied columns, each {@code column=field.path} or just {@code field} for a column named like
+         * the field ({@code a.b.c} for nested fields); nothing else of the payload is stored.
+         */
+        private List<String> columns = new ArrayList<>();
+
+        public String getType() { return type; }
+        public void setType(String type) { this.type = type; }
+        public String getTable() { return table; }
+        public void setTable(String table) { this.table = table; }
+        public String getSchema() { return schema; }
+        public void setSchema(String schema) { this.schema = schema; }
+        public Key getKey() { return key; }
+        public String getVersionColumn() { return versionColumn; }
+        public void setVersionColumn(String versionColumn) { this.versionColumn = versionColumn; }
+        public List<String> getColumns() { return columns; }
+        public void setColumns(List<String> columns) { this.columns = columns; }
+    }
+
+    /** The key column of a copy table. */
+    public static class Key {
+        /** The key column's name. */
+        private String column;
+
+        /** The payload field path the key column is filled from. */
+        private String field;
+
+        /** Fill the key column from the event's subject (the aggregate key) instead of a payload field. */
+        private boolean fromSubject = false;
+
+        public String getColumn() { return column; }
+        public void setColumn(String column) { this.column = column; }
+        public String getField() { return field; }
+        public void setField(String field) { this.field = field; }
+        public boolean isFromSubject() { return fromSubject; }
+        public void setFromSubject(boolean fromSubject) { this.fromSubject = fromSubject; }
     }
 
     public boolean isEnabled() { return enabled; }
