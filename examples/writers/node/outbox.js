@@ -66,17 +66,6 @@ function envelope(root, { source, subject, sequence, payloadType, payload, parti
   });
 }
 
-/**
- * The PostgreSQL NOTIFY channel the relay of (schema, source) listens on (optional: it also polls):
- * the name-based UUID (version 3, MD5) of "<schema>.<prefix>outbox|<source>", hex, first 20 chars.
- */
-function notifyChannel(schema, source, prefix = 'eventsync_') {
-  const d = crypto.createHash('md5').update(`${schema}.${prefix}outbox|${source}`, 'utf8').digest();
-  d[6] = (d[6] & 0x0f) | 0x30;
-  d[8] = (d[8] & 0x3f) | 0x80;
-  return 'eventsync_' + d.toString('hex').slice(0, 20);
-}
-
 /** Inserts the event's outbox row on the caller's client, inside its transaction; returns the row id. */
 async function append(client, root, schema, source, event, { prefix = 'eventsync_', notify = true } = {}) {
   const Envelope = root.lookupType('eventsync.v1.Envelope');
@@ -90,9 +79,11 @@ async function append(client, root, schema, source, event, { prefix = 'eventsync
       + ' VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
     [source, event.id, key, event.type, event.sequence, bytes]);
   if (notify) {
-    await client.query('SELECT pg_notify($1, \'\')', [notifyChannel(schema, source, prefix)]);
+    // Wakes the relay at commit (optional: it also polls). The schema's function knows the channel the
+    // relay listens on; schemas installed before it existed need the derivation in the contract.
+    await client.query(`SELECT "${schema}"."${prefix}notify"($1)`, [source]);
   }
   return res.rows[0].id;
 }
 
-module.exports = { load, uuid7, envelope, notifyChannel, append, SPEC_VERSION, MAX_ENVELOPE_BYTES };
+module.exports = { load, uuid7, envelope, append, SPEC_VERSION, MAX_ENVELOPE_BYTES };

@@ -5,7 +5,6 @@ example below, psycopg2 (python3-psycopg2). Generate the envelope module with
     protoc -I <eventsync>/eventsync-core/src/main/proto --python_out=OUT eventsync/v1/envelope.proto
 and your payload modules the same way; put OUT on sys.path.
 """
-import hashlib
 import time
 import uuid
 
@@ -47,18 +46,6 @@ def envelope(source, subject, sequence, payload, partition_key="", tombstone=Fal
     return e
 
 
-def notify_channel(schema, source, prefix="eventsync_"):
-    """The PostgreSQL NOTIFY channel the relay of (schema, source) listens on (optional: it also polls).
-
-    The name-based UUID (version 3, MD5) of "<schema>.<prefix>outbox|<source>", hex without dashes, cut
-    to 20 characters, after "eventsync_".
-    """
-    digest = bytearray(hashlib.md5(("%s.%soutbox|%s" % (schema, prefix, source)).encode("utf-8")).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x30
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return "eventsync_" + digest.hex()[:20]
-
-
 def append(cursor, schema, source, event, prefix="eventsync_", notify=True):
     """Inserts the event's outbox row on the caller's cursor; commits nothing. Returns the row id."""
     data = event.SerializeToString()
@@ -71,5 +58,7 @@ def append(cursor, schema, source, event, prefix="eventsync_", notify=True):
         (source, event.id, key, event.type, event.sequence, data))
     row_id = cursor.fetchone()[0]
     if notify:
-        cursor.execute("SELECT pg_notify(%s, '')", (notify_channel(schema, source, prefix),))
+        # Wakes the relay at commit (optional: it also polls). The schema's function knows the channel
+        # the relay listens on; schemas installed before it existed need the derivation in the contract.
+        cursor.execute('SELECT "%s"."%snotify"(%%s)' % (schema, prefix), (source,))
     return row_id

@@ -16,8 +16,10 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * Installs eventsync's tables (outbox, lease, log, offsets, inbox, dead letters). Idempotent: every
- * statement is {@code CREATE ... IF NOT EXISTS}, so calling it on every start is fine.
+ * Installs eventsync's tables (outbox, lease, log, offsets, inbox, dead letters) and, on PostgreSQL, the
+ * function {@code <prefix>notify(source)} with which writers in any language wake the relay (see
+ * docs/outbox-contract.md). Idempotent: every statement is {@code CREATE ... IF NOT EXISTS} or
+ * {@code CREATE OR REPLACE}, so calling it on every start is fine.
  *
  * <p>The DDL ships as plain SQL per dialect under {@code io/eventsync/jdbc/schema/<dialect>/V1__eventsync.sql}
  * with {@code ${schema}} and {@code ${prefix}} placeholders; teams that migrate with Flyway or
@@ -80,19 +82,29 @@ public final class EventsyncSchema {
                 .replace("${prefix}", tables.prefix());
         List<String> result = new ArrayList<>();
         StringBuilder current = new StringBuilder();
+        boolean inBody = false; // inside a $$-quoted function body, whose lines end with ';' of their own
         for (String line : script.split("\n")) {
             String trimmed = line.strip();
-            if (trimmed.startsWith("--") || trimmed.isEmpty()) {
+            if (!inBody && (trimmed.startsWith("--") || trimmed.isEmpty())) {
                 continue;
             }
             current.append(line).append('\n');
-            if (trimmed.endsWith(";")) {
+            inBody ^= dollarQuotes(line) % 2 == 1;
+            if (!inBody && trimmed.endsWith(";")) {
                 String sql = current.toString().strip();
                 result.add(sql.substring(0, sql.length() - 1));
                 current.setLength(0);
             }
         }
         return result;
+    }
+
+    private static int dollarQuotes(String line) {
+        int count = 0;
+        for (int i = line.indexOf("$$"); i >= 0; i = line.indexOf("$$", i + 2)) {
+            count++;
+        }
+        return count;
     }
 
     private static String read(String resource) {

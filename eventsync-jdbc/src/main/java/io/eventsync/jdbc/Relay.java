@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +64,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It sleeps only when there is nothing to do, and wakes on commit: LISTEN/NOTIFY on PostgreSQL,
  * an in-process signal from writers in the same JVM, otherwise an adaptive poll that shortens on
- * activity and backs off when idle.
+ * activity and backs off when idle. On PostgreSQL it records its channel in the schema's
+ * {@code <prefix>notify_channel} table when it starts, so writers in other languages wake it with
+ * {@code SELECT <prefix>notify('<source>')} without knowing how the channel is derived. MariaDB and
+ * H2 have no NOTIFY: there only writers in this JVM wake it, and other writers' rows are found by
+ * the poll (at most {@link Builder#pollInterval its maximum interval} after an idle spell).
  */
 public final class Relay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
@@ -176,6 +181,7 @@ public final class Relay implements AutoCloseable {
                 Tables t = Tables.resolve(c, names);
                 String url = c.getMetaData().getURL();
                 Lease lease = new Lease(t, "relay:" + source, owner, leaseDuration);
+                registerChannel(c, t);
                 waiter = Waiter.create(t.dialect(), dataSource, Outbox.channel(t, source), Outbox.signal(url, t, source));
                 if (publisher instanceof FencedPublisher fenced && fenced.dataSource() == dataSource) {
                     // The log lives in this database: appending to it is fenced by the same lease.
@@ -183,6 +189,37 @@ public final class Relay implements AutoCloseable {
                 }
                 tables = t;
                 return lease;
+            }
+        }
+
+        /**
+         * Records the channel this relay will LISTEN on, for writers that wake it through the schema's
+         * {@code <prefix>notify(source)} function (PostgreSQL): the channel is derived here, in Java, only.
+         * Done before the relay's first read, so a writer that commits after that read finds the row. A
+         * schema installed by a version without the table still relays: its writers derive the channel.
+         */
+        private void registerChannel(Connection c, Tables t) throws SQLException {
+            String sql = t.dialect().upsertNotifyChannel(t);
+            if (sql == null) {
+                return;
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, source);
+                ps.setString(2, Outbox.channel(t, source));
+                ps.executeUpdate();
+                if (!c.getAutoCommit()) {
+                    c.commit();
+                }
+            } catch (SQLException e) {
+                if (!t.dialect().isMissingTable(e)) {
+                    throw e;
+                }
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+                log.info("relay {} of outbox {}: no table {} (schema installed by an older eventsync; run the schema"
+                        + " install again so writers can call {}(source)); writers must derive the NOTIFY channel",
+                        owner, source, t.name("notify_channel"), t.name("notify"));
             }
         }
 

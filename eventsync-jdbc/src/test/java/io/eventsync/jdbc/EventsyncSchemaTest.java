@@ -37,4 +37,15 @@ class EventsyncSchemaTest {
                 .anyMatch(s -> s.contains("\"shop\".\"es_outbox\""))
                 .noneMatch(s -> s.contains("${"));
     }
+
+    @Test
+    void theNotifyFunctionIsOneStatementOnPostgresAndAbsentWhereThereIsNoNotify() {
+        assertThat(EventsyncSchema.ddl("postgresql", SchemaNames.of("shop")))
+                .filteredOn(s -> s.contains("FUNCTION"))
+                .singleElement().satisfies(s -> assertThat(s)
+                        .startsWith("CREATE OR REPLACE FUNCTION \"shop\".\"eventsync_notify\"(source TEXT)")
+                        .contains("PERFORM pg_notify(found_channel, '');").endsWith("$$"));
+        assertThat(EventsyncSchema.ddl("mariadb", SchemaNames.of("shop"))).noneMatch(s -> s.contains("notify"));
+        assertThat(EventsyncSchema.ddl("h2", SchemaNames.of("shop"))).noneMatch(s -> s.contains("notify"));
+    }
 }

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -33,12 +34,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /**
  * The outbox contract (docs/outbox-contract.md) from other languages: the Python and Node writers in
  * examples/writers change a business table and write their events in one transaction each, on
- * PostgreSQL; the Java relay and consumer keep a copy equal to that table, and the NOTIFY channel the
- * writers compute is the one the relay listens on. Needs python3-protobuf, python3-psycopg2 and
+ * PostgreSQL; the Java relay and consumer keep a copy equal to that table, and the writers wake the
+ * relay through the schema's {@code eventsync_notify(source)} function, on the channel it listens on. Needs python3-protobuf, python3-psycopg2 and
  * protobuf-compiler (Debian) and `npm ci` in examples/writers/node: `.ci/run` installs them.
  */
 @Tag("database")
@@ -144,18 +147,40 @@ class NonJavaWritersTest {
     }
 
     @Test
-    void theWritersComputeTheChannelTheRelayListensOn() throws Exception {
+    void theWritersWakeTheRelayThroughTheSchemasNotifyFunction() throws Exception {
         generatePython();
-        String java;
+        SchemaNames names = SchemaNames.of(schema);
+        String channel;
         try (Connection c = db.getConnection()) {
-            java = Outbox.channel(Tables.resolve(c, SchemaNames.of(schema)), SOURCE);
+            channel = Outbox.channel(Tables.resolve(c, names), SOURCE);
         }
-        List<String> python = new ArrayList<>(List.of(PYTHON, "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
-                + " import eventsync_outbox; print(eventsync_outbox.notify_channel(sys.argv[2], sys.argv[3]))",
-                generated.toString(), schema, SOURCE));
-        assertThat(run(WRITERS.resolve("python"), python.toArray(new String[0]))).isEqualTo(java);
-        assertThat(run(WRITERS.resolve("node"), "node", "-e",
-                "console.log(require('./outbox').notifyChannel(process.argv[1], process.argv[2]))", schema, SOURCE))
-                .isEqualTo(java);
+        EmbeddedLog log = EmbeddedLog.builder().dataSource(db).names(names).build();
+        try (Relay ignored = Relay.builder().dataSource(db).names(names).source(SOURCE)
+                     .publisher(log.publisher(SOURCE)).build().start();
+             Connection listener = DriverManager.getConnection(TestDb.PG_URL, "postgres", "")) {
+            // The relay records its channel when it starts; the function reads it from there.
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    rows(db, "SELECT source, 0, 0 FROM eventsync_notify_channel").containsKey(SOURCE));
+            try (Statement st = listener.createStatement()) {
+                st.execute("LISTEN " + channel);
+            }
+            List<String> heard = new ArrayList<>();
+            run(WRITERS.resolve("python"), PYTHON, "write_accounts.py",
+                    "host=127.0.0.1 port=5432 dbname=test user=postgres", schema, SOURCE, "1", "1", generated.toString());
+            await().atMost(Duration.ofSeconds(30)).until(() -> notifications(listener, heard).size() == 1);
+            run(WRITERS.resolve("node"), "node", "write_accounts.js", "postgresql://postgres@127.0.0.1:5432/test",
+                    schema, SOURCE, "1", "1", REPO.resolve("eventsync-core/src/main/proto").toString(),
+                    REPO.resolve("eventsync-jdbc/src/test/proto").toString());
+            await().atMost(Duration.ofSeconds(30)).until(() -> notifications(listener, heard).size() == 2);
+            assertThat(heard).as("each writer's commit notified the channel Java derives").containsExactly(channel, channel);
+        }
+    }
+
+    private static List<String> notifications(Connection listener, List<String> heard) throws Exception {
+        PGNotification[] notes = listener.unwrap(PGConnection.class).getNotifications(100);
+        for (PGNotification n : notes == null ? new PGNotification[0] : notes) {
+            heard.add(n.getName());
+        }
+        return heard;
     }
 }

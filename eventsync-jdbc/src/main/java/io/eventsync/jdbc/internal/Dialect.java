@@ -58,6 +58,14 @@ public interface Dialect {
         return null;
     }
 
+    /**
+     * Params: source, channel. Records the channel the relay of {@code source} listens on, for the
+     * schema's {@code <prefix>notify(source)} function; null where there is no NOTIFY.
+     */
+    default String upsertNotifyChannel(Tables t) {
+        return null;
+    }
+
     /** A unique or primary key violation (SQLState class 23 with the vendor's duplicate code). */
     boolean isDuplicateKey(SQLException e);
 

@@ -52,6 +52,14 @@ final class PostgresDialect extends StandardDialect {
         }
     }
 
+    /** Writes only when the channel changed (a schema renamed under the outbox), so a restart costs no row version. */
+    @Override
+    public String upsertNotifyChannel(Tables t) {
+        return "INSERT INTO " + t.table("notify_channel") + " AS cur (source, channel) VALUES (?, ?)"
+                + " ON CONFLICT (source) DO UPDATE SET channel = EXCLUDED.channel, updated_at = CURRENT_TIMESTAMP"
+                + " WHERE cur.channel <> EXCLUDED.channel";
+    }
+
     @Override
     public String upsertFreshness(Tables t) {
         return "INSERT INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) VALUES (?, ?, ?, ?)"

@@ -132,3 +132,29 @@ CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}copy_tombstones" (
 );
 -- deleted_at: when, so that retention (CopyTable.purgeTombstones) can forget deletions past its window.
 CREATE INDEX IF NOT EXISTS "${prefix}copy_tombstones_deleted_at" ON "${schema}"."${prefix}copy_tombstones" (copy_table, deleted_at);
+
+-- Source side: the NOTIFY channel each relay of this outbox listens on, one row per source, written
+-- by the relay (Java derives the channel; nothing here re-derives it) when it starts. Bounded by the
+-- number of sources, so it needs no retention.
+CREATE TABLE IF NOT EXISTS "${schema}"."${prefix}notify_channel" (
+    source VARCHAR(200) NOT NULL PRIMARY KEY,
+    channel VARCHAR(63) NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+-- Source side: wakes the relay of `source` on this schema's outbox, at commit, for writers in any
+-- language: call `SELECT "<schema>"."<prefix>notify"('<source>')` in the transaction that inserts the
+-- outbox rows. Returns the channel it notified, or NULL when no relay of that source has started on
+-- this outbox yet (then none listens, and a relay reads the outbox first thing when it starts).
+-- One function per schema and prefix, bound to that schema's outbox by its qualified table name.
+CREATE OR REPLACE FUNCTION "${schema}"."${prefix}notify"(source TEXT) RETURNS TEXT
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    found_channel TEXT;
+BEGIN
+    SELECT c.channel INTO found_channel FROM "${schema}"."${prefix}notify_channel" c WHERE c.source = $1;
+    IF found_channel IS NOT NULL THEN
+        PERFORM pg_notify(found_channel, '');
+    END IF;
+    RETURN found_channel;
+END
+$$;
