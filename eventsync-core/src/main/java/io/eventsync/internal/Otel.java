@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 
 /**
  * Every use of OpenTelemetry's own types that the tracing decorators share: the tracer, the W3C
@@ -151,9 +152,13 @@ final class Otel {
         return out;
     }
 
-    /** Marks {@code span} failed by {@code failure}. */
+    /** Marks {@code span} failed by {@code failure} (the cause of a future's CompletionException). */
     static void fail(Span span, Throwable failure) {
-        span.recordException(failure);
-        span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        span.recordException(cause);
+        span.setStatus(StatusCode.ERROR, cause.getMessage() != null ? cause.getMessage() : cause.getClass().getName());
     }
 }
