@@ -5,6 +5,7 @@ import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.handler.internal.DispatchEngine;
+import io.eventsync.internal.Tracing;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.v1.Envelope;
@@ -188,6 +189,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Consumer<List<Envelope>> followUps;
         private Consumer<CopyFreshness> freshnessListener;
+        private boolean tracing = true;
 
         private Builder(String subscription) {
             this.subscription = subscription;
@@ -310,6 +312,19 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether each attempt to apply a traced event (one whose envelope has a {@code traceparent}) is
+         * an OpenTelemetry CONSUMER span, child of the relay's PRODUCER span and current while the apply
+         * scope and the handler run. Default true; it takes effect only when the OpenTelemetry API is on
+         * the class path and an SDK (or the agent) is installed as {@code GlobalOpenTelemetry}. Not
+         * applied to {@link ApplyScope#DIRECT} without {@link #followUps}: the dispatcher recognizes
+         * that scope by identity to refuse follow-ups that would have nowhere to go.
+         */
+        public Builder tracing(boolean enabled) {
+            this.tracing = enabled;
+            return this;
+        }
+
         public Dispatcher build() {
             if (subscription == null || subscription.isBlank()) {
                 throw new ConfigException("dispatcher subscription must not be blank, but was '" + subscription + "'");
@@ -347,9 +362,11 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             Objects.requireNonNull(meterRegistry, "meterRegistry");
             Objects.requireNonNull(clock, "clock");
             DeadLetterStore store = deadLetters != null ? deadLetters : new InMemoryDeadLetters();
+            boolean traced = tracing && !(scope == ApplyScope.DIRECT && followUps == null);
             DispatchEngine engine = new DispatchEngine(new DispatchEngine.Settings(subscription, handlers, types,
                     codec != null ? codec : EnvelopeCodec.defaults(),
-                    validator != null ? validator : EnvelopeValidator.defaults(), scope, store, lanes, maxInFlight,
+                    validator != null ? validator : EnvelopeValidator.defaults(),
+                    traced ? Tracing.consumer(scope) : scope, store, lanes, maxInFlight,
                     unknownTypePolicy == UnknownTypePolicy.SKIP, unknownTypeDeadLetterPolicy, meterRegistry,
                     shutdownTimeout, clock, followUps, freshnessListener, maxBatch, maxBatchBytes));
             return new Dispatcher(subscription, store, engine);

@@ -22,6 +22,22 @@ public interface Publisher extends AutoCloseable {
         return send(event);
     }
 
+    /**
+     * The name of the transport ({@link Transport#name()}: {@code kafka}, {@code log}, ...), for traces
+     * ({@code messaging.system}); empty when the publisher does not say.
+     */
+    default String transport() {
+        return "";
+    }
+
+    /**
+     * Where this publisher sends: the Kafka or log topic, the NATS subject, the RabbitMQ exchange; for
+     * traces ({@code messaging.destination.name}). Empty when the publisher does not say.
+     */
+    default String destination() {
+        return "";
+    }
+
     /** The largest encoded event this transport accepts; larger ones fail their send at once. */
     int maxEventBytes();
 

@@ -5,6 +5,7 @@ import io.eventsync.PermanentException;
 import io.eventsync.EventsyncException;
 import io.eventsync.Position;
 import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.OutboxRow;
 import io.eventsync.jdbc.internal.Tables;
@@ -37,6 +38,10 @@ import java.util.regex.Pattern;
  * relay less than that interval earlier, and is found by the relay's next read or short poll. (If the
  * notifying transaction rolls back, the relay finds the others at its next poll, at most its maximum
  * poll interval later.)
+ *
+ * <p><b>Tracing.</b> When the OpenTelemetry API is on the class path and a span is current at
+ * {@link #append}, an event that has no {@code traceparent} yet is stored with the span's W3C context
+ * ({@code traceparent}, {@code tracestate}), so the relay and the copies continue the writer's trace.
  */
 public final class Outbox {
     private static final Pattern SOURCE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
@@ -125,7 +130,8 @@ public final class Outbox {
 
     /**
      * Writes an event whose encoded form the caller already has (e.g. from {@code EnvelopeCodec});
-     * {@code envelope} supplies the columns, {@code bytes} is stored as is.
+     * {@code envelope} supplies the columns, {@code bytes} is stored as is (with the current span's trace
+     * context appended when {@code envelope} has no traceparent, see the class comment).
      */
     public Position append(Connection connection, Envelope envelope, byte[] bytes) {
         return new Position(source, insert(connection, envelope, bytes));
@@ -136,6 +142,7 @@ public final class Outbox {
             throw new IllegalArgumentException("an outbox event needs an id and a subject, but id=" + e.getId()
                     + " subject=" + e.getSubject());
         }
+        bytes = Tracing.stamp(e, bytes, maxEventBytes - POSITION_STAMP_BYTES);
         if (bytes.length > maxEventBytes - POSITION_STAMP_BYTES) {
             throw new PermanentException("event " + e.getId() + " of " + e.getSubject() + " is " + bytes.length
                     + " bytes, over the outbox limit of " + (maxEventBytes - POSITION_STAMP_BYTES) + " bytes ("

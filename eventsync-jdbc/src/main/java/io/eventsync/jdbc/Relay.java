@@ -4,6 +4,7 @@ import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.internal.Backoff;
+import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.Jdbc;
@@ -118,7 +119,8 @@ public final class Relay implements AutoCloseable {
         this.deadLettered = Counter.builder("eventsync.relay.dead_letters").tag("outbox", source)
                 .description("rows no transport takes, moved to the relay dead letters").register(registry);
         this.keys = new RelayKeys(b.retryMin, b.retryMax);
-        this.sends = new RelaySends(publisher, sendTimeout.toNanos());
+        // Only the sends are traced: the fence and the heartbeats keep the caller's publisher.
+        this.sends = new RelaySends(b.tracing ? Tracing.producer(publisher) : publisher, sendTimeout.toNanos());
         this.heartbeat = new RelayHeartbeat(source, publisher, b.heartbeatInterval);
         Gauge.builder("eventsync.relay.failing_keys", keys, RelayKeys::failingCount).tag("outbox", source)
                 .description("keys whose last send failed; their rows wait while others flow").register(registry);
@@ -464,6 +466,7 @@ public final class Relay implements AutoCloseable {
         private String owner;
         private Duration heartbeatInterval = Duration.ofSeconds(1);
         private MeterRegistry registry = Metrics.globalRegistry;
+        private boolean tracing = true;
 
         /** The source's database, where the outbox and lease tables are. Required. */
         public Builder dataSource(DataSource dataSource) { this.dataSource = dataSource; return this; }
@@ -511,6 +514,14 @@ public final class Relay implements AutoCloseable {
         public Builder owner(String owner) { this.owner = owner; return this; }
 
         public Builder meterRegistry(MeterRegistry registry) { this.registry = registry; return this; }
+
+        /**
+         * Whether each send of a traced event (one whose envelope has a {@code traceparent}) is an
+         * OpenTelemetry PRODUCER span, child of the writer's span, whose context the event then carries
+         * to the copies. Default true; it takes effect only when the OpenTelemetry API is on the class
+         * path and an SDK (or the agent) is installed as {@code GlobalOpenTelemetry}.
+         */
+        public Builder tracing(boolean enabled) { this.tracing = enabled; return this; }
 
         public Relay build() {
             if (dataSource == null) {

@@ -5,6 +5,7 @@ import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
 import io.eventsync.Position;
 import io.eventsync.envelope.EnvelopeCodec;
+import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.v1.Envelope;
@@ -33,6 +34,9 @@ import java.util.Objects;
  * <p>Use one capture per source: the two kinds of position (LSN, row id) are different counters, and
  * {@code awaitApplied} matches a position exactly. {@link #append} never commits, rolls back or
  * changes auto-commit. Thread-safe.
+ *
+ * <p>As {@link Outbox} does, it stores the W3C context of the span current at {@link #append} with an
+ * event that has no {@code traceparent} yet (when the OpenTelemetry API is on the class path).
  */
 public final class WalOutbox {
     /** Message prefix of a source's events: {@code eventsync:<source>}. */
@@ -112,7 +116,10 @@ public final class WalOutbox {
         return new Position(source, last);
     }
 
-    /** Writes an event whose encoded form the caller already has; {@code bytes} are stored as they are. */
+    /**
+     * Writes an event whose encoded form the caller already has; {@code bytes} are stored as they are
+     * (with the current span's trace context appended when {@code envelope} has no traceparent).
+     */
     public Position append(Connection connection, Envelope envelope, byte[] bytes) {
         return new Position(source, write(connection, envelope, bytes));
     }
@@ -122,6 +129,7 @@ public final class WalOutbox {
             throw new IllegalArgumentException("an outbox event needs an id and a subject, but id=" + e.getId()
                     + " subject=" + e.getSubject());
         }
+        bytes = Tracing.stamp(e, bytes, maxEventBytes - POSITION_STAMP_BYTES);
         if (bytes.length > maxEventBytes - POSITION_STAMP_BYTES) {
             throw new PermanentException("event " + e.getId() + " of " + e.getSubject() + " is " + bytes.length
                     + " bytes, over the outbox limit of " + (maxEventBytes - POSITION_STAMP_BYTES) + " bytes ("

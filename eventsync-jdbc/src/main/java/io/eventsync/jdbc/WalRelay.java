@@ -3,6 +3,7 @@ package io.eventsync.jdbc;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
 import io.eventsync.internal.Backoff;
+import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.Fence;
 import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
@@ -87,6 +88,8 @@ public final class WalRelay implements AutoCloseable {
     private final String publication;
     private final String prefix;
     private final Publisher publisher;
+    /** {@link #publisher} as the sessions send through it (traced); the fence and heartbeats use the caller's. */
+    private final Publisher sender;
     private final String replicationUrl;
     private final Properties replicationProperties;
     private final boolean createSlot;
@@ -128,6 +131,7 @@ public final class WalRelay implements AutoCloseable {
         this.publication = b.publication;
         this.prefix = WalOutbox.messagePrefix(b.source);
         this.publisher = b.publisher;
+        this.sender = b.tracing ? Tracing.producer(b.publisher) : b.publisher;
         this.replicationUrl = b.replicationUrl;
         this.replicationProperties = b.replicationProperties;
         this.createSlot = b.createSlot;
@@ -320,7 +324,7 @@ public final class WalRelay implements AutoCloseable {
         try (WalStream ws = WalStream.open(replicationUrl, replicationProperties, slot, publication,
                 status.confirmedLsn(), "eventsync-wal-" + slot)) {
             Thread reader = thread;
-            session = new WalSession(tables, source, prefix, publisher, status.confirmedLsn(),
+            session = new WalSession(tables, source, prefix, sender, status.confirmedLsn(),
                     () -> LockSupport.unpark(reader));
             confirmedLsn = status.confirmedLsn();
             streaming = true;
@@ -500,6 +504,7 @@ public final class WalRelay implements AutoCloseable {
         private int maxInFlight = 10_000;
         private String owner;
         private MeterRegistry registry = Metrics.globalRegistry;
+        private boolean tracing = true;
 
         /** The source's PostgreSQL database (lease table, slot status, heartbeats). Required. */
         public Builder dataSource(DataSource dataSource) { this.dataSource = dataSource; return this; }
@@ -569,6 +574,14 @@ public final class WalRelay implements AutoCloseable {
         public Builder owner(String owner) { this.owner = owner; return this; }
 
         public Builder meterRegistry(MeterRegistry registry) { this.registry = registry; return this; }
+
+        /**
+         * Whether each send of a traced event (one whose envelope has a {@code traceparent}) is an
+         * OpenTelemetry PRODUCER span, child of the writer's span, whose context the event then carries
+         * to the copies. Default true; it takes effect only when the OpenTelemetry API is on the class
+         * path and an SDK (or the agent) is installed as {@code GlobalOpenTelemetry}.
+         */
+        public Builder tracing(boolean enabled) { this.tracing = enabled; return this; }
 
         public WalRelay build() {
             if (dataSource == null) {

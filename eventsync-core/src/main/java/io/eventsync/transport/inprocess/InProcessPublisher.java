@@ -52,6 +52,16 @@ final class InProcessPublisher implements Publisher {
     }
 
     @Override
+    public String transport() {
+        return "inprocess";
+    }
+
+    @Override
+    public String destination() {
+        return topic.name();
+    }
+
+    @Override
     public int maxEventBytes() {
         return maxEventBytes;
     }

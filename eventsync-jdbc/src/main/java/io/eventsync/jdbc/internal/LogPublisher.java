@@ -71,6 +71,16 @@ public final class LogPublisher implements FencedPublisher {
     }
 
     @Override
+    public String transport() {
+        return "log";
+    }
+
+    @Override
+    public String destination() {
+        return topic;
+    }
+
+    @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
         if (closed) {
             return CompletableFuture.failedFuture(new EventsyncException("log publisher of " + topic + " is closed"));

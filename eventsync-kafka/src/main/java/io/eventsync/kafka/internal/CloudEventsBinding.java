@@ -25,7 +25,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * The eventsync envelope in the CloudEvents Kafka protocol binding (binary content mode), and back.
  *
  * <p>Binary mode: the CloudEvents attributes {@code id, source, type, subject, time, specversion} and
- * the envelope's extensions {@code sequence, partitionkey, traceparent, position, tombstone} are
+ * the envelope's extensions {@code sequence, partitionkey, traceparent, tracestate, position, tombstone} are
  * {@code ce_} headers (UTF-8 strings, time in RFC 3339); the record value is the payload's protobuf bytes
  * ({@code Any.value}) with {@code content-type: application/protobuf}. Free-form envelope attributes
  * whose names are valid CloudEvents extension names become {@code ce_} headers too; others travel in
@@ -52,6 +52,7 @@ public final class CloudEventsBinding {
     static final String SEQUENCE = CE + "sequence";
     static final String PARTITION_KEY = CE + "partitionkey";
     static final String TRACEPARENT = CE + "traceparent";
+    static final String TRACESTATE = CE + "tracestate";
     static final String POSITION = CE + "position";
     static final String TOMBSTONE = CE + "tombstone";
     static final String ATTRIBUTE = "eventsync-attr-";
@@ -66,7 +67,7 @@ public final class CloudEventsBinding {
     private static final Pattern EXTENSION_NAME = Pattern.compile("[a-z0-9]{1,20}");
     private static final Set<String> RESERVED = Set.of("specversion", "id", "source", "type", "subject", "time",
             "datacontenttype", "dataschema", "data", "data_base64", "sequence", "partitionkey", "traceparent",
-            "position", "tombstone");
+            "tracestate", "position", "tombstone");
 
     private CloudEventsBinding() {
     }
@@ -87,6 +88,7 @@ public final class CloudEventsBinding {
         }
         putIfNotEmpty(headers, PARTITION_KEY, envelope.getPartitionKey());
         putIfNotEmpty(headers, TRACEPARENT, envelope.getTraceparent());
+        putIfNotEmpty(headers, TRACESTATE, envelope.getTracestate());
         if (envelope.getPosition() != 0) {
             put(headers, POSITION, Long.toString(envelope.getPosition()));
         }
@@ -214,6 +216,7 @@ public final class CloudEventsBinding {
             case SEQUENCE -> envelope.setSequence(parseLong(SEQUENCE, text));
             case PARTITION_KEY -> envelope.setPartitionKey(text);
             case TRACEPARENT -> envelope.setTraceparent(text);
+            case TRACESTATE -> envelope.setTracestate(text);
             case POSITION -> envelope.setPosition(parseLong(POSITION, text));
             case TOMBSTONE -> envelope.setTombstone(parseBoolean(TOMBSTONE, text));
             case TYPE_URL -> {

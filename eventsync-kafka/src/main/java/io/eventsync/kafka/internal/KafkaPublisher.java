@@ -69,6 +69,16 @@ public final class KafkaPublisher implements Publisher {
         return sendRecord(toRecord(event, null), envelope, done);
     }
 
+    @Override
+    public String transport() {
+        return "kafka";
+    }
+
+    @Override
+    public String destination() {
+        return topic;
+    }
+
     /**
      * One record per partition of the topic, each with its partition set explicitly (a heartbeat must
      * be seen in order on every partition, whatever its key hashes to).

@@ -38,6 +38,27 @@ class CloudEventsBindingTest {
     }
 
     @Test
+    void theTraceContextTravelsAsTheDistributedTracingExtensionInBinaryMode() throws Exception {
+        Envelope sent = Envelope.newBuilder()
+                .setId("e-1").setSource("svc").setType("google.protobuf.StringValue").setSubject("k")
+                .setSpecversion("1.0").setSequence(3)
+                .setTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                .setTracestate("vendor=v1,other=o2")
+                .putAttributes("tracestatex", "a free-form attribute, not the field")
+                .setPayload(Any.pack(StringValue.of("v")))
+                .build();
+
+        Headers headers = CloudEventsBinding.binaryHeaders(sent);
+
+        assertThat(new String(headers.lastHeader("ce_traceparent").value(), StandardCharsets.UTF_8))
+                .isEqualTo(sent.getTraceparent());
+        assertThat(new String(headers.lastHeader("ce_tracestate").value(), StandardCharsets.UTF_8))
+                .isEqualTo("vendor=v1,other=o2");
+        assertThat(Envelope.parseFrom(CloudEventsBinding.envelopeBytes(headers, CloudEventsBinding.binaryValue(sent))))
+                .isEqualTo(sent);
+    }
+
+    @Test
     void anEnvelopeWithoutSpecversionIsSentAsCloudEventsOnePointZero() throws Exception {
         Envelope sent = Envelope.newBuilder().setId("e-3").setSource("svc").setType("google.protobuf.StringValue")
                 .setPayload(Any.pack(StringValue.of("v"))).build();

@@ -55,6 +55,17 @@ public final class NatsPublisher implements Publisher {
     }
 
     @Override
+    public String transport() {
+        return "nats";
+    }
+
+    /** The subject it publishes to (the stream's subject for the topic). */
+    @Override
+    public String destination() {
+        return subject;
+    }
+
+    @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
         String id = event.envelope().getId();
         if (closed) {

@@ -64,6 +64,16 @@ public final class RabbitPublisher implements Publisher {
     }
 
     @Override
+    public String transport() {
+        return "rabbitmq";
+    }
+
+    @Override
+    public String destination() {
+        return exchange;
+    }
+
+    @Override
     public CompletableFuture<Void> send(OutboundEvent event) {
         return send(event, RabbitTopology.routingKey(event.key(), settings.partitions()));
     }

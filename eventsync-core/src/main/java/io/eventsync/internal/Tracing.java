@@ -1,0 +1,56 @@
+package io.eventsync.internal;
+
+import io.eventsync.handler.ApplyScope;
+import io.eventsync.transport.Publisher;
+import io.eventsync.v1.Envelope;
+
+/**
+ * Trace propagation with OpenTelemetry, when the application has it: the writer's trace context goes
+ * into the envelope, the relay's send is a PRODUCER span, a copy's apply is a CONSUMER span.
+ *
+ * <p>The OpenTelemetry API is an optional dependency. This class checks once whether it is on the class
+ * path, and every use of its types sits in {@link Otel}, {@link TracingPublisher} and
+ * {@link TracingApplyScope}, classes the JVM loads only after that check passed (no signature here names
+ * an OpenTelemetry type). Without the API, each method hands back what it was given. With the API and
+ * no SDK (or agent) installed, {@code GlobalOpenTelemetry} is the no-op and nothing is recorded.
+ */
+public final class Tracing {
+    private static final boolean PRESENT = present("io.opentelemetry.api.GlobalOpenTelemetry")
+            && present("io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator");
+
+    private Tracing() {}
+
+    /** Whether the OpenTelemetry API is on the class path. */
+    public static boolean available() {
+        return PRESENT;
+    }
+
+    /**
+     * The writer's side: {@code bytes} (the encoded {@code envelope}) with the W3C context of the span
+     * current on this thread appended as {@code traceparent} and {@code tracestate}, when a span is current
+     * and the envelope has no traceparent yet. Otherwise, or when the result would be over
+     * {@code maxBytes} (tracing must never be why an event is refused), {@code bytes} themselves.
+     */
+    public static byte[] stamp(Envelope envelope, byte[] bytes, int maxBytes) {
+        return PRESENT && envelope.getTraceparent().isEmpty() ? Otel.stampCurrent(bytes, maxBytes) : bytes;
+    }
+
+    /** The relay's side: {@code publisher} with each traced event's send as a PRODUCER span. */
+    public static Publisher producer(Publisher publisher) {
+        return PRESENT ? new TracingPublisher(publisher) : publisher;
+    }
+
+    /** The copy's side: {@code scope} with each traced event's apply as a CONSUMER span, current meanwhile. */
+    public static ApplyScope consumer(ApplyScope scope) {
+        return PRESENT ? new TracingApplyScope(scope) : scope;
+    }
+
+    private static boolean present(String className) {
+        try {
+            Class.forName(className, false, Tracing.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+}
