@@ -43,6 +43,8 @@ final class Otel {
     static final AttributeKey<Long> OFFSET = AttributeKey.longKey("eventsync.offset");
     static final AttributeKey<Long> ATTEMPT = AttributeKey.longKey("eventsync.attempt");
     static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("eventsync.outcome");
+    static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey("eventsync.batch.size");
+    static final AttributeKey<Boolean> BATCH_COMMITTED = AttributeKey.booleanKey("eventsync.batch.committed");
 
     private static final String TRACEPARENT = "traceparent";
     private static final String TRACESTATE = "tracestate";

@@ -11,6 +11,8 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An apply scope that makes each attempt to apply a traced event (one with a {@code traceparent}) a
@@ -84,6 +86,134 @@ final class TracingApplyScope implements ApplyScope {
     @Override
     public boolean refusesParkedKeys(DeadLetterStore deadLetters) {
         return delegate.refusesParkedKeys(deadLetters);
+    }
+
+    @Override
+    public boolean batches() {
+        return delegate.batches();
+    }
+
+    /**
+     * A batch keeps one CONSUMER span per traced event, started when its handler starts (current while
+     * it runs) and ended once the batch committed or rolled back ({@code eventsync.batch.committed}).
+     */
+    @Override
+    public List<Outcome> applyAll(List<? extends Invocation> invocations) throws Exception {
+        Tracer tracer = Otel.tracer();
+        if (tracer == null || invocations.stream().allMatch(i -> i.envelope().getTraceparent().isEmpty())) {
+            return delegate.applyAll(invocations);
+        }
+        List<Traced> traced = new ArrayList<>(invocations.size());
+        List<Invocation> wrapped = new ArrayList<>(invocations.size());
+        for (Invocation invocation : invocations) {
+            if (invocation.envelope().getTraceparent().isEmpty()) {
+                wrapped.add(invocation);
+            } else {
+                Traced t = new Traced(invocation, tracer, invocations.size());
+                traced.add(t);
+                wrapped.add(t);
+            }
+        }
+        boolean committed = false;
+        try {
+            List<Outcome> outcomes = delegate.applyAll(wrapped);
+            committed = true;
+            for (int i = 0; i < wrapped.size(); i++) {
+                if (wrapped.get(i) instanceof Traced t && t.span != null) {
+                    record(t.span, outcomes.get(i));
+                }
+            }
+            return outcomes;
+        } finally {
+            for (Traced t : traced) {
+                if (t.span != null) {
+                    t.span.setAttribute(Otel.BATCH_COMMITTED, committed);
+                    t.span.end();
+                }
+            }
+        }
+    }
+
+    /** An invocation of a batch whose handler runs inside its own CONSUMER span. */
+    private static final class Traced implements Invocation {
+        private final Invocation delegate;
+        private final Tracer tracer;
+        private final int batchSize;
+        volatile Span span;
+
+        Traced(Invocation delegate, Tracer tracer, int batchSize) {
+            this.delegate = delegate;
+            this.tracer = tracer;
+            this.batchSize = batchSize;
+        }
+
+        @Override
+        public Outcome proceed() throws Exception {
+            Span s = start(tracer, delegate);
+            s.setAttribute(Otel.BATCH_SIZE, (long) batchSize);
+            span = s;
+            try (Scope ignored = s.makeCurrent()) {
+                return delegate.proceed();
+            } catch (Throwable t) {
+                Otel.fail(s, t);
+                throw t;
+            }
+        }
+
+        @Override
+        public Envelope envelope() {
+            return delegate.envelope();
+        }
+
+        @Override
+        public String subscription() {
+            return delegate.subscription();
+        }
+
+        @Override
+        public String key() {
+            return delegate.key();
+        }
+
+        @Override
+        public boolean replaying() {
+            return delegate.replaying();
+        }
+
+        @Override
+        public String partition() {
+            return delegate.partition();
+        }
+
+        @Override
+        public long offset() {
+            return delegate.offset();
+        }
+
+        @Override
+        public int attempt() {
+            return delegate.attempt();
+        }
+
+        @Override
+        public <R> void bind(Class<R> type, R resource) {
+            delegate.bind(type, resource);
+        }
+
+        @Override
+        public void onAbort(Runnable hook) {
+            delegate.onAbort(hook);
+        }
+
+        @Override
+        public List<Envelope> emitted() {
+            return delegate.emitted();
+        }
+
+        @Override
+        public boolean abandoned() {
+            return delegate.abandoned();
+        }
     }
 
     @Override
