@@ -210,7 +210,7 @@ class BatchedDispatchPropertiesTest {
 
     /** One transaction of the in-memory database: the handlers' writes, visible only once committed. */
     static final class Tx {
-        final List<Step> writes = new ArrayList<>();
+        final List<Step> writes = java.util.Collections.synchronizedList(new ArrayList<>());
         boolean aborted; // guarded by the database
     }
 

@@ -46,6 +46,8 @@ public final class Inbox {
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** The default dedup window. */
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofDays(7);
+    /** How long one statement of a batch's inbox insert may wait (for a lock) before the batch gives up. */
+    static final int BATCH_STATEMENT_TIMEOUT_SECONDS = 30;
 
     private final DataSource dataSource;
     private final SchemaNames names;
@@ -180,6 +182,8 @@ public final class Inbox {
      * by another instance at the same time, for one): the caller then rolls the whole batch back.
      */
     boolean[] recordAll(Connection c, String subscription, List<Envelope> envelopes) throws SQLException {
+        // The watchdog guards handlers, not this: a row locked by another instance's stuck transaction must
+        // not hold the batch for ever; after the timeout the batch falls back to single events (watched).
         Tables t = tables(c);
         Set<String> applied = new HashSet<>();
         StringBuilder select = new StringBuilder("SELECT event_id FROM ").append(t.inbox())
@@ -188,6 +192,7 @@ public final class Inbox {
             select.append(i == 0 ? "?" : ", ?");
         }
         try (PreparedStatement ps = c.prepareStatement(select.append(')').toString())) {
+            ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
             ps.setString(1, subscription);
             for (int i = 0; i < envelopes.size(); i++) {
                 ps.setString(i + 2, envelopes.get(i).getId());
@@ -203,6 +208,7 @@ public final class Inbox {
         int inserts = 0;
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.inbox()
                 + " (subscription, event_id, source, source_position, applied_at) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
             for (int i = 0; i < envelopes.size(); i++) {
                 Envelope envelope = envelopes.get(i);
                 if (applied.contains(envelope.getId())) {

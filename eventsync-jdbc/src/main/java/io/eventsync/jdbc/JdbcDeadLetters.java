@@ -211,6 +211,7 @@ public final class JdbcDeadLetters implements DeadLetterStore {
             sql.append(i == 0 ? "?" : ", ?");
         }
         try (PreparedStatement ps = c.prepareStatement(sql.append(')').toString())) {
+            ps.setQueryTimeout(Inbox.BATCH_STATEMENT_TIMEOUT_SECONDS);
             ps.setMaxRows(1);
             ps.setString(1, text(subscription, SUBSCRIPTION_CHARS));
             for (int i = 0; i < keys.size(); i++) {

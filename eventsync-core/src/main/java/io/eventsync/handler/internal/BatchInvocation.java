@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One event of a batch, as its apply scope sees it. Its {@link Attempt} (deadline, cancellation token,
@@ -31,13 +32,16 @@ final class BatchInvocation implements Invocation {
     private final String subscription;
     private final Lane.Runner runner;
     private final Attempts attempts;
+    /** Shared by the invocations of one batch: once one is abandoned, no other may start an attempt. */
+    private final AtomicBoolean batchAbandoned;
     private final Map<Class<?>, Object> resources = new LinkedHashMap<>(2);
     private final List<Runnable> abortHooks = new ArrayList<>(1);
     private volatile Attempt attempt;
     /** Nanoseconds the handler took; 0 until it returned. */
     long handlerNanos;
 
-    BatchInvocation(Work work, String subscription, Lane.Runner runner, Attempts attempts) {
+    BatchInvocation(Work work, String subscription, Lane.Runner runner, Attempts attempts, AtomicBoolean batchAbandoned) {
+        this.batchAbandoned = batchAbandoned;
         this.work = work;
         this.subscription = subscription;
         this.runner = runner;
@@ -104,6 +108,10 @@ final class BatchInvocation implements Invocation {
             throw new IllegalStateException("Invocation.proceed() called twice for event " + work.eventId()
                     + "; an apply scope runs the handler at most once per attempt");
         }
+        if (batchAbandoned.get()) {
+            // A scope that went on after an abandoned neighbour: this thread no longer owns the batch's events.
+            throw new CancellationException("event " + work.eventId() + " is in a batch whose runner was abandoned");
+        }
         Attempt a = attempts.start(work, runner);
         resources.forEach((type, resource) -> a.bind((Class) type, resource));
         abortHooks.forEach(a::onAbort);
@@ -114,6 +122,7 @@ final class BatchInvocation implements Invocation {
         } finally {
             handlerNanos = Math.max(1, System.nanoTime() - start);
             if (!attempts.end(a)) {
+                batchAbandoned.set(true);
                 // Abandoned: this thread is a zombie now; whatever the handler did must not commit.
                 throw new CancellationException("event " + work.eventId() + " was abandoned by the watchdog; its"
                         + " batch is not committed");

@@ -91,15 +91,19 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final boolean scopeRefusesParkedKeys;
     /** Events of distinct keys ready at once go to the scope together (see {@link #processBatch}). */
     private final boolean batching;
+    /**
+     * Keys this dispatcher saw parked (dead-lettered or held) and not applied since: their events skip
+     * batches, since the scope would refuse the whole batch for them. Only a hint for speed: a key
+     * parked elsewhere makes one batch fall back, and the single path holds its event.
+     */
+    private final Set<String> parkedHint = ConcurrentHashMap.newKeySet();
     private final BatchInvocation.Attempts batchAttempts = new BatchInvocation.Attempts() {
         @Override
         public Attempt start(Work work, Lane.Runner runner) {
             if (stopping) {
                 throw new java.util.concurrent.CancellationException("subscription " + s.subscription() + " is stopping");
             }
-            Attempt a = begin(work, work.attempts + 1, runner);
-            a.batched = true;
-            return a;
+            return begin(work, work.attempts + 1, runner, true);
         }
 
         @Override
@@ -289,7 +293,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         HandlerOptions options = w.registration.options();
         int number = ++w.attempts;
         long start = System.nanoTime();
-        Attempt a = begin(w, number, runner);
+        Attempt a = begin(w, number, runner, false);
         Outcome outcome = null;
         Throwable error = null;
         try {
@@ -327,11 +331,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return outcome(w, a, outcome, m);
     }
 
-    /** Starts attempt {@code number} of {@code w} on {@code runner}, under the watchdog. */
-    private Attempt begin(Work w, int number, Lane.Runner runner) {
+    /** Starts attempt {@code number} of {@code w} on {@code runner}, under the watchdog; {@code batched}: see {@link Attempt#batched}. */
+    private Attempt begin(Work w, int number, Lane.Runner runner, boolean batched) {
         HandlerOptions options = w.registration.options();
         Attempt a = new Attempt(w, s.subscription(), number, s.clock().instant().plus(options.timeout()),
                 System.nanoTime() + options.timeout().toNanos(), options.cancellationGrace().toNanos(), runner);
+        a.batched = batched; // before the watchdog can see it
         runner.attempt = a;
         watchdog.watch(a);
         if (stopping) {
@@ -362,7 +367,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     public boolean batchable(Entry head) {
         return head instanceof Work w && w.letter == null && w.attempts == 0 && w.registration != null
                 && w.preFailure == null && !w.skipUnknown && w.pendingFailure == null
-                && w.pendingDeadLetter == null && !w.pendingSuccess && w.storeFailures == 0;
+                && w.pendingDeadLetter == null && !w.pendingSuccess && w.storeFailures == 0
+                && (parkedHint.isEmpty() || !parkedHint.contains(w.key));
     }
 
     @Override
@@ -381,9 +387,15 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         if (stopping) {
             return List.of(Step.STOPPED);
         }
-        List<BatchInvocation> batch = new java.util.ArrayList<>(heads.size());
         for (Entry head : heads) {
-            batch.add(new BatchInvocation((Work) head, s.subscription(), runner, batchAttempts));
+            if (!batchable(head)) {
+                return null; // its state changed since the lane took it: everything goes alone
+            }
+        }
+        List<BatchInvocation> batch = new java.util.ArrayList<>(heads.size());
+        java.util.concurrent.atomic.AtomicBoolean batchAbandoned = new java.util.concurrent.atomic.AtomicBoolean();
+        for (Entry head : heads) {
+            batch.add(new BatchInvocation((Work) head, s.subscription(), runner, batchAttempts, batchAbandoned));
         }
         long start = System.nanoTime();
         List<Outcome> outcomes = null;
@@ -516,6 +528,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         }
         w.pendingDeadLetter = null;
         storeRecovered(w);
+        if (letter.parksKey() && !w.key.isEmpty()) {
+            parkedHint.add(w.key);
+        }
         metrics.of(w.type()).deadLettered(reasonClass);
         log.warn("event {} (subject {}, handler {}) on subscription {} is dead letter {} after {} attempt(s){}: {}",
                 w.eventId().isEmpty() ? "<undecodable>" : w.eventId(), w.key, w.type(), s.subscription(),
@@ -535,6 +550,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             if (letter == null) {
                 return null;
             }
+            parkedHint.add(w.key);
             log.debug("event {} (subject {}) held as dead letter {} behind its parked key", w.eventId(), w.key,
                     letter.id());
         } catch (RuntimeException e) {
@@ -545,6 +561,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     }
 
     private Step succeeded(Work w) {
+        if (!parkedHint.isEmpty()) {
+            parkedHint.remove(w.key); // applied: its key is not parked (any more)
+        }
         if (w.letter == null) {
             finishDelivery(w);
             return Step.DONE;
@@ -596,7 +615,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
 
     private void finishDelivery(Work w) {
         storeRecovered(w);
-        w.ticket.done();
+        if (!w.ticket.done()) {
+            return; // finished before: its permit and in-flight count were given back then
+        }
         permits.release();
         if (inFlight.decrementAndGet() == 0 && closing) {
             idleLock.lock();

@@ -329,7 +329,10 @@ final class Lane {
                         }
                     }
                     pending = batch;
-                    if (batch.size() > 1) {
+                    // Keys taken over from an abandoned or crashed runner go one at a time: a batch of them
+                    // could hang on the same handler again and never reach its retry or dead letter.
+                    boolean takenOver = batch == initial;
+                    if (batch.size() > 1 && !takenOver) {
                         List<Step> steps = processor.processBatch(heads(batch), this);
                         if (steps != null && steps.size() == 1 && exits(steps.get(0))) {
                             return;

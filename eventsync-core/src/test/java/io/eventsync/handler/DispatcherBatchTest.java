@@ -1,0 +1,76 @@
+package io.eventsync.handler;
+
+import static io.eventsync.handler.Fixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.StringValue;
+import io.eventsync.envelope.Events;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.test.dispatch.v1.Step;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Batches under a handler that hangs on every attempt, ignoring its cancellation: one lane is held by
+ * a gate event while the events of other keys queue, so that they form one batch when it opens.
+ */
+class DispatcherBatchTest {
+
+    @Test
+    void aHandlerThatHangsOnEveryAttemptIsDeadLetteredAndItsBatchNeighboursAreApplied() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch endOfTest = new CountDownLatch(1);
+        AtomicInteger hangs = new AtomicInteger();
+        try (Fixture f = new Fixture()) {
+            BatchedDispatchPropertiesTest.MemoryDb db = new BatchedDispatchPropertiesTest.MemoryDb(f);
+            HandlerOptions options = HandlerOptions.custom()
+                    .timeout(Duration.ofMillis(50)).cancellationGrace(Duration.ofMillis(50))
+                    .retryPolicy(RetryPolicy.custom().maxAttempts(3).initialBackoff(Duration.ZERO)
+                            .maxBackoff(Duration.ofMillis(1)).build()).build();
+            HandlerRegistry handlers = HandlerRegistry.builder()
+                    .on(Step.class, (s, c) -> {
+                        if (s.getKey().equals("hangs")) {
+                            hangs.incrementAndGet();
+                            while (endOfTest.getCount() > 0) {
+                                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // ignores interrupts
+                            }
+                        }
+                        c.resource(BatchedDispatchPropertiesTest.Tx.class).orElseThrow().writes.add(s);
+                        return Outcome.applied();
+                    }, options)
+                    .on(StringValue.class, (v, c) -> {
+                        gate.await(60, TimeUnit.SECONDS);
+                        return Outcome.applied();
+                    }, HandlerOptions.custom().timeout(Duration.ofSeconds(60)).build())
+                    .build();
+            f.start(f.builder(handlers).types(TypeRegistry.builder().add(Step.getDefaultInstance())
+                    .add(StringValue.getDefaultInstance()).build()).applyScope(db).lanes(1));
+            try {
+                f.deliver("p0", Events.create("test", "gate", 1, StringValue.of("gate")));
+                f.deliver("p0", event("hangs", 1));
+                f.deliver("p0", event("fine-1", 1));
+                f.deliver("p0", event("fine-2", 1));
+                f.deliver("p0", event("fine-1", 2));
+                gate.countDown();
+
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(f.acks.acks()).isEqualTo(5));
+                assertThat(f.acks.violations()).isEmpty();
+                assertThat(f.appliedSteps("fine-1")).containsExactly(1L, 2L);
+                assertThat(f.appliedSteps("fine-2")).containsExactly(1L);
+                assertThat(f.appliedSteps("hangs")).isEmpty();
+                DeadLetter letter = f.deadLetters.byKey(f.subscription, "hangs").get(0);
+                assertThat(letter.kind()).isEqualTo(DeadLetter.Kind.FAILED);
+                assertThat(letter.attempts()).isEqualTo(3);
+                assertThat(hangs.get()).as("one handler run per attempt: the batch's did not count twice").isEqualTo(3);
+                assertThat(f.counter("eventsync.dispatcher.abandoned")).isEqualTo(3);
+            } finally {
+                endOfTest.countDown();
+            }
+        }
+    }
+}
