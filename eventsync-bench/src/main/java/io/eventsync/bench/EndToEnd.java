@@ -31,7 +31,7 @@ public final class EndToEnd {
         List<String> lines = new ArrayList<>();
         lines.add("# eventsync end-to-end (source commit -> copy commit), embedded log, " + Instant.now());
         lines.add("# " + EndToEndRig.WRITERS + " writers, " + EndToEndRig.KEYS + " keys, consumer "
-                + EndToEndRig.LANES + " lanes, one apply transaction per event; saturation " + SATURATION_EVENTS
+                + EndToEndRig.LANES + " lanes, at most " + EndToEndRig.MAX_BATCH + " events per apply transaction; saturation " + SATURATION_EVENTS
                 + " events, half rate " + HALF_RATE_SECONDS + " s; " + Runtime.getRuntime().availableProcessors() + " cores");
         if (which.equals("all") || which.equals("h2")) {
             lines.add(run("h2+log", EndToEndRig.h2Pools()));
@@ -39,7 +39,7 @@ public final class EndToEnd {
         if (which.equals("all") || which.equals("postgres")) {
             lines.add(run("postgresql+log", EndToEndRig.pgPools()));
         }
-        Path out = Path.of("bench-results", "end-to-end.txt");
+        Path out = Path.of("bench-results", "end-to-end" + (EndToEndRig.MAX_BATCH == 1 ? "-unbatched" : "") + ".txt");
         Files.createDirectories(out.getParent());
         Files.write(out, lines);
         lines.forEach(System.out::println);

@@ -75,6 +75,13 @@ final class EndToEndRig {
     static final int WRITERS = Integer.getInteger("writers", 8);
     static final int KEYS = 2_000;
     static final int LANES = 8;
+    /**
+     * H2 keeps 8 parsed statements per session by default; a batch's apply and the relay use more than
+     * 8 distinct ones in turn, so each would be parsed again every time ({@code -Dh2.options=} for H2's default).
+     */
+    static final String H2_OPTIONS = System.getProperty("h2.options", ";QUERY_CACHE_SIZE=64");
+    /** Events per apply transaction at most ({@code -DmaxBatch=1}: one transaction per event, as before batching). */
+    static final int MAX_BATCH = Integer.getInteger("maxBatch", Dispatcher.DEFAULT_MAX_BATCH);
     static final String PG_URL = System.getProperty("pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
 
     /** Source and copy pools, their schemas, and what to drop afterwards. */
@@ -233,6 +240,7 @@ final class EndToEndRig {
                 .applyScope(timed)
                 .deadLetters(deadLetters)
                 .lanes(LANES)
+                .maxBatch(MAX_BATCH)
                 .build();
         Pipeline pipeline = new Pipeline() {
             @Override
@@ -519,8 +527,8 @@ final class EndToEndRig {
 
     static Pools h2Pools() throws IOException {
         Path dir = Files.createTempDirectory("eventsync-bench-h2-");
-        HikariDataSource source = pool("jdbc:h2:file:" + dir.resolve("source").toAbsolutePath(), "sa", WRITERS + 4);
-        HikariDataSource copy = pool("jdbc:h2:file:" + dir.resolve("copy").toAbsolutePath(), "sa", 12);
+        HikariDataSource source = pool("jdbc:h2:file:" + dir.resolve("source").toAbsolutePath() + H2_OPTIONS, "sa", WRITERS + 4);
+        HikariDataSource copy = pool("jdbc:h2:file:" + dir.resolve("copy").toAbsolutePath() + H2_OPTIONS, "sa", 12);
         return new Pools(source, copy, "PUBLIC", "PUBLIC", () -> deleteTree(dir));
     }
 

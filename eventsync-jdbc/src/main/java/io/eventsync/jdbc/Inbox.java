@@ -48,6 +48,8 @@ public final class Inbox {
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofDays(7);
     /** How long one statement of a batch's inbox insert may wait (for a lock) before the batch gives up. */
     static final int BATCH_STATEMENT_TIMEOUT_SECONDS = 30;
+    /** Keys looked up per statement by a batch (see {@link #recordAll}). */
+    static final int LOOKUP_CHUNK = 64;
 
     private final DataSource dataSource;
     private final SchemaNames names;
@@ -55,6 +57,7 @@ public final class Inbox {
     private final InboxSignal signal = new InboxSignal();
     private volatile Tables tables;
     private volatile String insertSql;
+    private volatile String lookupSql;
 
     private Inbox(Builder b) {
         this.dataSource = b.dataSource;
@@ -186,23 +189,51 @@ public final class Inbox {
         // not hold the batch for ever; after the timeout the batch falls back to single events (watched).
         Tables t = tables(c);
         Set<String> applied = new HashSet<>();
-        StringBuilder select = new StringBuilder("SELECT event_id FROM ").append(t.inbox())
-                .append(" WHERE subscription = ? AND event_id IN (");
-        for (int i = 0; i < envelopes.size(); i++) {
-            select.append(i == 0 ? "?" : ", ?");
-        }
-        try (PreparedStatement ps = c.prepareStatement(select.append(')').toString())) {
-            ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
-            ps.setString(1, subscription);
-            for (int i = 0; i < envelopes.size(); i++) {
-                ps.setString(i + 2, envelopes.get(i).getId());
+        // Row values, not "subscription = ? AND event_id IN (...)": H2 uses only the key's first column for
+        // the latter and reads every row of the subscription; each dialect looks the pairs up in the key.
+        // Always LOOKUP_CHUNK pairs (the last one repeated), so the statement has one text whatever the
+        // batch's size: H2 caches a few parsed statements per session, and PostgreSQL prepares by text.
+        if (t.dialect().inProcess()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + t.inbox()
+                    + " WHERE subscription = ? AND event_id = ?")) {
+                for (Envelope envelope : envelopes) {
+                    ps.setString(1, subscription);
+                    ps.setString(2, envelope.getId());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            applied.add(envelope.getId());
+                        }
+                    }
+                }
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    applied.add(rs.getString(1));
+            return insertFresh(c, t, subscription, envelopes, applied);
+        }
+        String sql = lookupSql;
+        if (sql == null) {
+            sql = "SELECT event_id FROM " + t.inbox() + " WHERE (subscription, event_id) IN ("
+                    + pairs(LOOKUP_CHUNK) + ")";
+            lookupSql = sql;
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
+            for (int from = 0; from < envelopes.size(); from += LOOKUP_CHUNK) {
+                int to = Math.min(envelopes.size(), from + LOOKUP_CHUNK);
+                for (int i = 0; i < LOOKUP_CHUNK; i++) {
+                    ps.setString(2 * i + 1, subscription);
+                    ps.setString(2 * i + 2, envelopes.get(Math.min(from + i, to - 1)).getId());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        applied.add(rs.getString(1));
+                    }
                 }
             }
         }
+        return insertFresh(c, t, subscription, envelopes, applied);
+    }
+
+    private static boolean[] insertFresh(Connection c, Tables t, String subscription, List<Envelope> envelopes,
+                                         Set<String> applied) throws SQLException {
         boolean[] fresh = new boolean[envelopes.size()];
         Timestamp now = Timestamp.from(Instant.now());
         int inserts = 0;
@@ -228,6 +259,11 @@ public final class Inbox {
             }
         }
         return fresh;
+    }
+
+    /** {@code n} placeholders for row values: {@code (?, ?), (?, ?), ...}. */
+    static String pairs(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "(?, ?)"));
     }
 
     /** How long an applied event's row is kept, so that a redelivery within it is skipped as a duplicate. */

@@ -170,6 +170,9 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             }
             throw t;
         } finally {
+            if (invocation.abandoned()) {
+                discard(c, event);
+            }
             closeQuietly(c, event, abandoned);
         }
     }
@@ -264,6 +267,9 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             rollbackQuietly(c, first.envelope(), t);
             throw t;
         } finally {
+            if (invocations.stream().anyMatch(Invocation::abandoned)) {
+                discard(c, first.envelope());
+            }
             closeQuietly(c, first.envelope(), abandoned);
         }
     }
@@ -359,6 +365,22 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                         event.getId(), event.getSubject(), e.toString());
             }
         });
+    }
+
+    /**
+     * The abandoned invocation's thread is done with the connection its abort hook aborted: evict it from
+     * the pool now, before the close below hands it back, so that no later apply borrows the dead
+     * connection (the abort hook's eviction runs on another thread and may come later).
+     */
+    private void discard(Connection c, Envelope event) {
+        try {
+            if (!Pools.evict(dataSource, c) && !c.isClosed()) {
+                c.unwrap(Connection.class).close();
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("discarding the aborted connection failed for event {} subject {}: {}",
+                    event.getId(), event.getSubject(), e.toString());
+        }
     }
 
     private static void rollbackQuietly(Connection c, Envelope event, Throwable cause) {

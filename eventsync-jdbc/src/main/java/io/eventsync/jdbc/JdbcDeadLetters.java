@@ -205,21 +205,45 @@ public final class JdbcDeadLetters implements DeadLetterStore {
         if (keys.isEmpty()) {
             return false;
         }
-        StringBuilder sql = new StringBuilder("SELECT 1 FROM ").append(tables(c).deadLetters())
-                .append(" WHERE subscription = ? AND parks_key = 1 AND event_key IN (");
-        for (int i = 0; i < keys.size(); i++) {
-            sql.append(i == 0 ? "?" : ", ?");
+        Tables t = tables(c);
+        if (t.dialect().inProcess()) { // no round trips to save: one cached point query per key
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + t.deadLetters()
+                    + " WHERE subscription = ? AND event_key = ? AND parks_key = 1")) {
+                ps.setMaxRows(1);
+                String sub = text(subscription, SUBSCRIPTION_CHARS);
+                for (String k : keys) {
+                    ps.setString(1, sub);
+                    ps.setString(2, key(k));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            }
         }
-        try (PreparedStatement ps = c.prepareStatement(sql.append(')').toString())) {
+        // Row values, so that every dialect looks the pairs up in the (subscription, event_key) index;
+        // always Inbox.LOOKUP_CHUNK pairs (the last repeated), so the statement has one text.
+        String sql = "SELECT 1 FROM " + t.deadLetters() + " WHERE parks_key = 1 AND (subscription, event_key) IN ("
+                + Inbox.pairs(Inbox.LOOKUP_CHUNK) + ")";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setQueryTimeout(Inbox.BATCH_STATEMENT_TIMEOUT_SECONDS);
             ps.setMaxRows(1);
-            ps.setString(1, text(subscription, SUBSCRIPTION_CHARS));
-            for (int i = 0; i < keys.size(); i++) {
-                ps.setString(i + 2, key(keys.get(i)));
+            String sub = text(subscription, SUBSCRIPTION_CHARS);
+            for (int from = 0; from < keys.size(); from += Inbox.LOOKUP_CHUNK) {
+                int to = Math.min(keys.size(), from + Inbox.LOOKUP_CHUNK);
+                for (int i = 0; i < Inbox.LOOKUP_CHUNK; i++) {
+                    ps.setString(2 * i + 1, sub);
+                    ps.setString(2 * i + 2, key(keys.get(Math.min(from + i, to - 1))));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return true;
+                    }
+                }
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
+            return false;
         }
     }
 

@@ -49,6 +49,14 @@ public interface Dialect {
     }
 
     /** True on PostgreSQL: the outbox NOTIFYs and the relay LISTENs. */
+    /**
+     * True for a database in the JVM's own process (H2 embedded): a statement costs no round trip, so a
+     * batch looks keys up one by one with one cached statement rather than with a long IN list.
+     */
+    default boolean inProcess() {
+        return false;
+    }
+
     default boolean supportsNotify() {
         return false;
     }

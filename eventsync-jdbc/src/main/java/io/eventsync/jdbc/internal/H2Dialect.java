@@ -8,6 +8,12 @@ import java.util.stream.Collectors;
 final class H2Dialect extends StandardDialect {
 
     @Override
+    public boolean inProcess() {
+        return true; // only embedded H2 is supported (jdbc:h2:file:, jdbc:h2:mem:, jdbc:h2:async:)
+    }
+
+
+    @Override
     public String name() {
         return "h2";
     }
