@@ -188,11 +188,12 @@ public final class Inbox {
         // The watchdog guards handlers, not this: a row locked by another instance's stuck transaction must
         // not hold the batch for ever; after the timeout the batch falls back to single events (watched).
         Tables t = tables(c);
+        if (t.dialect().insertInboxReturningFresh(t, 1) != null) {
+            return insertReturningFresh(c, t, subscription, envelopes);
+        }
         Set<String> applied = new HashSet<>();
-        // Row values, not "subscription = ? AND event_id IN (...)": H2 uses only the key's first column for
-        // the latter and reads every row of the subscription; each dialect looks the pairs up in the key.
-        // Always LOOKUP_CHUNK pairs (the last one repeated), so the statement has one text whatever the
-        // batch's size: H2 caches a few parsed statements per session, and PostgreSQL prepares by text.
+        // H2 runs in this process: one cached point query per event costs no round trip (and H2 would read
+        // every inbox row of the subscription for "event_id IN (...)", using only the key's first column).
         if (t.dialect().inProcess()) {
             try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + t.inbox()
                     + " WHERE subscription = ? AND event_id = ?")) {
@@ -208,19 +209,21 @@ public final class Inbox {
             }
             return insertFresh(c, t, subscription, envelopes, applied);
         }
+        // Always LOOKUP_CHUNK ids (the last one repeated), so the statement has one text whatever the
+        // batch's size (the drivers prepare statements by text).
         String sql = lookupSql;
         if (sql == null) {
-            sql = "SELECT event_id FROM " + t.inbox() + " WHERE (subscription, event_id) IN ("
-                    + pairs(LOOKUP_CHUNK) + ")";
+            sql = "SELECT event_id FROM " + t.inbox() + " WHERE subscription = ? AND event_id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(LOOKUP_CHUNK, "?")) + ")";
             lookupSql = sql;
         }
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
             for (int from = 0; from < envelopes.size(); from += LOOKUP_CHUNK) {
                 int to = Math.min(envelopes.size(), from + LOOKUP_CHUNK);
+                ps.setString(1, subscription);
                 for (int i = 0; i < LOOKUP_CHUNK; i++) {
-                    ps.setString(2 * i + 1, subscription);
-                    ps.setString(2 * i + 2, envelopes.get(Math.min(from + i, to - 1)).getId());
+                    ps.setString(i + 2, envelopes.get(Math.min(from + i, to - 1)).getId());
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -230,6 +233,39 @@ public final class Inbox {
             }
         }
         return insertFresh(c, t, subscription, envelopes, applied);
+    }
+
+    /** One statement per LOOKUP_CHUNK events: the database inserts the new rows and names them. */
+    private static boolean[] insertReturningFresh(Connection c, Tables t, String subscription, List<Envelope> envelopes)
+            throws SQLException {
+        boolean[] fresh = new boolean[envelopes.size()];
+        Timestamp now = Timestamp.from(Instant.now());
+        for (int from = 0; from < envelopes.size(); from += LOOKUP_CHUNK) {
+            int to = Math.min(envelopes.size(), from + LOOKUP_CHUNK);
+            Set<String> inserted = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(t.dialect().insertInboxReturningFresh(t, to - from))) {
+                ps.setQueryTimeout(BATCH_STATEMENT_TIMEOUT_SECONDS);
+                int p = 1;
+                for (int i = from; i < to; i++) {
+                    Envelope envelope = envelopes.get(i);
+                    ps.setString(p++, subscription);
+                    ps.setString(p++, envelope.getId());
+                    ps.setString(p++, envelope.getSource());
+                    ps.setLong(p++, envelope.getPosition());
+                    ps.setTimestamp(p++, now);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        inserted.add(rs.getString(1));
+                    }
+                }
+            }
+            for (int i = from; i < to; i++) {
+                // remove: of two events with one id in a batch only the first is new, as one at a time
+                fresh[i] = inserted.remove(envelopes.get(i).getId());
+            }
+        }
+        return fresh;
     }
 
     private static boolean[] insertFresh(Connection c, Tables t, String subscription, List<Envelope> envelopes,
@@ -259,11 +295,6 @@ public final class Inbox {
             }
         }
         return fresh;
-    }
-
-    /** {@code n} placeholders for row values: {@code (?, ?), (?, ?), ...}. */
-    static String pairs(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "(?, ?)"));
     }
 
     /** How long an applied event's row is kept, so that a redelivery within it is skipped as a duplicate. */

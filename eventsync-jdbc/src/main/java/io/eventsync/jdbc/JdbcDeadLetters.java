@@ -223,19 +223,18 @@ public final class JdbcDeadLetters implements DeadLetterStore {
                 return false;
             }
         }
-        // Row values, so that every dialect looks the pairs up in the (subscription, event_key) index;
-        // always Inbox.LOOKUP_CHUNK pairs (the last repeated), so the statement has one text.
-        String sql = "SELECT 1 FROM " + t.deadLetters() + " WHERE parks_key = 1 AND (subscription, event_key) IN ("
-                + Inbox.pairs(Inbox.LOOKUP_CHUNK) + ")";
+        // Always Inbox.LOOKUP_CHUNK keys (the last repeated), so the statement has one text.
+        String sql = "SELECT 1 FROM " + t.deadLetters() + " WHERE subscription = ? AND parks_key = 1 AND event_key IN ("
+                + String.join(", ", java.util.Collections.nCopies(Inbox.LOOKUP_CHUNK, "?")) + ")";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setQueryTimeout(Inbox.BATCH_STATEMENT_TIMEOUT_SECONDS);
             ps.setMaxRows(1);
             String sub = text(subscription, SUBSCRIPTION_CHARS);
             for (int from = 0; from < keys.size(); from += Inbox.LOOKUP_CHUNK) {
                 int to = Math.min(keys.size(), from + Inbox.LOOKUP_CHUNK);
+                ps.setString(1, sub);
                 for (int i = 0; i < Inbox.LOOKUP_CHUNK; i++) {
-                    ps.setString(2 * i + 1, sub);
-                    ps.setString(2 * i + 2, key(keys.get(Math.min(from + i, to - 1))));
+                    ps.setString(i + 2, key(keys.get(Math.min(from + i, to - 1))));
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {

@@ -66,6 +66,9 @@ public class EventsyncProperties {
         /** Parallel lanes across keys; per-key order always holds. */
         private int lanes = 8;
 
+        /** At most this many events of distinct keys, ready at once, applied in one copy transaction (1: one each). */
+        private int maxBatch = 256;
+
         /** {@code fanout}: every instance of this service gets every event once per group; {@code queue}: instances share. */
         private String mode = "fanout";
 
@@ -82,6 +85,8 @@ public class EventsyncProperties {
         public void setTopic(String topic) { this.topic = topic; }
         public int getLanes() { return lanes; }
         public void setLanes(int lanes) { this.lanes = lanes; }
+        public int getMaxBatch() { return maxBatch; }
+        public void setMaxBatch(int maxBatch) { this.maxBatch = maxBatch; }
         public String getMode() { return mode; }
         public void setMode(String mode) { this.mode = mode; }
         public boolean isCreateTables() { return createTables; }

@@ -164,6 +164,7 @@ public final class Pipeline implements AutoCloseable {
                 .applyScope(scope)
                 .deadLetters(deadLetters)
                 .lanes(consume.lanes())
+                .maxBatch(consume.maxBatch())
                 .meterRegistry(meters)
                 .freshnessListener(FreshnessTable.in(db, names)::record)
                 .build();

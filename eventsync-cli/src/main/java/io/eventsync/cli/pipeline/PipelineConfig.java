@@ -120,6 +120,6 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
 
     /** Consume {@code topic} as {@code group} into copy tables of {@code database}. */
     public record ConsumeConfig(String topic, String group, boolean queue, Database database, int lanes,
-                                Duration handlerTimeout, int maxAttempts, boolean createTables,
+                                int maxBatch, Duration handlerTimeout, int maxAttempts, boolean createTables,
                                 List<CopyTable> tables) {}
 }

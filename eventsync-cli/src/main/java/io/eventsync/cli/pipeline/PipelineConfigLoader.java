@@ -13,6 +13,7 @@ import io.eventsync.cli.pipeline.PipelineConfig.TlsSettings;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.Dispatcher;
 import io.eventsync.jdbc.CopyTable;
 import io.eventsync.jdbc.WalSlot;
 import io.eventsync.kafka.KafkaGroupProtocol;
@@ -343,7 +344,7 @@ public final class PipelineConfigLoader {
     }
 
     private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {
-        node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "handler_timeout", "max_attempts",
+        node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "max_batch", "handler_timeout", "max_attempts",
                 "create_tables", "mappings"));
         Map<String, ConfigNode> e = node.entries();
         String topic = name(required(node, e, "topic"));
@@ -351,6 +352,7 @@ public final class PipelineConfigLoader {
         boolean queue = e.containsKey("mode") && e.get("mode").oneOf(Set.of("fanout", "queue")).equals("queue");
         Database database = database(required(node, e, "database"));
         int lanes = e.containsKey("lanes") ? e.get("lanes").integer(1, 256) : 8;
+        int maxBatch = e.containsKey("max_batch") ? e.get("max_batch").integer(1, 10_000) : Dispatcher.DEFAULT_MAX_BATCH;
         Duration timeout = e.containsKey("handler_timeout") ? e.get("handler_timeout").duration() : Duration.ofSeconds(30);
         if (timeout.isZero() || timeout.isNegative()) {
             throw e.get("handler_timeout").error("must be > 0");
@@ -371,7 +373,7 @@ public final class PipelineConfigLoader {
             }
             tables.add(table);
         }
-        return new ConsumeConfig(topic, group, queue, database, lanes, timeout, maxAttempts, create, tables);
+        return new ConsumeConfig(topic, group, queue, database, lanes, maxBatch, timeout, maxAttempts, create, tables);
     }
 
     private static CopyTable mapping(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {

@@ -57,6 +57,16 @@ public interface Dialect {
         return false;
     }
 
+    /**
+     * An insert of {@code rows} inbox rows (subscription, event_id, source, source_position, applied_at)
+     * that skips the rows already there and returns the {@code event_id} of those it inserted, or null
+     * when the dialect has none (then a batch looks the ids up first). A lookup would depend on the
+     * planner, which may keep a plan made while the inbox was empty; the insert checks the key itself.
+     */
+    default String insertInboxReturningFresh(Tables t, int rows) {
+        return null;
+    }
+
     default boolean supportsNotify() {
         return false;
     }

@@ -52,6 +52,13 @@ final class PostgresDialect extends StandardDialect {
         }
     }
 
+    @Override
+    public String insertInboxReturningFresh(Tables t, int rows) {
+        return "INSERT INTO " + t.inbox() + " (subscription, event_id, source, source_position, applied_at) VALUES "
+                + String.join(", ", java.util.Collections.nCopies(rows, "(?, ?, ?, ?, ?)"))
+                + " ON CONFLICT (subscription, event_id) DO NOTHING RETURNING event_id";
+    }
+
     /** Writes only when the channel changed (a schema renamed under the outbox), so a restart costs no row version. */
     @Override
     public String upsertNotifyChannel(Tables t) {
