@@ -51,7 +51,7 @@ public final class DebeziumReport {
                 .append(" medians of ").append(rounds).append(" round(s). Freshness = source commit -> copy commit of")
                 .append(" every event, writers paced at half the case's own saturation rate.\n\n");
         b.append("- **query**: eventsync outbox table, query `Relay`, `EmbeddedLog`, `Dispatcher` (8 lanes) +"
-                + " `JdbcApplyScope` + `CopyTable`, one copy transaction per event.\n");
+                + " `JdbcApplyScope` + `CopyTable`, one copy transaction per batch of ready keys (at most 256 events).\n");
         b.append("- **wal**: the same consumer; writers append `WalOutbox` logical messages, `WalRelay` reads the slot.\n");
         b.append("- **Debezium**: 3.6.1.Final embedded engine, pgoutput, insert-only outbox table in a publication;"
                 + " hand-written consumer, one copy transaction per Debezium batch (inbox insert of the batch's ids in"

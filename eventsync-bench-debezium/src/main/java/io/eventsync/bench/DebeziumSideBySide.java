@@ -19,7 +19,7 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>{@code query}: eventsync's outbox table, query relay, embedded log, Dispatcher (8 lanes) +
- *       JdbcApplyScope + CopyTable, one copy transaction per event;</li>
+ *       JdbcApplyScope + CopyTable, one copy transaction per batch of ready keys;</li>
  *   <li>{@code wal}: the same with {@code WalOutbox} logical messages and the WAL relay;</li>
  *   <li>{@code debezium}: Debezium 3.6.1 embedded, pgoutput, an insert-only outbox table in a publication,
  *       feeding {@link DebeziumCopy} (one copy transaction per Debezium batch);</li>
