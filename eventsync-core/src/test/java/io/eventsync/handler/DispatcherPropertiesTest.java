@@ -226,22 +226,7 @@ class DispatcherPropertiesTest {
             long step = steps.merge(key, 1L, Long::sum);
             byPartition.computeIfAbsent(k % partitions, p -> new ArrayList<>()).add(event(key, step));
         }
-        List<Thread> feeders = new ArrayList<>();
-        Map<Integer, Throwable> failures = new ConcurrentHashMap<>();
-        byPartition.forEach((p, events) -> feeders.add(new Thread(() -> {
-            try {
-                for (Envelope e : events) {
-                    f.deliver("p" + p, e);
-                }
-            } catch (Throwable t) {
-                failures.put(p, t);
-            }
-        }, "test-feeder-" + p)));
-        feeders.forEach(Thread::start);
-        for (Thread t : feeders) {
-            t.join();
-        }
-        assertThat(failures).isEmpty();
+        f.deliverConcurrently(byPartition);
         return steps;
     }
 

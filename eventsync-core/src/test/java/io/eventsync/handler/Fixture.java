@@ -88,6 +88,28 @@ final class Fixture implements AutoCloseable {
         dispatcher.onDelivery(delivery(partition, envelope));
     }
 
+    /** Delivers each partition's events in order, one feeding thread per partition (partition p is "p" + p). */
+    void deliverConcurrently(Map<Integer, List<Envelope>> byPartition) throws InterruptedException {
+        List<Thread> feeders = new ArrayList<>();
+        Map<Integer, Throwable> failures = new ConcurrentHashMap<>();
+        byPartition.forEach((p, events) -> feeders.add(new Thread(() -> {
+            try {
+                for (Envelope e : events) {
+                    deliver("p" + p, e);
+                }
+            } catch (Throwable t) {
+                failures.put(p, t);
+            }
+        }, "test-feeder-" + p)));
+        feeders.forEach(Thread::start);
+        for (Thread t : feeders) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            throw new AssertionError("feeding threads failed: " + failures);
+        }
+    }
+
     double counter(String name) {
         return meters.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -39,7 +40,9 @@ import org.apache.kafka.clients.consumer.GroupProtocol;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -271,9 +274,14 @@ public final class KafkaTransport implements Transport {
                             .filter(p -> p.leader() == null || p.leader().isEmpty())
                             .map(TopicPartitionInfo::partition).toList();
                     if (!description.partitions().isEmpty() && leaderless.isEmpty()) {
-                        return description.partitions().size();
+                        String unready = unreadyPartitions(topic, description);
+                        if (unready == null) {
+                            return description.partitions().size();
+                        }
+                        missing = unready;
+                    } else {
+                        missing = "partitions without a leader: " + leaderless;
                     }
-                    missing = "partitions without a leader: " + leaderless;
                 } catch (ExecutionException e) {
                     missing = String.valueOf(e.getCause());
                 }
@@ -288,6 +296,30 @@ public final class KafkaTransport implements Transport {
         }
         throw new EventsyncException("Kafka topic " + topic + " at " + bootstrapServers + " has no leader for every"
                 + " partition after " + ADMIN_TIMEOUT + " (" + missing + "); is the cluster healthy?");
+    }
+
+    /**
+     * Null when every partition's leader answers for it (a list-offsets request, served by the leader's
+     * replica manager as a produce is), else what is missing. The metadata can name a leader before that
+     * broker has applied the partition; a first produce then fails with NOT_LEADER_OR_FOLLOWER, and an
+     * idempotent producer whose later batch got in first retries the failed one with
+     * OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout (KAFKA-15591): records late and out of order.
+     */
+    private String unreadyPartitions(String topic, TopicDescription description) throws InterruptedException, TimeoutException {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (TopicPartitionInfo p : description.partitions()) {
+            latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+        }
+        try {
+            admin().listOffsets(latest).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof RetriableException)) {
+                log.debug("cannot check that the partitions of Kafka topic {} take writes; going on", topic, e.getCause());
+                return null; // not allowed to ask, say: the producer finds out itself, as before this check
+            }
+            return "partitions not ready for writes yet: " + e.getCause();
+        }
     }
 
     private Admin admin() {
