@@ -80,8 +80,13 @@ async function append(client, root, schema, source, event, { prefix = 'eventsync
     [source, event.id, key, event.type, event.sequence, bytes]);
   if (notify) {
     // Wakes the relay at commit (optional: it also polls). The schema's function knows the channel the
-    // relay listens on; schemas installed before it existed need the derivation in the contract.
-    await client.query(`SELECT "${schema}"."${prefix}notify"($1)`, [source]);
+    // relay listens on; a schema installed before it existed has none (the relay then polls, or use the
+    // derivation in the contract), and calling a missing function would abort the transaction.
+    const fn = `"${schema}"."${prefix}notify"`;
+    const exists = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`${fn}(text)`]);
+    if (exists.rows[0].present) {
+      await client.query(`SELECT ${fn}($1)`, [source]);
+    }
   }
   return res.rows[0].id;
 }

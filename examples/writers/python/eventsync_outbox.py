@@ -59,6 +59,10 @@ def append(cursor, schema, source, event, prefix="eventsync_", notify=True):
     row_id = cursor.fetchone()[0]
     if notify:
         # Wakes the relay at commit (optional: it also polls). The schema's function knows the channel
-        # the relay listens on; schemas installed before it existed need the derivation in the contract.
-        cursor.execute('SELECT "%s"."%snotify"(%%s)' % (schema, prefix), (source,))
+        # the relay listens on; a schema installed before it existed has none (the relay then polls, or
+        # use the derivation in the contract), and calling a missing function would abort the transaction.
+        function = '"%s"."%snotify"' % (schema, prefix)
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", (function + "(text)",))
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT %s(%%s)" % function, (source,))
     return row_id

@@ -15,8 +15,13 @@ import io.eventsync.v1.Envelope;
  * no SDK (or agent) installed, {@code GlobalOpenTelemetry} is the no-op and nothing is recorded.
  */
 public final class Tracing {
+    /**
+     * The API and a version with {@code GlobalOpenTelemetry.getOrNoop()} (1.57+): an older one (Spring Boot
+     * 4.0 manages 1.55) would fail every traced send and apply with NoSuchMethodError, so it counts as absent.
+     */
     private static final boolean PRESENT = present("io.opentelemetry.api.GlobalOpenTelemetry")
-            && present("io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator");
+            && present("io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator")
+            && hasMethod("io.opentelemetry.api.GlobalOpenTelemetry", "getOrNoop");
 
     private Tracing() {}
 
@@ -43,6 +48,17 @@ public final class Tracing {
     /** The copy's side: {@code scope} with each traced event's apply as a CONSUMER span, current meanwhile. */
     public static ApplyScope consumer(ApplyScope scope) {
         return PRESENT ? new TracingApplyScope(scope) : scope;
+    }
+
+    private static boolean hasMethod(String className, String method) {
+        try {
+            Class.forName(className, false, Tracing.class.getClassLoader()).getMethod(method);
+            return true;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            org.slf4j.LoggerFactory.getLogger(Tracing.class).info("OpenTelemetry API on the class path has no {}.{}()"
+                    + " (it came in 1.57); eventsync does not trace with it", className, method);
+            return false;
+        }
     }
 
     private static boolean present(String className) {

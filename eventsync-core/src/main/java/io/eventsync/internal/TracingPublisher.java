@@ -83,7 +83,9 @@ final class TracingPublisher implements Publisher {
         if (fields == null) {
             return event;
         }
-        byte[] bytes = Otel.append(event.bytes(), fields, delegate.maxEventBytes());
+        // Within the consumers' default decode limit too: a transport may take more than they read.
+        byte[] bytes = Otel.append(event.bytes(), fields,
+                Math.min(delegate.maxEventBytes(), io.eventsync.envelope.EnvelopeCodec.DEFAULT_MAX_BYTES));
         if (bytes == event.bytes()) {
             return event;
         }

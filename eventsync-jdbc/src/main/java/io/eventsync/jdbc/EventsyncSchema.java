@@ -41,7 +41,11 @@ public final class EventsyncSchema {
             c.setAutoCommit(true);
             try (Statement st = c.createStatement()) {
                 for (String sql : statements(tables)) {
-                    st.execute(sql);
+                    if (isFunction(sql)) {
+                        installFunction(c, st, sql);
+                    } else {
+                        st.execute(sql);
+                    }
                 }
             } finally {
                 c.setAutoCommit(auto);
@@ -49,6 +53,54 @@ public final class EventsyncSchema {
         } catch (SQLException e) {
             throw new EventsyncException("installing the eventsync schema " + names + " failed (SQLState "
                     + e.getSQLState() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static final java.util.regex.Pattern FUNCTION = java.util.regex.Pattern.compile(
+            "(?s)^\\s*CREATE OR REPLACE FUNCTION\\s+(\"[^\"]+\"\\.\"[^\"]+\")\\s*\\((.*?)\\).*?\\$\\$(.*)\\$\\$\\s*;?\\s*$");
+
+    private static boolean isFunction(String sql) {
+        return FUNCTION.matcher(sql).matches();
+    }
+
+    /**
+     * CREATE OR REPLACE FUNCTION rewrites the function even when nothing changed, and then fails for a
+     * role that does not own it, or with "tuple concurrently updated" when several instances install at
+     * once (every start, with the Spring starter). Skipped when the function already has this body; when
+     * the statement fails and the function exists, a warning, not a failed install.
+     */
+    private static void installFunction(Connection c, Statement st, String sql) throws SQLException {
+        java.util.regex.Matcher m = FUNCTION.matcher(sql);
+        if (!m.matches()) {
+            st.execute(sql);
+            return;
+        }
+        String name = m.group(1);
+        String signature = name + "(" + m.group(2).replaceAll("(?i)\\b\\w+\\s+(TEXT)\\b", "$1") + ")";
+        String body = m.group(3);
+        String existing = functionBody(c, signature);
+        if (body.equals(existing)) {
+            return;
+        }
+        try {
+            st.execute(sql);
+        } catch (SQLException e) {
+            if (functionBody(c, signature) == null) {
+                throw e;
+            }
+            org.slf4j.LoggerFactory.getLogger(EventsyncSchema.class).warn("function {} exists but could not be"
+                    + " replaced (SQLState {}: {}); keeping the one there", signature, e.getSQLState(), e.getMessage());
+        }
+    }
+
+    /** The source of the function, or null when there is none. */
+    private static String functionBody(Connection c, String signature) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure(?)")) {
+            ps.setString(1, signature);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 

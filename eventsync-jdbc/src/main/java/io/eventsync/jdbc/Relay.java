@@ -213,15 +213,20 @@ public final class Relay implements AutoCloseable {
                     c.commit();
                 }
             } catch (SQLException e) {
-                if (!t.dialect().isMissingTable(e)) {
-                    throw e;
-                }
+                // Only a convenience for writers: a missing table (an older schema) or a relay role without
+                // the right to write it must not keep the relay from relaying.
                 if (!c.getAutoCommit()) {
                     c.rollback();
                 }
-                log.info("relay {} of outbox {}: no table {} (schema installed by an older eventsync; run the schema"
-                        + " install again so writers can call {}(source)); writers must derive the NOTIFY channel",
-                        owner, source, t.name("notify_channel"), t.name("notify"));
+                if (t.dialect().isMissingTable(e)) {
+                    log.info("relay {} of outbox {}: no table {} (schema installed by an older eventsync; run the"
+                            + " schema install again so writers can call {}(source)); writers must derive the NOTIFY"
+                            + " channel", owner, source, t.name("notify_channel"), t.name("notify"));
+                } else {
+                    log.warn("relay {} of outbox {}: cannot record its NOTIFY channel in {} (SQLState {}: {}); writers"
+                            + " calling {}(source) do not wake it and it finds their rows by polling", owner, source,
+                            t.name("notify_channel"), e.getSQLState(), e.getMessage(), t.name("notify"));
+                }
             }
         }
 

@@ -195,6 +195,27 @@ class NotifyFunctionDatabaseTest {
     }
 
     @Test
+    void installingAnUnchangedFunctionAgainDoesNotRewriteIt() throws Exception {
+        // A rewrite needs the function's owner and collides when instances install at once ("tuple
+        // concurrently updated"); the row version (xmin) shows whether the install wrote it.
+        try (TestDatabase db = TestDatabase.create(TestDatabase.Kind.POSTGRES)) {
+            String before = functionRowVersion(db);
+            EventsyncSchema.install(db.dataSource(), db.names());
+            EventsyncSchema.install(db.dataSource(), db.names());
+            assertThat(functionRowVersion(db)).isNotNull().isEqualTo(before);
+        }
+    }
+
+    private static String functionRowVersion(TestDatabase db) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT p.xmin::text FROM pg_proc p JOIN pg_namespace n"
+                     + " ON n.oid = p.pronamespace WHERE n.nspname = '" + db.names().schema()
+                     + "' AND p.proname = 'eventsync_notify'")) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    @Test
     void theFunctionReturnsNullForASourceWhoseRelayNeverStarted() throws Exception {
         try (TestDatabase db = TestDatabase.create(TestDatabase.Kind.POSTGRES);
              Connection c = db.dataSource().getConnection()) {

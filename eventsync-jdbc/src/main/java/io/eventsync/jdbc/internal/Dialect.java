@@ -48,7 +48,6 @@ public interface Dialect {
         return "io/eventsync/jdbc/schema/" + name() + "/V1__eventsync.sql";
     }
 
-    /** True on PostgreSQL: the outbox NOTIFYs and the relay LISTENs. */
     /**
      * True for a database in the JVM's own process (H2 embedded): a statement costs no round trip, so a
      * batch looks keys up one by one with one cached statement rather than with a long IN list.
@@ -67,6 +66,7 @@ public interface Dialect {
         return null;
     }
 
+    /** True on PostgreSQL: the outbox NOTIFYs and the relay LISTENs. */
     default boolean supportsNotify() {
         return false;
     }
