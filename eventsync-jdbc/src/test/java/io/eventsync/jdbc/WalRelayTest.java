@@ -196,7 +196,7 @@ class WalRelayTest {
                 int writtenAtTakeover = written.size();
                 long confirmedByA = a.confirmedLsn();
                 await().atMost(WAIT).until(() -> written.size() > writtenAtTakeover + 120);
-                List<String> afterTakeover = new ArrayList<>(written.subList(writtenAtTakeover, written.size()));
+                List<String> afterTakeover = since(written, writtenAtTakeover);
                 await().atMost(WAIT).until(() -> ids(toB).containsAll(afterTakeover));
                 assertThat(ids(toA)).doesNotContainAnyElementsOf(afterTakeover);
                 assertThat(a.confirmedLsn()).isEqualTo(confirmedByA);
@@ -208,7 +208,7 @@ class WalRelayTest {
                 await().atMost(WAIT).until(c::isStreaming);
                 int writtenAtHandover = written.size();
                 await().atMost(WAIT).until(() -> written.size() > writtenAtHandover + 60);
-                List<String> afterHandover = new ArrayList<>(written.subList(writtenAtHandover, written.size()));
+                List<String> afterHandover = since(written, writtenAtHandover);
                 await().atMost(WAIT).until(() -> ids(toC).containsAll(afterHandover));
             } finally {
                 writing.set(false);
@@ -363,5 +363,14 @@ class WalRelayTest {
                 assertThat(e.getSequence()).as(e.getSubject()).isGreaterThan(previous);
             }
         }
+    }
+
+    /**
+     * The ids written from index {@code from} on, from one snapshot: a sub-list of the live list fails with
+     * ConcurrentModificationException when the writer adds to it meanwhile.
+     */
+    private static List<String> since(List<String> written, int from) {
+        List<String> snapshot = List.copyOf(written);
+        return new ArrayList<>(snapshot.subList(from, snapshot.size()));
     }
 }
