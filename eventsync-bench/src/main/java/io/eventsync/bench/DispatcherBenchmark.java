@@ -1,9 +1,9 @@
 package io.eventsync.bench;
 
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.Outcome;
 import io.eventsync.test.v1.LineItem;

@@ -5,7 +5,7 @@ import io.eventsync.cli.internal.EventsyncTables;
 import io.eventsync.cli.internal.Json;
 import io.eventsync.cli.pipeline.Pipeline;
 import io.eventsync.cli.pipeline.PipelineConfig;
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.jdbc.FreshnessTable;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import io.eventsync.jdbc.Offsets;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.eventsync.cli.internal.Logging;
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.jdbc.EventsyncSchema;
 import io.eventsync.jdbc.JdbcDeadLetters;
 import java.nio.file.Path;

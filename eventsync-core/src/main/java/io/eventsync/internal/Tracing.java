@@ -1,6 +1,6 @@
 package io.eventsync.internal;
 
-import io.eventsync.handler.ApplyScope;
+import io.eventsync.dispatch.ApplyScope;
 import io.eventsync.transport.Publisher;
 import io.eventsync.v1.Envelope;
 

@@ -1,9 +1,9 @@
 package io.eventsync.internal;
 
-import io.eventsync.handler.ApplyScope;
-import io.eventsync.handler.DeadLetterStore;
-import io.eventsync.handler.Invocation;
-import io.eventsync.handler.KeyParkedException;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.Invocation;
+import io.eventsync.dispatch.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import io.opentelemetry.api.trace.Span;

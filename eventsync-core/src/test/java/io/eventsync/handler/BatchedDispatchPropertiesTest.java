@@ -1,11 +1,12 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.Invocation;
+import io.eventsync.dispatch.KeyParkedException;
 import io.eventsync.test.dispatch.v1.Step;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;
@@ -22,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The dispatcher's guarantees with batching on, over random cases: events of distinct keys ready at

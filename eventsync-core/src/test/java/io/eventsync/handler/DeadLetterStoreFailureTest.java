@@ -1,11 +1,9 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static io.eventsync.handler.Fixture.fast;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.eventsync.EventsyncException;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.test.dispatch.v1.Step;
 import java.util.List;
 import java.util.Optional;
@@ -13,6 +11,10 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static io.eventsync.handler.Fixture.fast;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A dead-letter store that cannot be written is loud and loses nothing: the event stays

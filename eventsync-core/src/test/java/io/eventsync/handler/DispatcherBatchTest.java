@@ -1,10 +1,7 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import com.google.protobuf.StringValue;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
 import io.eventsync.test.dispatch.v1.Step;
@@ -14,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Batches under a handler that hangs on every attempt, ignoring its cancellation: one lane is held by

@@ -1,9 +1,7 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
+import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.CopyHealth;
 import io.eventsync.envelope.Heartbeats;
 import io.eventsync.test.dispatch.v1.Step;
 import io.eventsync.v1.Envelope;
@@ -17,6 +15,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class DispatcherHeartbeatTest {
     private static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");

@@ -1,10 +1,7 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.eventsync.PermanentException;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.test.dispatch.v1.Step;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;
@@ -18,6 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The dispatcher's invariants under random keys, partitions, lanes, interleavings (one feeding thread

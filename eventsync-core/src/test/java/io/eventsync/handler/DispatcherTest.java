@@ -1,13 +1,10 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static io.eventsync.handler.Fixture.fast;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
-
 import io.eventsync.ConfigException;
 import io.eventsync.PermanentException;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.Events;
 import io.eventsync.test.dispatch.v1.Other;
 import io.eventsync.test.dispatch.v1.Step;
@@ -22,6 +19,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static io.eventsync.handler.Fixture.fast;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 class DispatcherTest {
 

@@ -1,10 +1,7 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static io.eventsync.handler.Fixture.fast;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.test.dispatch.v1.Step;
 import io.eventsync.v1.Envelope;
 import io.opentelemetry.api.common.AttributeKey;
@@ -23,6 +20,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import static io.eventsync.handler.Fixture.event;
+import static io.eventsync.handler.Fixture.fast;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The dispatcher's CONSUMER span per apply, with the OpenTelemetry SDK installed as the global one and

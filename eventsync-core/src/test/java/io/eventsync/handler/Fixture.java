@@ -1,5 +1,7 @@
 package io.eventsync.handler;
 
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
@@ -8,7 +10,6 @@ import io.eventsync.transport.Delivery;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import org.awaitility.Awaitility;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.awaitility.Awaitility;
 
 /** A dispatcher under test with the state tests look at: applied steps per key, dead letters, acks. */
 final class Fixture implements AutoCloseable {

@@ -1,11 +1,12 @@
 package io.eventsync.handler;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class InMemoryDeadLettersTest {
 

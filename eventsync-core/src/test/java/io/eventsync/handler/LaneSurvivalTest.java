@@ -1,16 +1,16 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static io.eventsync.handler.Fixture.fast;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.test.dispatch.v1.Step;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static io.eventsync.handler.Fixture.fast;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Nothing a handler throws stops its lane: a StackOverflowError or any other Error is a failed attempt,

@@ -1,15 +1,11 @@
 package io.eventsync.handler;
 
-import static io.eventsync.handler.Fixture.event;
-import static io.eventsync.handler.Fixture.fast;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
-
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.test.v1.OrderCancelled;
 import io.eventsync.test.dispatch.v1.Step;
+import io.eventsync.test.v1.OrderCancelled;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -17,6 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.handler.Fixture.event;
+import static io.eventsync.handler.Fixture.fast;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** Dead letters park their key: later events of it are held in order until a replay or discard releases them. */
 class ParkingTest {

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.StringValue;
 import io.eventsync.EventsyncException;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.envelope.Events;
-import io.eventsync.handler.ApplyScope;
-import io.eventsync.handler.DeadLetterStore;
-import io.eventsync.handler.InMemoryDeadLetters;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.eventsync.v1.Envelope;
@@ -176,7 +176,7 @@ class TracingTest {
         DeadLetterStore store = new InMemoryDeadLetters();
         ApplyScope refusing = new ApplyScope() {
             @Override
-            public io.eventsync.handler.Outcome apply(io.eventsync.handler.Invocation invocation) throws Exception {
+            public io.eventsync.handler.Outcome apply(io.eventsync.dispatch.Invocation invocation) throws Exception {
                 return invocation.proceed();
             }
 

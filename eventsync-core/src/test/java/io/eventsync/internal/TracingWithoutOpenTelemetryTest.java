@@ -2,11 +2,11 @@ package io.eventsync.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.test.dispatch.v1.Step;
 import io.eventsync.transport.OutboundEvent;

@@ -1,6 +1,6 @@
 package io.eventsync.transport;
 
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

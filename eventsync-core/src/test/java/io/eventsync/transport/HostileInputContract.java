@@ -2,8 +2,8 @@ package io.eventsync.transport;
 
 import static org.awaitility.Awaitility.await;
 
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.envelope.EnvelopeCodec;
-import io.eventsync.handler.DeadLetter;
 import io.eventsync.transport.RawRecord.Expect.Outcome;
 import io.eventsync.v1.Envelope;
 import java.nio.ByteBuffer;

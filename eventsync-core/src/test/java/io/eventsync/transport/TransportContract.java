@@ -5,13 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.StringValue;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.InMemoryDeadLetters;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.time.Duration;

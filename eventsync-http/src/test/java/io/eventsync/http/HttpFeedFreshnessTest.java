@@ -4,8 +4,8 @@ import static io.eventsync.http.Fixtures.TOKEN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.eventsync.handler.CopyFreshness;
-import io.eventsync.handler.Dispatcher;
+import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.jdbc.Offsets;
 import io.eventsync.jdbc.Relay;
 import io.eventsync.transport.Publisher;

@@ -1,10 +1,10 @@
 package io.eventsync.http;
 
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.http.test.ItemChanged;

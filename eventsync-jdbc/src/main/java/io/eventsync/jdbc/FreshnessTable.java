@@ -1,7 +1,7 @@
 package io.eventsync.jdbc;
 
 import io.eventsync.EventsyncException;
-import io.eventsync.handler.CopyFreshness;
+import io.eventsync.dispatch.CopyFreshness;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Tables;
 import java.sql.Connection;

@@ -1,7 +1,7 @@
 package io.eventsync.jdbc;
 
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.DeadLetterStore;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.DeadLetterStore;
 import io.eventsync.jdbc.internal.Dialect;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.Tables;

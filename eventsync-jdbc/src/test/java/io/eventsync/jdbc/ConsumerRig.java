@@ -1,9 +1,9 @@
 package io.eventsync.jdbc;
 
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.jdbc.test.AccountChanged;
 import io.eventsync.transport.Subscription;

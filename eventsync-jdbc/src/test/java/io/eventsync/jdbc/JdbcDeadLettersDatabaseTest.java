@@ -2,7 +2,7 @@ package io.eventsync.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;

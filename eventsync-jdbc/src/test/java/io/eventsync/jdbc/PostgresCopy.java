@@ -1,10 +1,10 @@
 package io.eventsync.jdbc;
 
 import com.google.protobuf.StringValue;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.RetryPolicy;

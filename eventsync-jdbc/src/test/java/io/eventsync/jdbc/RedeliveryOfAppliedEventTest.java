@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Message;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.Handler;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Timestamp;
 import com.zaxxer.hikari.HikariDataSource;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
-import io.eventsync.handler.DeadLetter;
 import io.eventsync.jdbc.test.AccountChanged;
 import io.eventsync.jdbc.test.AccountStatus;
 import io.eventsync.jdbc.test.Owner;

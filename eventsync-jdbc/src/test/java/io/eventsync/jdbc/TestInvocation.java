@@ -1,10 +1,10 @@
 package io.eventsync.jdbc;
 
 import com.google.protobuf.Message;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.handler.CancellationToken;
 import io.eventsync.handler.EventContext;
 import io.eventsync.handler.Handler;
-import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.time.Instant;
@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Drives an {@link io.eventsync.handler.ApplyScope} the way the dispatcher does, for tests of the scope
+ * Drives an {@link io.eventsync.dispatch.ApplyScope} the way the dispatcher does, for tests of the scope
  * on its own: binds resources, collects abort hooks and emitted events, and can be abandoned.
  */
 final class TestInvocation implements Invocation {

@@ -3,10 +3,10 @@ package io.eventsync.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.Heartbeats;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.CopyFreshness;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.Outcome;

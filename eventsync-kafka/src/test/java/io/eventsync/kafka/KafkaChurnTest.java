@@ -1,18 +1,14 @@
 package io.eventsync.kafka;
 
-import io.eventsync.kafka.local.LocalKafka;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import com.zaxxer.hikari.HikariDataSource;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.Events;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.jdbc.EventsyncSchema;
 import io.eventsync.jdbc.Outbox;
 import io.eventsync.jdbc.SchemaNames;
 import io.eventsync.jdbc.test.AccountChanged;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.v1.Envelope;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 15's scenario: a PostgreSQL outbox, its relay and a 6-partition Kafka topic consumed by three

@@ -1,23 +1,17 @@
 package io.eventsync.kafka;
 
-import io.eventsync.kafka.local.LocalKafka;
-
-import static io.eventsync.kafka.TestEvents.envelope;
-import static io.eventsync.kafka.TestEvents.unique;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import com.google.protobuf.StringValue;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.InMemoryDeadLetters;
 import io.eventsync.handler.Outcome;
 import io.eventsync.kafka.TestEvents.Recorder;
 import io.eventsync.kafka.internal.CloudEventsBinding;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
@@ -39,6 +33,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static io.eventsync.kafka.TestEvents.envelope;
+import static io.eventsync.kafka.TestEvents.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Records that are not well-formed eventsync events, written into a consumed topic as a non-eventsync

@@ -1,33 +1,31 @@
 package io.eventsync.kafka;
 
-import io.eventsync.kafka.local.LocalKafka;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import com.google.protobuf.StringValue;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.dispatch.InMemoryDeadLetters;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.Events;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.InMemoryDeadLetters;
 import io.eventsync.handler.Outcome;
 import io.eventsync.kafka.internal.KafkaSubscription;
+import io.eventsync.kafka.local.LocalKafka;
 import io.eventsync.transport.OutboundEvent;
+import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.Transport;
+import io.eventsync.transport.TransportContract;
 import io.eventsync.v1.Envelope;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.Test;
-import io.eventsync.transport.Subscription;
-import io.eventsync.transport.Transport;
-import io.eventsync.transport.TransportContract;
-import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The transport contract against a real KRaft broker in a child JVM. */
 class KafkaTransportContractTest extends TransportContract {

@@ -2,10 +2,10 @@ package io.eventsync.spring;
 
 import com.google.protobuf.Message;
 import io.eventsync.ConfigException;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.jdbc.FreshnessTable;

@@ -1,6 +1,6 @@
 package io.eventsync.spring;
 
-import io.eventsync.handler.CopyHealth;
+import io.eventsync.dispatch.CopyHealth;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,17 +1,17 @@
 package io.eventsync.cli.demo;
 
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.DeadLetter;
-import io.eventsync.handler.Dispatcher;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.jdbc.Inbox;
 import io.eventsync.jdbc.JdbcApplyScope;
 import io.eventsync.jdbc.JdbcDeadLetters;
+import io.eventsync.transport.DeliveryHandler;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
-import io.eventsync.transport.DeliveryHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.eventsync.cli.demo;
 
 import io.eventsync.cli.internal.DiffJson;
 import io.eventsync.cli.internal.Json;
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.verify.DiffReport;
 import io.eventsync.verify.FreshnessHistogram;
 import io.micrometer.core.instrument.Counter;

@@ -1,8 +1,8 @@
 package io.eventsync.cli.demo;
 
-import io.eventsync.handler.ApplyScope;
-import io.eventsync.handler.DeadLetterStore;
-import io.eventsync.handler.Invocation;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.verify.FreshnessHistogram;
 import java.util.Set;

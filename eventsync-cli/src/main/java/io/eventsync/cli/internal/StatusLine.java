@@ -1,7 +1,7 @@
 package io.eventsync.cli.internal;
 
-import io.eventsync.handler.CopyFreshness;
-import io.eventsync.handler.Dispatcher;
+import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.Dispatcher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;

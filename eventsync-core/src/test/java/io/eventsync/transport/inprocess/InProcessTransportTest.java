@@ -4,24 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.StringValue;
 import io.eventsync.ConfigException;
+import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.envelope.TypeRegistry;
+import io.eventsync.handler.HandlerRegistry;
+import io.eventsync.handler.Outcome;
 import io.eventsync.transport.Delivery;
+import io.eventsync.transport.OutboundEvent;
+import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
 import io.eventsync.transport.TransportContract;
-import com.google.protobuf.StringValue;
-import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.Dispatcher;
-import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.Outcome;
-import io.eventsync.transport.OutboundEvent;
-import io.eventsync.transport.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class InProcessTransportTest extends TransportContract {

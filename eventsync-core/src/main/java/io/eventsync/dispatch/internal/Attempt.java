@@ -1,10 +1,10 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import com.google.protobuf.Message;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.handler.CancellationToken;
 import io.eventsync.handler.EventContext;
 import io.eventsync.handler.HandlerRegistry.Registration;
-import io.eventsync.handler.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.time.Instant;

@@ -1,10 +1,12 @@
-package io.eventsync.handler;
+package io.eventsync.dispatch;
 
 import io.eventsync.ConfigException;
+import io.eventsync.dispatch.internal.DispatchEngine;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.internal.DispatchEngine;
+import io.eventsync.handler.DeadLetterPolicy;
+import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.internal.Tracing;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;

@@ -1,4 +1,4 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

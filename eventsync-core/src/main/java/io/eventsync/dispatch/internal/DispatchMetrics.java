@@ -1,4 +1,4 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import io.eventsync.handler.HandlerRegistry;
 import io.micrometer.core.instrument.Counter;

@@ -1,4 +1,4 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 /** What a lane does with a key after processing the key's head entry once. */
 final class Step {

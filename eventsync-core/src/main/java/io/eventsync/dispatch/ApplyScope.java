@@ -1,5 +1,6 @@
-package io.eventsync.handler;
+package io.eventsync.dispatch;
 
+import io.eventsync.handler.Outcome;
 import java.util.List;
 
 /**

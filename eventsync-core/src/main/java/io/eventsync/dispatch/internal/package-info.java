@@ -1,5 +1,5 @@
 /**
- * The machinery behind {@link io.eventsync.handler.Dispatcher}; nothing here is API.
+ * The machinery behind {@link io.eventsync.dispatch.Dispatcher}; nothing here is API.
  *
  * <p>Path of a delivery: {@code Intake} decodes it on the transport's thread and the {@code AckTracker}
  * registers it in arrival order; it waits in its key's queue on one {@code Lane}; the lane's runner
@@ -9,4 +9,4 @@
  * ({@code Parking}); {@code Releases} replays or discards letters in the key's order. A delivery is
  * acknowledged only when it and every earlier delivery of its partition are done.
  */
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;

@@ -1,5 +1,7 @@
-package io.eventsync.handler;
+package io.eventsync.dispatch;
 
+import io.eventsync.handler.EventContext;
+import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.util.List;
 

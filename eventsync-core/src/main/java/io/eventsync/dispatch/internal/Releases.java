@@ -1,6 +1,6 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;

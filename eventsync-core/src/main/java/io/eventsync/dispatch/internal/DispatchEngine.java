@@ -1,20 +1,20 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import io.eventsync.DecodeException;
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
 import io.eventsync.ValidationException;
+import io.eventsync.dispatch.ApplyScope;
+import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.DeadLetterStore;
+import io.eventsync.dispatch.KeyParkedException;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.envelope.TypeRegistry;
-import io.eventsync.handler.ApplyScope;
-import io.eventsync.handler.CopyFreshness;
-import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
-import io.eventsync.handler.DeadLetterStore;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
-import io.eventsync.handler.KeyParkedException;
 import io.eventsync.handler.Outcome;
 import io.eventsync.internal.Backoff;
 import io.eventsync.transport.Delivery;

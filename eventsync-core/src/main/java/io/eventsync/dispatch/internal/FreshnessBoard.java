@@ -1,7 +1,7 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
+import io.eventsync.dispatch.CopyFreshness;
 import io.eventsync.envelope.Heartbeats;
-import io.eventsync.handler.CopyFreshness;
 import io.eventsync.v1.Heartbeat;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
+import io.eventsync.dispatch.DeadLetterStore;
 import io.eventsync.handler.DeadLetterPolicy;
-import io.eventsync.handler.DeadLetterStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * this process's memory of keys it saw parked, used to go straight to a hold (which re-checks the store
  * atomically) when the apply scope does not check parked keys itself (a scope that does also knows
  * whether a redelivered event was applied already). A key not in the hint is checked in the store before its event runs, by the apply scope
- * inside its transaction when it {@linkplain io.eventsync.handler.ApplyScope#refusesParkedKeys can},
+ * inside its transaction when it {@linkplain io.eventsync.dispatch.ApplyScope#refusesParkedKeys can},
  * else here. Only the lane owning a key in this process parks, holds or releases it.
  */
 final class Parking {

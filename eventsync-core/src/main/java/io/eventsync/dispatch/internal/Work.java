@@ -1,7 +1,7 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import com.google.protobuf.Message;
-import io.eventsync.handler.DeadLetter;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.HandlerRegistry.Registration;
 import io.eventsync.v1.Envelope;

@@ -1,11 +1,11 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
 import com.google.protobuf.Message;
 import io.eventsync.DecodeException;
 import io.eventsync.PermanentException;
 import io.eventsync.ValidationException;
+import io.eventsync.dispatch.DeadLetter;
 import io.eventsync.envelope.Heartbeats;
-import io.eventsync.handler.DeadLetter;
 import io.eventsync.handler.DeadLetterPolicy;
 import io.eventsync.handler.HandlerRegistry.Registration;
 import io.eventsync.transport.Delivery;

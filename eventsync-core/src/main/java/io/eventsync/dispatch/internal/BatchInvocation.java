@@ -1,6 +1,6 @@
-package io.eventsync.handler.internal;
+package io.eventsync.dispatch.internal;
 
-import io.eventsync.handler.Invocation;
+import io.eventsync.dispatch.Invocation;
 import io.eventsync.handler.Outcome;
 import io.eventsync.v1.Envelope;
 import java.util.ArrayList;

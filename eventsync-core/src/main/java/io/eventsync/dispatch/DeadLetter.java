@@ -1,4 +1,4 @@
-package io.eventsync.handler;
+package io.eventsync.dispatch;
 
 import java.time.Instant;
 import java.util.List;
