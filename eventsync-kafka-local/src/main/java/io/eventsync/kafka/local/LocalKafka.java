@@ -313,10 +313,21 @@ public final class LocalKafka implements AutoCloseable {
     }
 
     /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. */
-    private static String randomClusterId() {
-        UUID uuid = UUID.randomUUID();
-        ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+    /**
+     * A random id in Kafka's form (URL-safe base64 of 16 bytes), never starting with '-': kafka-storage's
+     * argument parser takes such a value for an option ("--cluster-id: expected one argument"), which made
+     * one broker start in 64 fail.
+     */
+    static String randomClusterId() {
+        while (true) {
+            UUID uuid = UUID.randomUUID();
+            ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                    .putLong(uuid.getLeastSignificantBits());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+            if (id.charAt(0) != '-') {
+                return id;
+            }
+        }
     }
 
     private static void deleteRecursively(Path root) {

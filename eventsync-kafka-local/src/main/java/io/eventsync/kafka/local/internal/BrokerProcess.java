@@ -49,7 +49,8 @@ public final class BrokerProcess {
         Class<?> tool = Class.forName("kafka.tools.StorageTool$");
         Object module = tool.getField("MODULE$").get(null);
         Method execute = tool.getMethod("execute", String[].class, PrintStream.class);
-        String[] formatArgs = {"format", "-t", clusterId, "-c", serverProperties, "--ignore-formatted"};
+        // "--cluster-id=<id>": a value after its option in one argument is never read as an option itself.
+        String[] formatArgs = {"format", "--cluster-id=" + clusterId, "-c", serverProperties, "--ignore-formatted"};
         int code = (Integer) execute.invoke(module, formatArgs, System.out);
         if (code != 0) {
             System.err.println("kafka storage format failed with exit code " + code);
