@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param key       the row's partition key (its {@code subject} column): the key that waits
  * @param bytes     the stored bytes, exactly as the writer wrote them
  * @param reason    why, starting with its class: {@code oversize:}, {@code undecodable:},
- *                  {@code key_mismatch:} or {@code rejected:}
+ *                  {@code key_mismatch:} or {@code rejected:}; after {@code [WAL relay] } for a letter the
+ *                  {@link WalRelay} kept (its key was not parked)
  * @param attempts  how often the relay tried the row's key before it gave up on the row
  */
 public record OutboxDeadLetter(long id, String source, String eventId, String key, String type, long sequence,

@@ -23,6 +23,11 @@ import javax.sql.DataSource;
  * outbox under its own id, the front of its key, so it is sent again before the rows that waited;
  * {@link #discard} drops it and the waiting rows follow. Each is one transaction, and the relay's
  * batch query sees the letter or the row, never neither.
+ *
+ * <p>Letters the {@link WalRelay} kept (their reason begins with {@code [WAL relay]}) did not park their
+ * key: that relay goes on past a refused event. Replaying one writes it into the WAL again (inserted
+ * into the outbox table, which the relay's publication covers, and deleted in the same transaction), so
+ * the WAL relay sends it after the events of its key that were written meanwhile; discarding drops it.
  */
 public final class OutboxDeadLetters {
     private final DataSource dataSource;
@@ -97,6 +102,13 @@ public final class OutboxDeadLetters {
             try {
                 if (replay) {
                     update(c, t.dialect().restoreOutboxDeadLetter(t), source, id);
+                    if (keptByWalRelay(c, t, source, id)) {
+                        // The WAL relay reads the insert from the WAL; the table stays as it was.
+                        try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteOutboxRow(t))) {
+                            ps.setLong(1, id);
+                            ps.executeUpdate();
+                        }
+                    }
                 }
                 if (update(c, t.dialect().deleteOutboxDeadLetter(t), source, id) == 0) {
                     c.rollback();
@@ -125,6 +137,16 @@ public final class OutboxDeadLetters {
         try (PreparedStatement ps = c.prepareStatement(t.dialect().notifySql())) {
             ps.setString(1, Outbox.channel(t, source));
             ps.execute();
+        }
+    }
+
+    private static boolean keptByWalRelay(Connection c, Tables t, String source, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.dialect().selectOutboxDeadLetters(t, true))) {
+            ps.setString(1, source);
+            ps.setLong(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(7).startsWith(WalSlot.DEAD_LETTER_MARK);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.eventsync.jdbc;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
 import io.eventsync.internal.Backoff;
 import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.Fence;
@@ -15,6 +16,7 @@ import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalSession;
 import io.eventsync.jdbc.internal.WalStream;
 import io.eventsync.jdbc.internal.WalWindow;
+import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -103,6 +105,7 @@ public final class WalRelay implements AutoCloseable {
     private final int maxInFlight;
     private final String owner;
     private final Counter published;
+    private final Counter deadLettered;
     private final Timer lag;
     private final Thread thread;
     private final Fence logFence = c -> this.lease != null && this.lease.fence(c);
@@ -147,6 +150,8 @@ public final class WalRelay implements AutoCloseable {
         MeterRegistry registry = b.registry;
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and confirmed").register(registry);
+        this.deadLettered = Counter.builder("eventsync.relay.dead_letters").tag("outbox", source)
+                .description("events no transport takes, kept as relay dead letters").register(registry);
         this.lag = Timer.builder("eventsync.relay.lag").tag("outbox", source)
                 .description("from the event's time to its confirmed publication").register(registry);
         Gauge.builder("eventsync.relay.slot_lag_bytes", this, r -> r.slotLagBytes).tag("outbox", source)
@@ -400,8 +405,44 @@ public final class WalRelay implements AutoCloseable {
             if (time.getSeconds() > 0) {
                 lag.record(Math.max(0, now - time.getSeconds() * 1000 - time.getNanos() / 1_000_000), TimeUnit.MILLISECONDS);
             }
-        });
+        }, this::keepRefused);
         oldestPendingMillis = session.oldestPendingMillis();
+    }
+
+    /**
+     * An event the transport refused for good becomes a relay dead letter, in a transaction fenced by the
+     * lease, before the slot may be confirmed past it; the relay goes on with the others (the key's later
+     * events included: the WAL cannot be held back for one key). Throws when it could not be kept.
+     */
+    private void keepRefused(OutboundEvent event, Throwable failure) {
+        PermanentException cause = WalWindow.permanentCause(failure);
+        String message = cause == null ? String.valueOf(failure) : cause.getMessage();
+        String reason = message != null && message.startsWith("oversize:") ? message
+                : "rejected: the transport refused event " + event.envelope().getId() + " for good: " + message;
+        try (Connection c = Jdbc.connect(dataSource, "the relay dead letters of " + source)) {
+            c.setAutoCommit(false);
+            try {
+                if (!lease.fence(c)) {
+                    c.rollback();
+                    throw new EventsyncException("WAL relay " + owner + " of " + source + " lost its lease before keeping"
+                            + " refused event " + event.envelope().getId() + "; the new reader reads it again");
+                }
+                WalSlot.keepRefused(c, tables, source, event, reason);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                Jdbc.rollbackQuietly(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new EventsyncException("keeping refused event " + event.envelope().getId() + " of " + source
+                    + " as a relay dead letter failed: " + e.getMessage(), e);
+        }
+        deadLettered.increment();
+        log.warn("WAL relay of {}: event {} (key {}, position {}) kept as relay dead letter {}; the relay goes on past"
+                + " it (eventsync dlq list --outbox {}): {}", source, event.envelope().getId(), event.key(),
+                event.envelope().getPosition(), event.envelope().getPosition(), source, reason);
     }
 
     /**

@@ -2,8 +2,11 @@ package io.eventsync.jdbc;
 
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.jdbc.internal.DbText;
 import io.eventsync.jdbc.internal.Jdbc;
+import io.eventsync.jdbc.internal.OutboxBatch;
 import io.eventsync.jdbc.internal.Tables;
+import io.eventsync.transport.OutboundEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,6 +42,54 @@ public final class WalSlot {
     static final String HEARTBEAT_PREFIX = "eventsync-heartbeat";
 
     private WalSlot() {}
+
+    /**
+     * How the reason of a relay dead letter the WAL relay wrote begins: {@link OutboxDeadLetters} replays
+     * such a letter into the WAL (the outbox table's insert, which the WAL relay reads), not into the
+     * table a query relay reads.
+     */
+    static final String DEAD_LETTER_MARK = "[WAL relay] ";
+
+    /**
+     * Keeps an event the transport refused for good as a relay dead letter ({@code eventsync_outbox_dead_letters},
+     * id = its position), inside the caller's fenced transaction. Idempotent: after a crash the relay reads
+     * the event again, and the letter it kept before stands. A different event under the same id (an LSN
+     * and a row id that happen to be equal, from two captures) is an error rather than a lost letter.
+     */
+    static void keepRefused(Connection c, Tables t, String source, OutboundEvent event, String reason) throws SQLException {
+        var envelope = event.envelope();
+        long id = envelope.getPosition();
+        String eventId = DbText.sanitize(envelope.getId(), 64);
+        String sql = "INSERT INTO " + t.outboxDeadLetters() + " (id, source, event_id, event_key, event_type,"
+                + " event_sequence, payload, created_at, reason, attempts, first_failure, last_failure)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, 1, clock_timestamp(), clock_timestamp())"
+                + " ON CONFLICT (id) DO NOTHING";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, id);
+            ps.setString(2, source);
+            ps.setString(3, eventId);
+            ps.setString(4, DbText.sanitize(event.key(), 500));
+            ps.setString(5, DbText.sanitize(envelope.getType(), 500));
+            ps.setLong(6, envelope.getSequence());
+            ps.setBytes(7, event.bytes());
+            ps.setString(8, DbText.sanitize(DEAD_LETTER_MARK + reason, OutboxBatch.MAX_REASON_CHARS));
+            if (ps.executeUpdate() == 1) {
+                return;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT source, event_id FROM " + t.outboxDeadLetters()
+                + " WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && source.equals(rs.getString(1)) && eventId.equals(rs.getString(2))) {
+                    return; // kept before a restart
+                }
+            }
+        }
+        throw new EventsyncException("cannot keep refused event " + envelope.getId() + " of " + source + " as relay dead"
+                + " letter " + id + ": " + t.outboxDeadLetters() + " holds another event under that id; release that"
+                + " letter (eventsync dlq list --outbox) and the relay keeps this one");
+    }
 
     /**
      * Where a slot stands.

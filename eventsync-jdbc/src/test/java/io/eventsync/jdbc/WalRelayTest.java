@@ -105,6 +105,57 @@ class WalRelayTest {
     }
 
     /**
+     * An event no transport takes (refused for good, over the transport's size limit) must not hold the
+     * slot and every key behind it: it becomes a relay dead letter and the relay goes on; a replay sends it
+     * again through the WAL, a discard drops it.
+     */
+    @ParameterizedTest
+    @EnumSource(Capture.class)
+    void anEventNoTransportTakesBecomesARelayDeadLetterAndTheRelayGoesOn(Capture capture) throws Exception {
+        try (LogicalDatabase db = LogicalDatabase.create()) {
+            String slot = db.slot("poison", true);
+            RecordingPublisher publisher = new RecordingPublisher().maxEventBytes(4096)
+                    .refusing(e -> e.getSubject().equals("k") && e.getSequence() == 1, "the broker refused it");
+            Envelope k1 = TestEvents.event("shop", "k", 1);
+            Envelope big = TestEvents.event("shop", "big", 1).toBuilder()
+                    .setPayload(com.google.protobuf.Any.pack(com.google.protobuf.StringValue.of("x".repeat(5000)))).build();
+            Position pk1 = commit(db, capture, k1);
+            commit(db, capture, TestEvents.event("shop", "k", 2));
+            commit(db, capture, TestEvents.event("shop", "other", 1), big);
+            long end = db.currentLsn();
+            OutboxDeadLetters letters = OutboxDeadLetters.create(db.dataSource(), db.names());
+            try (WalRelay r = relay(db, db.dataSource(), slot, publisher).build().start()) {
+                await().atMost(WAIT).until(() -> db.confirmedLsn(slot) >= end);
+                assertThat(publisher.confirmed).extracting(e -> e.getSubject() + "#" + e.getSequence())
+                        .containsExactly("k#2", "other#1");
+                List<OutboxDeadLetter> kept = letters.list("shop");
+                assertThat(kept).extracting(OutboxDeadLetter::eventId).containsExactlyInAnyOrder(k1.getId(), big.getId());
+                OutboxDeadLetter refused = kept.stream().filter(l -> l.eventId().equals(k1.getId())).findFirst().orElseThrow();
+                OutboxDeadLetter oversize = kept.stream().filter(l -> l.eventId().equals(big.getId())).findFirst().orElseThrow();
+                assertThat(refused.id()).isEqualTo(pk1.value());
+                assertThat(refused.key()).isEqualTo("k");
+                assertThat(refused.reason()).startsWith("[WAL relay] rejected:").contains("the broker refused it");
+                assertThat(oversize.reason()).startsWith("[WAL relay] oversize:").contains("over the transport's limit of 4096");
+                assertThat(r.lastFailure()).isEmpty();
+
+                publisher.refusing(e -> false, "");
+                letters.replay("shop", refused.id());
+                letters.discard("shop", oversize.id());
+                await().atMost(WAIT).until(() -> publisher.confirmed.size() == 3);
+                Envelope again = publisher.confirmed.get(2);
+                assertThat(again.getId()).isEqualTo(k1.getId());
+                assertThat(again.getPosition()).isEqualTo(pk1.value()); // its position, so awaitApplied still matches
+                assertThat(again.toBuilder().clearPosition().build()).isEqualTo(k1);
+                assertThat(letters.count("shop")).isZero();
+                assertThat(db.queryLong("SELECT COUNT(*) FROM eventsync_outbox")).isZero(); // the replay left no row
+                long afterReplay = db.currentLsn();
+                await().atMost(WAIT).until(() -> db.confirmedLsn(slot) >= afterReplay);
+                assertThat(publisher.confirmed).hasSize(3); // the discarded one never went out
+            }
+        }
+    }
+
+    /**
      * A transaction that started first and commits last is published after the others, and nothing is
      * skipped; a rolled-back transaction publishes nothing.
      */

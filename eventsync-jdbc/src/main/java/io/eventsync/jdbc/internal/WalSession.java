@@ -1,12 +1,14 @@
 package io.eventsync.jdbc.internal;
 
 import io.eventsync.ConfigException;
+import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -147,12 +149,23 @@ public final class WalSession {
     }
 
     private void send(OutboundEvent event, long commitMillis) {
-        window.send(event, commitMillis, publisher::send, wake);
+        window.send(event, commitMillis, this::sendWithinLimit, wake);
     }
 
-    /** See {@link WalWindow#drain}. */
-    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed) {
-        window.drain(timeoutNanos, confirmed);
+    /** An event over the transport's size limit is refused for good here, as the transport would. */
+    private CompletableFuture<Void> sendWithinLimit(OutboundEvent event) {
+        int limit = publisher.maxEventBytes();
+        if (event.bytes().length > limit) {
+            return CompletableFuture.failedFuture(new PermanentException("oversize: event " + event.envelope().getId()
+                    + " (key " + event.key() + ", position " + event.envelope().getPosition() + ") is "
+                    + event.bytes().length + " bytes, over the transport's limit of " + limit));
+        }
+        return publisher.send(event);
+    }
+
+    /** See {@link WalWindow#drain(long, Consumer, WalWindow.Refusals)}. */
+    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed, WalWindow.Refusals refusals) {
+        window.drain(timeoutNanos, confirmed, refusals);
     }
 
     public long confirmable() {

@@ -1,6 +1,7 @@
 package io.eventsync.jdbc.internal;
 
 import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -20,6 +21,11 @@ import java.util.function.Function;
  * events are sent one after another: an event is handed to the transport only once the previous event
  * of its key is confirmed, and not at all if that one failed. Sent together, a failed earlier event
  * (sent again after a restart) could arrive after a later one of its key that had succeeded.
+ *
+ * <p>An event the transport refuses for good (a {@link PermanentException}: over its size limit,
+ * refused by the broker) is handed to the {@link Refusals} (the relay dead letters) when it reaches the
+ * head, and the window goes on past it: the WAL cannot be held back for one key, and a stall behind it
+ * would hold every key of the source. The key's later events are sent without waiting for it.
  */
 public final class WalWindow {
     /** An event (with its send) or a mark (a position); {@code millis}: when its transaction committed. */
@@ -42,6 +48,16 @@ public final class WalWindow {
         public OutboundEvent event() {
             return event;
         }
+    }
+
+    /** Where an event the transport refused for good goes; called on the reader thread, before the window passes it. */
+    @FunctionalInterface
+    public interface Refusals {
+        /**
+         * Keeps {@code event} durably (the relay dead letters); throws when it could not, and the window
+         * then stays before it.
+         */
+        void refused(OutboundEvent event, Throwable reason);
     }
 
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
@@ -67,10 +83,10 @@ public final class WalWindow {
         String key = event.key();
         CompletableFuture<Void> previous = lastOfKey.get(key);
         CompletableFuture<Void> sent;
-        if (previous == null || (previous.isDone() && !previous.isCompletedExceptionally())) {
+        if (previous == null || (previous.isDone() && (!previous.isCompletedExceptionally() || refusedForGood(previous)))) {
             sent = sendNow(event, sender);
         } else {
-            sent = previous.handle((ok, failure) -> failure).thenCompose(failure -> failure == null
+            sent = previous.handle((ok, failure) -> failure).thenCompose(failure -> failure == null || isPermanent(failure)
                     ? sendNow(event, sender)
                     : CompletableFuture.failedFuture(new EventsyncException("not sent: an earlier event of key "
                             + key + " failed", failure)));
@@ -79,6 +95,26 @@ public final class WalWindow {
         entries.addLast(new Entry(event, key, sent, System.nanoTime(), 0, commitMillis));
         events++;
         sent.whenComplete((ok, failure) -> wake.run());
+    }
+
+    /** Whether {@code failure} (or a cause of it) says the transport will never take the event. */
+    public static boolean isPermanent(Throwable failure) {
+        return permanentCause(failure) != null;
+    }
+
+    /** The {@link PermanentException} in {@code failure}'s cause chain; null when there is none. */
+    public static PermanentException permanentCause(Throwable failure) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 32; t = t.getCause(), depth++) {
+            if (t instanceof PermanentException p) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static boolean refusedForGood(CompletableFuture<Void> failed) {
+        return isPermanent(causeOf(failed));
     }
 
     private static CompletableFuture<Void> sendNow(OutboundEvent event,
@@ -109,12 +145,21 @@ public final class WalWindow {
 
     /**
      * Removes the confirmed events at the head (calling {@code confirmed} for each) and the marks they
-     * cleared, advancing {@link #confirmable()}.
+     * cleared, advancing {@link #confirmable()}. Without {@link Refusals}, an event refused for good
+     * fails the drain like any other failure.
      *
      * @throws SendFailed when the oldest event failed, or is not confirmed after {@code timeoutNanos}:
      *                    what was confirmed before it stays confirmable, nothing after it is
      */
     public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed) {
+        drain(timeoutNanos, confirmed, null);
+    }
+
+    /**
+     * As {@link #drain(long, Consumer)}; an event at the head that the transport refused for good goes
+     * to {@code refusals} and the window moves past it.
+     */
+    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed, Refusals refusals) {
         while (!entries.isEmpty()) {
             Entry head = entries.peekFirst();
             if (head.isMark()) {
@@ -129,17 +174,29 @@ public final class WalWindow {
                 }
                 return;
             }
+            boolean refused = false;
             if (head.sent.isCompletedExceptionally()) {
                 Throwable cause = causeOf(head.sent);
-                throw new SendFailed(head.event, "the transport refused event " + describe(head.event) + ": " + cause,
-                        cause);
+                if (refusals == null || !isPermanent(cause)) {
+                    throw new SendFailed(head.event, "the transport refused event " + describe(head.event) + ": " + cause,
+                            cause);
+                }
+                try {
+                    refusals.refused(head.event, cause);
+                } catch (RuntimeException e) {
+                    throw new SendFailed(head.event, "the transport refused event " + describe(head.event) + " for good ("
+                            + cause.getMessage() + ") and keeping it as a relay dead letter failed: " + e.getMessage(), e);
+                }
+                refused = true;
             }
             entries.pollFirst();
             events--;
             if (lastOfKey.get(head.key) == head.sent) {
                 lastOfKey.remove(head.key);
             }
-            confirmed.accept(head.event);
+            if (!refused) {
+                confirmed.accept(head.event);
+            }
         }
     }
 

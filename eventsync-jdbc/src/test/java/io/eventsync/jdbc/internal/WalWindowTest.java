@@ -3,6 +3,7 @@ package io.eventsync.jdbc.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.eventsync.PermanentException;
 import io.eventsync.jdbc.TestEvents;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.v1.Envelope;
@@ -76,5 +77,37 @@ class WalWindowTest {
         w.send(event("slow", 1), 0, this::send, () -> {});
         assertThatThrownBy(() -> w.drain(0, e -> {})).isInstanceOf(WalWindow.SendFailed.class)
                 .hasMessageContaining("did not confirm");
+    }
+
+    @Test
+    void anEventRefusedForGoodGoesToTheRefusalsAndTheWindowAndItsKeyGoOnPastIt() {
+        WalWindow w = new WalWindow(0);
+        List<String> kept = new ArrayList<>();
+        w.send(event("k", 1), 0, this::send, () -> {});
+        w.send(event("k", 2), 0, this::send, () -> {});
+        w.mark(100, 0);
+        pending.get("k#1").completeExceptionally(new PermanentException("too large"));
+        assertThat(sent).containsExactly("k#1", "k#2"); // the key's next event does not wait for a refused one
+        pending.get("k#2").complete(null);
+        w.drain(TIMEOUT, e -> confirmed.add(e.envelope().getSubject() + "#" + e.envelope().getSequence()),
+                (e, why) -> kept.add(e.envelope().getSubject() + "#" + e.envelope().getSequence() + ": " + why.getMessage()));
+        assertThat(kept).containsExactly("k#1: too large");
+        assertThat(confirmed).containsExactly("k#2");
+        assertThat(w.confirmable()).isEqualTo(100);
+        assertThat(w.isEmpty()).isTrue();
+    }
+
+    @Test
+    void whenARefusedEventCannotBeKeptTheWindowStaysBeforeIt() {
+        WalWindow w = new WalWindow(0);
+        w.send(event("k", 1), 0, this::send, () -> {});
+        w.mark(100, 0);
+        pending.get("k#1").completeExceptionally(new PermanentException("too large"));
+        assertThatThrownBy(() -> w.drain(TIMEOUT, e -> {}, (e, why) -> {
+            throw new IllegalStateException("database down");
+        })).isInstanceOf(WalWindow.SendFailed.class).hasMessageContaining("too large").hasMessageContaining("database down");
+        assertThat(w.confirmable()).isZero();
+        // Without refusals (or for a transient failure) a refusal fails the window as before.
+        assertThatThrownBy(() -> drain(w)).isInstanceOf(WalWindow.SendFailed.class);
     }
 }
