@@ -1,9 +1,7 @@
 package io.eventsync.dispatch.internal;
 
-import io.eventsync.DecodeException;
 import io.eventsync.EventsyncException;
 import io.eventsync.PermanentException;
-import io.eventsync.ValidationException;
 import io.eventsync.dispatch.ApplyScope;
 import io.eventsync.dispatch.CopyFreshness;
 import io.eventsync.dispatch.DeadLetter;
@@ -255,35 +253,43 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     }
 
     private Step processWork(Work w, Lane.Runner runner) {
-        if (w.pendingDeadLetter != null) {
-            return deadLetter(w, w.pendingDeadLetterReason, w.pendingDeadLetter);
-        }
-        if (w.pendingSuccess) {
-            return succeeded(w);
-        }
-        if (w.pendingFailure != null) {
-            Throwable failure = w.pendingFailure;
-            w.pendingFailure = null;
-            return failed(w, failure);
+        Next next = w.next;
+        switch (next.kind) {
+            case STORE_DEAD_LETTER -> {
+                return deadLetter(w, next.reason, next.error);
+            }
+            case REMOVE_LETTER -> {
+                return succeeded(w);
+            }
+            case FAIL -> {
+                w.next = Next.ATTEMPT;
+                return failed(w, next.error);
+            }
+            case FINISHED, FAILED_AGAIN -> {
+                return Step.DONE; // finished before (not expected: a finished event leaves its key's queue)
+            }
+            default -> { } // ATTEMPT, SKIP, DEAD_LETTER: the key's parking decides first
         }
         // A scope that refuses parked keys decides even for a key remembered parked: it knows whether the
         // event was applied already (a redelivery is a duplicate, not a HELD letter).
         if (w.letter == null && w.attempts == 0 && !w.key.isEmpty()
-                && (!scopeRefusesParkedKeys || w.skipUnknown || w.preFailure != null)) {
+                && (!scopeRefusesParkedKeys || next.kind != Next.Kind.ATTEMPT)) {
             Step held = holdIfParked(w); // the store decides: another instance may have parked the key
             if (held != null) {
                 return held;
             }
         }
-        if (w.skipUnknown) {
-            metrics.of(w.type()).skipped.increment();
-            return succeeded(w);
-        }
-        if (w.preFailure != null) {
-            w.recordFailure(parking.now(), w.preFailure);
-            return deadLetter(w, w.preFailureReason, w.preFailure);
-        }
-        return attempt(w, runner);
+        return switch (next.kind) {
+            case SKIP -> {
+                metrics.of(w.type()).skipped.increment();
+                yield succeeded(w);
+            }
+            case DEAD_LETTER -> {
+                w.recordFailure(parking.now(), next.error);
+                yield deadLetter(w, next.reason, next.error);
+            }
+            default -> attempt(w, runner);
+        };
     }
 
     private Step attempt(Work w, Lane.Runner runner) {
@@ -366,8 +372,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     @Override
     public boolean batchable(Entry head) {
         return head instanceof Work w && w.letter == null && w.attempts == 0 && w.registration != null
-                && w.preFailure == null && !w.skipUnknown && w.pendingFailure == null
-                && w.pendingDeadLetter == null && !w.pendingSuccess && w.storeFailures == 0
+                && w.next.kind == Next.Kind.ATTEMPT && w.storeFailures == 0
                 && (parkedHint.isEmpty() || !parkedHint.contains(w.key));
     }
 
@@ -487,15 +492,13 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         Outcome.Reject reject = (Outcome.Reject) outcome;
         PermanentException error = new PermanentException("rejected by handler " + w.type() + ": " + reject.reason());
         w.recordFailure(parking.now(), error);
-        return deadLetter(w, "rejected", error);
+        return deadLetter(w, DeadLetterReason.REJECTED, error);
     }
 
     private Step failed(Work w, Throwable error) {
         if (error instanceof PermanentException) {
             w.recordFailure(parking.now(), error);
-            String reason = error instanceof ValidationException ? "invalid"
-                    : error instanceof DecodeException ? "undecodable" : "permanent";
-            return deadLetter(w, reason, error);
+            return deadLetter(w, DeadLetterReason.of(error), error);
         }
         long backoff = w.registration.options().retryPolicy().backoff(w.attempts).toNanos();
         return retryOrGiveUp(w, error, backoff);
@@ -511,34 +514,30 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                     error.toString());
             return Step.retry(delayNanos);
         }
-        return deadLetter(w, "exhausted", new EventsyncException("gave up after " + w.attempts
+        return deadLetter(w, DeadLetterReason.EXHAUSTED, new EventsyncException("gave up after " + w.attempts
                 + " attempts; last error: " + error.getMessage(), error));
     }
 
-    private Step deadLetter(Work w, String reasonClass, Throwable error) {
-        String reason = reasonClass.equals("exhausted") || reasonClass.equals("rejected")
-                ? error.getMessage() : reasonClass + ": " + error.getMessage();
+    private Step deadLetter(Work w, DeadLetterReason reasonClass, Throwable error) {
+        String reason = reasonClass.describe(error);
         DeadLetter letter;
         try {
             letter = w.letter == null ? parking.fail(w, reason, error) : parking.failAgain(w, reason, error);
         } catch (RuntimeException e) {
-            w.pendingDeadLetter = error;
-            w.pendingDeadLetterReason = reasonClass;
+            w.next = Next.storeDeadLetter(reasonClass, error);
             return storeFailed(w, e);
         }
-        w.pendingDeadLetter = null;
+        w.next = w.letter == null ? Next.FINISHED : Next.FAILED_AGAIN;
         storeRecovered(w);
         if (letter.parksKey() && !w.key.isEmpty()) {
             parkedHint.add(w.key);
         }
-        metrics.of(w.type()).deadLettered(reasonClass);
+        metrics.of(w.type()).deadLettered(reasonClass.label);
         log.warn("event {} (subject {}, handler {}) on subscription {} is dead letter {} after {} attempt(s){}: {}",
                 w.eventId().isEmpty() ? "<undecodable>" : w.eventId(), w.key, w.type(), s.subscription(),
                 letter.id(), letter.attempts(), letter.parksKey() ? "; its key is parked" : "", reason);
         if (w.letter == null) {
             finishDelivery(w);
-        } else {
-            w.failedAgain = true;
         }
         return Step.DONE;
     }
@@ -565,16 +564,17 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             parkedHint.remove(w.key); // applied: its key is not parked (any more)
         }
         if (w.letter == null) {
+            w.next = Next.FINISHED;
             finishDelivery(w);
             return Step.DONE;
         }
         try {
             parking.store().remove(w.letter.id());
         } catch (RuntimeException e) {
-            w.pendingSuccess = true;
+            w.next = Next.REMOVE_LETTER;
             return storeFailed(w, e);
         }
-        w.pendingSuccess = false;
+        w.next = Next.FINISHED;
         storeRecovered(w);
         log.info("dead letter {} (event {}, subject {}) was re-applied on subscription {}", w.letter.id(),
                 w.eventId(), w.key, s.subscription());
@@ -669,9 +669,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                 + "for {} ms past its {} ms timeout; abandoned thread {} and retrying the event on a fresh worker",
                 a.type(), a.envelope().getId(), a.work.key, s.subscription(), options.cancellationGrace().toMillis(),
                 options.timeout().toMillis(), a.runner.thread.getName());
-        a.work.pendingFailure = new EventsyncException("handler " + a.type() + " was abandoned: it did not return within "
+        a.work.next = Next.fail(new EventsyncException("handler " + a.type() + " was abandoned: it did not return within "
                 + options.cancellationGrace().toMillis() + " ms after its " + options.timeout().toMillis()
-                + " ms timeout on attempt " + a.attempt());
+                + " ms timeout on attempt " + a.attempt()));
         a.runner.lane().replace(a.runner);
     }
 

@@ -119,7 +119,7 @@ final class DispatchMetrics {
                     .tags(tags).strongReference(true).register(registry);
         }
 
-        /** {@code reason}: undecodable, unknown_type, invalid, rejected, permanent, exhausted. */
+        /** {@code reason}: a {@link DeadLetterReason} label. */
         void deadLettered(String reason) {
             deadLettered.computeIfAbsent(reason,
                     r -> registry.counter("eventsync.dispatcher.dead_lettered", tags.and("reason", r))).increment();

@@ -35,8 +35,7 @@ final class Intake {
         if (defect != null) {
             w = new Work(transportKey, delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
             w.policy = transportKey.isEmpty() ? DeadLetterPolicy.SKIP : DeadLetterPolicy.PARK_KEY;
-            w.preFailure = new DecodeException(defect);
-            w.preFailureReason = "malformed";
+            w.next = Next.deadLetter(DeadLetterReason.MALFORMED, new DecodeException(defect));
         } else {
             w = prepare(delivery.bytes(), delivery.partition(), delivery.offset(), ticket, null);
             if (w.envelope == null && !transportKey.isEmpty()) {
@@ -51,8 +50,7 @@ final class Intake {
     private static Work rekeyed(Work undecodable, String key) {
         Work w = new Work(key, undecodable.bytes, undecodable.partition, undecodable.offset, undecodable.ticket, null);
         w.policy = DeadLetterPolicy.PARK_KEY;
-        w.preFailure = undecodable.preFailure;
-        w.preFailureReason = undecodable.preFailureReason;
+        w.next = undecodable.next;
         return w;
     }
 
@@ -72,8 +70,7 @@ final class Intake {
         w.envelope = envelope;
         if (decodeFailure != null) {
             w.policy = letter != null && letter.parksKey() ? DeadLetterPolicy.PARK_KEY : DeadLetterPolicy.SKIP;
-            w.preFailure = decodeFailure;
-            w.preFailureReason = "undecodable";
+            w.next = Next.deadLetter(DeadLetterReason.UNDECODABLE, decodeFailure);
             return w;
         }
         if (letter == null && Heartbeats.isHeartbeat(envelope)) {
@@ -86,12 +83,11 @@ final class Intake {
         if (registration == null) {
             w.policy = s.unknownTypeDeadLetterPolicy();
             if (s.skipUnknownTypes()) {
-                w.skipUnknown = true;
+                w.next = Next.SKIP;
             } else {
-                w.preFailure = new PermanentException("no handler for payload type '" + envelope.getType()
-                        + "' on subscription " + s.subscription()
-                        + "; register one, or set unknownTypePolicy(SKIP) to ignore such events");
-                w.preFailureReason = "unknown_type";
+                w.next = Next.deadLetter(DeadLetterReason.UNKNOWN_TYPE, new PermanentException("no handler for"
+                        + " payload type '" + envelope.getType() + "' on subscription " + s.subscription()
+                        + "; register one, or set unknownTypePolicy(SKIP) to ignore such events"));
             }
             return w;
         }
@@ -101,16 +97,11 @@ final class Intake {
             Message payload = s.types().unpack(envelope);
             s.validator().validate(envelope, payload);
             w.payload = payload;
-        } catch (ValidationException e) {
-            w.preFailure = e;
-            w.preFailureReason = "invalid";
-        } catch (DecodeException e) {
-            w.preFailure = e;
-            w.preFailureReason = "undecodable";
+        } catch (ValidationException | DecodeException e) {
+            w.next = Next.deadLetter(DeadLetterReason.of(e), e);
         } catch (RuntimeException e) {
-            w.preFailure = new PermanentException("unpacking or validating the payload of event "
-                    + envelope.getId() + " failed unexpectedly: " + e, e);
-            w.preFailureReason = "invalid";
+            w.next = Next.deadLetter(DeadLetterReason.INVALID, new PermanentException("unpacking or validating the"
+                    + " payload of event " + envelope.getId() + " failed unexpectedly: " + e, e));
         }
         return w;
     }

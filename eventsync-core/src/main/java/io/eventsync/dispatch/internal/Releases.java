@@ -93,7 +93,7 @@ final class Releases {
             if (step.kind != Step.Kind.DONE) {
                 return step;
             }
-            boolean failedAgain = r.current.failedAgain;
+            boolean failedAgain = r.current.next.kind == Next.Kind.FAILED_AGAIN;
             r.current = null;
             if (failedAgain) {
                 r.result.complete(false);

@@ -27,11 +27,8 @@ final class Work extends Entry {
     Registration registration; // null when no handler is registered for the type
     Message payload;
     DeadLetterPolicy policy;
-    /** A failure found before any handler ran (decode, unknown type, validation): dead-letter at its turn. */
-    Throwable preFailure;
-    String preFailureReason;
-    /** True when the event is skipped without a handler (unknown type, SKIP policy). */
-    boolean skipUnknown;
+    /** What happens at the key's next turn; see {@link Next}. */
+    Next next = Next.ATTEMPT;
     /** True for a relay's heartbeat: no handler, no inbox row; recorded when acknowledged. */
     boolean isHeartbeat;
     /** The heartbeat it carries; null when its payload is not a usable one (then it is only acknowledged). */
@@ -41,19 +38,10 @@ final class Work extends Entry {
     Instant firstFailure;
     Instant lastFailure;
     Throwable lastError;
-    /** Set when the previous runner was abandoned on this work; the replacement handles it first. */
-    Throwable pendingFailure;
     /** Consecutive failures to write to the dead-letter store (retried, never dropped). */
     int storeFailures;
     /** Counted in the engine's store-blocked gauge until the store write succeeds. */
     boolean blockedOnStore;
-    /** A dead letter decided but not yet stored (the store failed); written before anything else. */
-    Throwable pendingDeadLetter;
-    String pendingDeadLetterReason;
-    /** A re-applied letter succeeded but could not yet be removed from the store. */
-    boolean pendingSuccess;
-    /** For a release: true when this letter failed again and was updated in place. */
-    boolean failedAgain;
 
     Work(String key, byte[] bytes, String partition, long offset, AckTracker.Ticket ticket, DeadLetter letter) {
         super(key);
