@@ -170,13 +170,29 @@ public final class CopyTable {
         }
         Envelope event = context.envelope();
         CopySql q = sql(c);
-        long sequence = event.getSequence();
         List<Object> keyValues = keyValues(payload, event);
-        if (!event.getTombstone() && update(c, q, payload, event, keyValues, sequence)) {
-            // An existing row with a lower version, updated under the version guard: the same effect as
-            // the read + upsert below takes for that case (a key with a row is never behind a tombstone).
-            return Outcome.applied();
+        if (!event.getTombstone()) {
+            CopyWrites batch = q.tables.dialect().batchesCopyWrites()
+                    ? context.resource(CopyWrites.class).orElse(null) : null;
+            if (batch != null) {
+                // In a batched apply: the guarded update goes out with the batch's others (the outcome may
+                // still become skipped, see CopyWrites).
+                batch.defer(this, q, payload, event, keyValues);
+                return Outcome.applied();
+            }
+            if (update(c, q, payload, event, keyValues)) {
+                // An existing row with a lower version, updated under the version guard: the same effect as
+                // the read + upsert below takes for that case (a key with a row is never behind a tombstone).
+                return Outcome.applied();
+            }
         }
+        return applyWithoutUpdate(c, q, payload, event, keyValues);
+    }
+
+    /** The event's full path when no row with a lower version was there to update (or it is a tombstone). */
+    Outcome applyWithoutUpdate(Connection c, CopySql q, Message payload, Envelope event, List<Object> keyValues)
+            throws SQLException {
+        long sequence = event.getSequence();
         Long stored = selectLong(c, q.selectVersion, keyValues);
         if (stored != null && sequence <= stored) {
             return Outcome.skipped("stale: version " + sequence + " <= " + stored + " stored in " + table);
@@ -254,20 +270,26 @@ public final class CopyTable {
     }
 
     /** The guarded update of an existing row; false when no row of the key has a lower version. */
-    private boolean update(Connection c, CopySql q, Message payload, Envelope event, List<Object> keyValues, long sequence)
+    private boolean update(Connection c, CopySql q, Message payload, Envelope event, List<Object> keyValues)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(q.update)) {
-            int i = 1;
-            for (CopyColumn col : values) {
-                col.bind(ps, i++, col.value(payload, event.getSubject()));
-            }
-            ps.setLong(i++, sequence);
-            for (int k = 0; k < keys.size(); k++) {
-                keys.get(k).bind(ps, i++, keyValues.get(k));
-            }
-            ps.setLong(i, sequence);
+            bindUpdate(ps, payload, event, keyValues);
             return ps.executeUpdate() > 0;
         }
+    }
+
+    /** Binds the guarded update's parameters: the values, the version, the key, the version again. */
+    void bindUpdate(PreparedStatement ps, Message payload, Envelope event, List<Object> keyValues) throws SQLException {
+        long sequence = event.getSequence();
+        int i = 1;
+        for (CopyColumn col : values) {
+            col.bind(ps, i++, col.value(payload, event.getSubject()));
+        }
+        ps.setLong(i++, sequence);
+        for (int k = 0; k < keys.size(); k++) {
+            keys.get(k).bind(ps, i++, keyValues.get(k));
+        }
+        ps.setLong(i, sequence);
     }
 
     private Long selectLong(Connection c, String query, List<Object> keyValues) throws SQLException {

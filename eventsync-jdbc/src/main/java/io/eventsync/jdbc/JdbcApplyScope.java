@@ -186,7 +186,8 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     /**
      * A batch in one transaction: one query finds the events applied before (each a skipped duplicate)
      * and one JDBC batch inserts the others' inbox rows, one query checks that none of their keys is
-     * parked, the handlers run one after another on the bound connection, the follow-ups of all of them
+     * parked, the handlers run one after another on the bound connection (on PostgreSQL the copy tables'
+     * guarded updates are held and sent as one JDBC batch per table after them), the follow-ups of all of them
      * go to the outbox in one append, one commit. Anything else than every handler returning applied or
      * skipped rolls the whole transaction back and throws (see {@link ApplyScope#applyAll}); so does
      * the abandonment of any of the invocations, whose abort hook aborts the shared connection.
@@ -222,6 +223,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             }
             Outcome[] outcomes = new Outcome[invocations.size()];
             List<Envelope> emitted = new ArrayList<>();
+            CopyWrites copyWrites = new CopyWrites();
             for (int i = 0; i < outcomes.length; i++) {
                 Invocation invocation = invocations.get(i);
                 if (!fresh[i]) {
@@ -230,6 +232,8 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                     continue;
                 }
                 invocation.bind(Connection.class, c);
+                invocation.bind(CopyWrites.class, copyWrites);
+                copyWrites.current(i);
                 Outcome outcome = invocation.proceed();
                 if (!(outcome instanceof Outcome.Applied) && !(outcome instanceof Outcome.Skipped)) {
                     throw new EventsyncException("event " + invocation.envelope().getId() + " of a batch returned "
@@ -240,6 +244,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                 }
                 outcomes[i] = outcome;
             }
+            copyWrites.flush(c, outcomes); // the copy tables' updates, one JDBC batch per table
             if (!emitted.isEmpty()) {
                 if (followUps == null) {
                     throw new PermanentException("a handler of a batch emitted follow-up events but no outbox is"

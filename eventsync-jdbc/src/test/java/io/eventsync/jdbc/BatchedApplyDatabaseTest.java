@@ -144,6 +144,65 @@ class BatchedApplyDatabaseTest {
         }
     }
 
+    /**
+     * In a batch the copy table's guarded updates are held and sent together (one JDBC batch on
+     * PostgreSQL); each event still goes through its version guard: an existing row is updated, a new key
+     * inserted, a stale event and one behind a newer deletion skipped, one newer than a deletion applied.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void theCopyTablesWritesOfABatchGoOutTogetherAndEachKeepsItsVersionGuard(TestDb.Kind kind) throws Exception {
+        String group = "batch-guard-" + kind.name().toLowerCase();
+        try (TestDb db = TestDb.create(kind, 4).withConsumerTables();
+             InProcessTransport transport = InProcessTransport.create()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            HandlerOptions options = HandlerOptions.custom().timeout(Duration.ofSeconds(30)).build();
+            try (Consumer consumer = new Consumer(transport, group, db, copy.handler(), options)) {
+                consumer.gate = new CountDownLatch(0);
+                Publisher publisher = transport.publisher(TOPIC);
+                send(publisher, event("existing", 1));
+                send(publisher, event("newer", 5));
+                send(publisher, event("deleted", 1));
+                send(publisher, Accounts.tombstone(account("deleted", 100), 2, 0));
+                send(publisher, event("revived", 1));
+                send(publisher, Accounts.tombstone(account("revived", 100), 2, 0));
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0
+                        && db.count("SELECT COUNT(*) FROM accounts_copy") == 2);
+
+                CountDownLatch gate = new CountDownLatch(1);
+                consumer.gate = gate;
+                consumer.holdTheLane(publisher, 1);
+                double skippedBefore = counter(consumer, "eventsync.dispatcher.skipped");
+                double appliedBefore = counter(consumer, "eventsync.dispatcher.applied");
+                double batchedBefore = consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount();
+                double fallbacksBefore = counter(consumer, "eventsync.dispatcher.batch.fallbacks");
+                send(publisher, event("existing", 3));   // a row with a lower version: updated
+                send(publisher, event("fresh", 1));      // no row: inserted
+                send(publisher, event("newer", 4));      // version 4 <= 5 stored: skipped
+                send(publisher, event("deleted", 1));    // older than the deletion at 2: skipped
+                send(publisher, event("revived", 3));    // newer than the deletion at 2: applied, tombstone forgotten
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 6);
+                gate.countDown();
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0);
+
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'existing'")).isEqualTo(3);
+                assertThat(db.count("SELECT balance_cents FROM accounts_copy WHERE account_id = 'existing'")).isEqualTo(300);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'fresh'")).isEqualTo(1);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'newer'")).isEqualTo(5);
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy WHERE account_id = 'deleted'")).isZero();
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'revived'")).isEqualTo(3);
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_copy_tombstones WHERE row_key LIKE '%revived%'")).isZero();
+                assertThat(counter(consumer, "eventsync.dispatcher.skipped") - skippedBefore).as("skipped").isEqualTo(2);
+                // applied: the three rows and the gate
+                assertThat(counter(consumer, "eventsync.dispatcher.applied") - appliedBefore).as("applied").isEqualTo(4);
+                assertThat(counter(consumer, "eventsync.dispatcher.batch.fallbacks") - fallbacksBefore).as("fallbacks").isZero();
+                assertThat(consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount() - batchedBefore)
+                        .as("events committed in batches").isGreaterThanOrEqualTo(5);
+            }
+        }
+    }
+
     private static double counter(Consumer consumer, String name) {
         return consumer.meters.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }

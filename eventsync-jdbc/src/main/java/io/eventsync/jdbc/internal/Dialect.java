@@ -57,6 +57,14 @@ public interface Dialect {
     }
 
     /**
+     * True where a JDBC batch of the copy tables' guarded updates costs one round trip and reports each
+     * statement's count (PostgreSQL): a batched apply then sends them together ({@code CopyWrites}).
+     */
+    default boolean batchesCopyWrites() {
+        return false;
+    }
+
+    /**
      * An insert of {@code rows} inbox rows (subscription, event_id, source, source_position, applied_at)
      * that skips the rows already there and returns the {@code event_id} of those it inserted, or null
      * when the dialect has none (then a batch looks the ids up first). A lookup would depend on the

@@ -9,6 +9,11 @@ import java.util.stream.Collectors;
 
 /** PostgreSQL 12+: identity columns, ON CONFLICT upserts, NOTIFY delivered at commit. */
 final class PostgresDialect extends StandardDialect {
+    @Override
+    public boolean batchesCopyWrites() {
+        return true;
+    }
+
 
     @Override
     public String name() {
