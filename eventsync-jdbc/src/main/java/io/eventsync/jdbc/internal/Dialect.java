@@ -126,6 +126,9 @@ public interface Dialect {
     /** Params: id. */
     String deleteOutboxRow(Tables t);
 
+    /** Params: {@code n} ids (a repeated id is harmless). Deletes those outbox rows in one statement. */
+    String deleteOutboxRows(Tables t, int n);
+
     // ---- relay dead letters (outbox_dead_letters) ---------------------------------------------
 
     /**
@@ -193,8 +196,8 @@ public interface Dialect {
     /** Params: next_offset, topic. */
     String updateLogHead(Tables t);
 
-    /** Params: topic, log_offset, event_key, event_id, payload. */
-    String insertLogEntry(Tables t);
+    /** Inserts {@code n} log entries in one statement; params per entry: topic, log_offset, event_key, event_id, payload. */
+    String insertLogEntries(Tables t, int n);
 
     /** Params: topic, from offset, limit. Columns: log_offset, payload, event_key. */
     String selectLogBatch(Tables t);

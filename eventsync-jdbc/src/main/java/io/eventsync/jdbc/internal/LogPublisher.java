@@ -148,16 +148,20 @@ public final class LogPublisher implements FencedPublisher {
                     return;
                 }
                 long next = lockHead(c, t);
-                try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogEntry(t))) {
-                    for (Pending p : batch) {
-                        ps.setString(1, topic);
-                        ps.setLong(2, next++);
-                        ps.setString(3, p.event.key());
-                        ps.setString(4, p.event.envelope().getId());
-                        ps.setBytes(5, p.event.bytes());
-                        ps.addBatch();
+                int from = 0;
+                for (int size : Chunks.exact(batch.size())) { // one multi-row insert per 64 entries
+                    try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogEntries(t, size))) {
+                        int param = 1;
+                        for (Pending p : batch.subList(from, from + size)) {
+                            ps.setString(param++, topic);
+                            ps.setLong(param++, next++);
+                            ps.setString(param++, p.event.key());
+                            ps.setString(param++, p.event.envelope().getId());
+                            ps.setBytes(param++, p.event.bytes());
+                        }
+                        ps.executeUpdate();
                     }
-                    ps.executeBatch();
+                    from += size;
                 }
                 try (PreparedStatement ps = c.prepareStatement(t.dialect().updateLogHead(t))) {
                     ps.setLong(1, next);

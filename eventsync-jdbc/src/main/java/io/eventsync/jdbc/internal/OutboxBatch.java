@@ -173,17 +173,25 @@ public final class OutboxBatch {
         return List.of(r.key(), r.event().envelope().getSubject());
     }
 
-    /** Deletes the rows by id inside the caller's (fenced) transaction. */
+    /**
+     * Deletes the rows by id inside the caller's (fenced) transaction: one {@code DELETE ... WHERE id IN}
+     * per 64 ids (a short list repeats its last id up to a fixed size).
+     */
     public static void delete(Connection c, Tables t, Collection<Long> ids) throws SQLException {
         if (ids.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteOutboxRow(t))) {
-            for (long id : ids) {
-                ps.setLong(1, id);
-                ps.addBatch();
+        long[] all = ids.stream().mapToLong(Long::longValue).toArray();
+        int from = 0;
+        while (from < all.length) {
+            int size = Chunks.padded(all.length - from);
+            try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteOutboxRows(t, size))) {
+                for (int j = 0; j < size; j++) {
+                    ps.setLong(j + 1, all[Math.min(from + j, all.length - 1)]);
+                }
+                ps.executeUpdate();
             }
-            ps.executeBatch();
+            from += size;
         }
     }
 

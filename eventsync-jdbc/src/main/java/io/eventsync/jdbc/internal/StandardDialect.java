@@ -88,6 +88,11 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String deleteOutboxRows(Tables t, int n) {
+        return n == 1 ? deleteOutboxRow(t) : "DELETE FROM " + t.outbox() + " WHERE id IN (" + ",?".repeat(n).substring(1) + ")";
+    }
+
+    @Override
     public String insertOutboxDeadLetter(Tables t) {
         return "INSERT INTO " + t.outboxDeadLetters() + " (id, source, event_id, event_key, event_type, event_sequence,"
                 + " payload, created_at, reason, attempts, first_failure, last_failure)"
@@ -179,9 +184,10 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
-    public String insertLogEntry(Tables t) {
-        return "INSERT INTO " + t.log() + " (topic, log_offset, event_key, event_id, payload, created_at)"
-                + " VALUES (?, ?, ?, ?, ?, " + now() + ")";
+    public String insertLogEntries(Tables t, int n) {
+        String row = "(?, ?, ?, ?, ?, " + now() + ")";
+        return "INSERT INTO " + t.log() + " (topic, log_offset, event_key, event_id, payload, created_at) VALUES "
+                + (", " + row).repeat(n).substring(2);
     }
 
     /** Ordered by the whole primary key for the same reason as {@link #selectOutboxBatch}. */
