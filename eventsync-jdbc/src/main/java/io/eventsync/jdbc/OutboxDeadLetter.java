@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * @param id        the row's outbox id, which is also the event's position
  * @param key       the row's partition key (its {@code subject} column): the key that waits
- * @param bytes     the stored bytes, exactly as the writer wrote them
+ * @param bytes     the stored bytes, exactly as the writer wrote them (for a {@link WalRelay} letter, with
+ *                  the position field the relay appends)
  * @param reason    why, starting with its class: {@code oversize:}, {@code undecodable:},
  *                  {@code key_mismatch:} or {@code rejected:}; after {@code [WAL relay] } for a letter the
  *                  {@link WalRelay} kept (its key was not parked)

@@ -100,9 +100,13 @@ public final class OutboxDeadLetters {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
+                boolean wal = replay && keptByWalRelay(c, t, source, id);
+                if (wal) {
+                    requireWalReader(c, t, source, id);
+                }
                 if (replay) {
                     update(c, t.dialect().restoreOutboxDeadLetter(t), source, id);
-                    if (keptByWalRelay(c, t, source, id)) {
+                    if (wal) {
                         // The WAL relay reads the insert from the WAL; the table stays as it was.
                         try (PreparedStatement ps = c.prepareStatement(t.dialect().deleteOutboxRow(t))) {
                             ps.setLong(1, id);
@@ -147,6 +151,35 @@ public final class OutboxDeadLetters {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getString(7).startsWith(WalSlot.DEAD_LETTER_MARK);
             }
+        }
+    }
+
+    /**
+     * A WAL relay letter is replayed into the WAL only: unless a publication covers the outbox table and
+     * a pgoutput slot exists in this database, no relay would ever read it, and it would be lost.
+     */
+    private static void requireWalReader(Connection c, Tables t, String source, long id) throws SQLException {
+        boolean published;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM pg_publication_tables WHERE schemaname = ? AND tablename = ?")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.prefix() + "outbox");
+            try (ResultSet rs = ps.executeQuery()) {
+                published = rs.next();
+            }
+        }
+        boolean slot;
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE database ="
+                + " current_database() AND plugin = 'pgoutput'")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                slot = rs.next();
+            }
+        }
+        if (!published || !slot) {
+            throw new ConfigException("relay dead letter " + id + " of outbox " + source + " was kept by the WAL relay and"
+                    + " is replayed into the WAL, but " + (published ? "this database has no pgoutput replication slot"
+                    : "no publication covers " + t.outboxName()) + ", so no WAL relay would read it; nothing was"
+                    + " changed (start the WAL relay with its publication and slot, or discard the letter)");
         }
     }
 

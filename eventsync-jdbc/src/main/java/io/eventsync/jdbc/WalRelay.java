@@ -125,6 +125,8 @@ public final class WalRelay implements AutoCloseable {
     private long lastConfirmNanos;
     private long lastFreshnessMarkNanos;
     private int freshnessFailuresInRow;
+    /** A relay dead letter was kept: confirm past it at once, so a restart does not read it again. */
+    private boolean keptLetter;
 
     private WalRelay(Builder b) {
         this.dataSource = b.dataSource;
@@ -383,7 +385,8 @@ public final class WalRelay implements AutoCloseable {
                 session.caughtUp(ws.lastReceived());
             }
             drain();
-            confirm(ws, false);
+            confirm(ws, keptLetter);
+            keptLetter = false;
             sendFreshness();
             if (read > 0) {
                 lastMessageNanos = System.nanoTime();
@@ -440,6 +443,7 @@ public final class WalRelay implements AutoCloseable {
                     + " as a relay dead letter failed: " + e.getMessage(), e);
         }
         deadLettered.increment();
+        keptLetter = true;
         log.warn("WAL relay of {}: event {} (key {}, position {}) kept as relay dead letter {}; the relay goes on past"
                 + " it (eventsync dlq list --outbox {}): {}", source, event.envelope().getId(), event.key(),
                 event.envelope().getPosition(), event.envelope().getPosition(), source, reason);

@@ -155,6 +155,22 @@ class WalRelayTest {
         }
     }
 
+    @Test
+    void aWalRelayLetterIsNotReplayedWhereNoWalRelayWouldReadIt() throws Exception {
+        try (LogicalDatabase db = LogicalDatabase.create()) {
+            Envelope e = TestEvents.event("shop", "k", 1).toBuilder().setPosition(4242).build();
+            try (Connection c = db.dataSource().getConnection()) {
+                WalSlot.keepRefused(c, io.eventsync.jdbc.internal.Tables.resolve(c, db.names()), "shop",
+                        new io.eventsync.transport.OutboundEvent(e, e.toByteArray()), "rejected: refused");
+            }
+            OutboxDeadLetters letters = OutboxDeadLetters.create(db.dataSource(), db.names());
+            assertThatThrownBy(() -> letters.replay("shop", 4242)).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("no publication covers").hasMessageContaining("nothing was changed");
+            assertThat(letters.count("shop")).isEqualTo(1);
+            assertThat(db.queryLong("SELECT COUNT(*) FROM eventsync_outbox")).isZero();
+        }
+    }
+
     /**
      * A transaction that started first and commits last is published after the others, and nothing is
      * skipped; a rolled-back transaction publishes nothing.

@@ -266,7 +266,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                 return failed(w, next.error);
             }
             case FINISHED, FAILED_AGAIN -> {
-                return Step.DONE; // finished before (not expected: a finished event leaves its key's queue)
+                // Finished, but something after the decision threw (process() retries): make sure the
+                // delivery is acknowledged (finishDelivery is idempotent).
+                if (w.letter == null) {
+                    finishDelivery(w);
+                }
+                return Step.DONE;
             }
             default -> { } // ATTEMPT, SKIP, DEAD_LETTER: the key's parking decides first
         }
