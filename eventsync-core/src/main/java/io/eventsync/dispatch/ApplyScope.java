@@ -12,7 +12,8 @@ import java.util.List;
  * <p>The default scope just proceeds. A scope is shared by all lanes and must be thread-safe.
  *
  * <p>A scope may also apply a batch in one unit of work ({@link #batches()}, {@link #applyAll}): the
- * dispatcher then hands it the events of distinct keys that are ready at the same moment.
+ * dispatcher then hands it the events that are waiting at the same moment on one lane: of several keys,
+ * each key's events together and in their order.
  */
 @FunctionalInterface
 public interface ApplyScope {
@@ -37,7 +38,8 @@ public interface ApplyScope {
     }
 
     /**
-     * Applies the invocations (of distinct keys, in the order given) in one unit of work, all or nothing.
+     * Applies the invocations in the order given (a key's invocations are consecutive and in the key's
+     * order, so a later one sees the earlier one's writes) in one unit of work, all or nothing.
      * Returns one outcome per invocation, each {@link Outcome.Applied} or {@link Outcome.Skipped}, once
      * all of them are durable together. When anything goes wrong — a handler throws or returns
      * {@link Outcome.RetryAfter} or {@link Outcome.Reject}, a key is parked, an invocation is abandoned,

@@ -234,7 +234,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         }
 
         /**
-         * At most this many events (of distinct keys, ready at the same moment on one lane) go to the apply
+         * At most this many events (waiting at the same moment on one lane; a key's events together and in
+         * order, so a hot key's backlog is batched too) go to the apply
          * scope as one unit of work, when the scope applies batches ({@link ApplyScope#batches()}; the JDBC
          * scope does, with its dead-letter store). Default {@value #DEFAULT_MAX_BATCH}; 1 applies every event
          * alone. A lane never waits to fill a batch: a lone event goes at once, and batches grow with the

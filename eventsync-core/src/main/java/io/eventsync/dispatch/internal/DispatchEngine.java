@@ -87,7 +87,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final Releases releases;
     /** The apply scope checks parked keys in its own transaction: no store query before an attempt. */
     private final boolean scopeRefusesParkedKeys;
-    /** Events of distinct keys ready at once go to the scope together (see {@link #processBatch}). */
+    /** Events waiting at once on a lane go to the scope together (see {@link #processBatch}). */
     private final boolean batching;
     /**
      * Keys this dispatcher saw parked (dead-lettered or held) and not applied since: their events skip
@@ -387,7 +387,8 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     }
 
     /**
-     * Applies the heads of several keys in one unit of work of the scope ({@link ApplyScope#applyAll}).
+     * Applies the front entries of several keys (a key's together, in order) in one unit of work of the
+     * scope ({@link ApplyScope#applyAll}).
      * When it commits, every event is done (applied or skipped) and acknowledged in partition order as
      * usual. When it does not, nothing of it took effect, no attempt is counted, and the lane applies
      * each event alone, where a failure gets its usual retries and dead letter and parks only its key.
@@ -404,8 +405,17 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         }
         List<BatchInvocation> batch = new java.util.ArrayList<>(heads.size());
         java.util.concurrent.atomic.AtomicBoolean batchAbandoned = new java.util.concurrent.atomic.AtomicBoolean();
-        for (Entry head : heads) {
-            batch.add(new BatchInvocation((Work) head, s.subscription(), runner, batchAttempts, batchAbandoned));
+        // A redelivery can queue the same event twice behind its key: only its first copy goes to the scope,
+        // and the later one is a duplicate of it once the batch commits (one scope could not tell them apart).
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        boolean[] repeated = new boolean[heads.size()];
+        for (int i = 0; i < heads.size(); i++) {
+            Work w = (Work) heads.get(i);
+            if (!ids.add(w.eventId())) {
+                repeated[i] = true;
+                continue;
+            }
+            batch.add(new BatchInvocation(w, s.subscription(), runner, batchAttempts, batchAbandoned));
         }
         long start = System.nanoTime();
         List<Outcome> outcomes = null;
@@ -439,8 +449,18 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return null;
         }
         metrics.batch(batch.size(), System.nanoTime() - start);
-        List<Step> steps = new java.util.ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
+        List<Step> steps = new java.util.ArrayList<>(heads.size());
+        int next = 0;
+        for (int h = 0; h < heads.size(); h++) {
+            if (repeated[h]) {
+                Work w = (Work) heads.get(h);
+                log.debug("event {} (subject {}) was delivered twice into one batch; its second copy is a duplicate",
+                        w.eventId(), w.key);
+                metrics.of(w.type()).skipped.increment();
+                steps.add(succeeded(w));
+                continue;
+            }
+            int i = next++;
             BatchInvocation b = batch.get(i);
             Outcome outcome = outcomes.get(i);
             DispatchMetrics.TypeMeters m = metrics.of(b.work.type());

@@ -11,6 +11,8 @@ final class KeyQueue {
     State state = State.READY;
     /** When a WAITING key may run again ({@link System#nanoTime()}). */
     long dueNanos;
+    /** How many entries from the front a batch took while RUNNING (1 outside a batch). */
+    int taken = 1;
 
     KeyQueue(String key) {
         this.key = key;

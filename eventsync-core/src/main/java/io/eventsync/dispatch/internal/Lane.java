@@ -26,12 +26,14 @@ import org.slf4j.LoggerFactory;
  * The runner thread is replaceable: when the watchdog abandons a handler that ignores cancellation,
  * a fresh runner takes over the lane and finishes the abandoned entry (as a failed attempt).
  *
- * <p>Batches: when several keys are ready at once, the runner takes the heads of up to
- * {@code maxBatch} of them (one entry per key, so per-key order is untouched) whose heads the
- * processor accepts ({@link Processor#batchable}), within {@code maxBatchBytes}, and hands them to
- * {@link Processor#processBatch} as one unit. It never waits for a batch to fill: a lone ready key
- * runs alone at once, so batches grow with the backlog only. When the batch does not go through as a
- * whole, the runner processes the same heads one at a time, in the order taken.
+ * <p>Batches: when entries are waiting, the runner takes up to {@code maxBatch} of them that the
+ * processor accepts ({@link Processor#batchable}), within {@code maxBatchBytes}: from each ready key
+ * the entries at its front (a key's entries stay together and in order, so a hot key's backlog goes
+ * in one unit too), key after key in their ready order, and hands them to
+ * {@link Processor#processBatch} as one unit. It never waits for a batch to fill: a lone entry runs
+ * alone at once, so batches grow with the backlog only. When the batch does not go through as a
+ * whole, the runner processes each key's head alone, in the order taken; the keys' other entries
+ * stay where they were, at the front of their keys.
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -48,10 +50,11 @@ final class Lane {
         }
 
         /**
-         * Processes the heads of distinct keys as one unit. Returns one step per head when the unit went
-         * through; null when it did not and nothing of it took effect (the runner then processes each
-         * head alone); a list holding only {@link Step#ABANDONED} or {@link Step#STOPPED} when the runner
-         * must exit (its replacement, if any, processes the heads alone).
+         * Processes entries as one unit: the front entries of several keys, a key's entries together and
+         * in their order. Returns one step per entry when the unit went through; null when it did not and
+         * nothing of it took effect (the runner then processes each key's head alone); a list holding only
+         * {@link Step#ABANDONED} or {@link Step#STOPPED} when the runner must exit (its replacement, if
+         * any, processes the keys' heads alone).
          */
         default List<Step> processBatch(List<Entry> heads, Runner runner) {
             return null;
@@ -205,6 +208,7 @@ final class Lane {
                 KeyQueue kq = ready.pollFirst();
                 if (kq != null) {
                     kq.state = KeyQueue.State.RUNNING;
+                    kq.taken = 1;
                     return maxBatch > 1 && !ready.isEmpty() ? batchFrom(kq) : List.of(kq);
                 }
                 try {
@@ -222,41 +226,92 @@ final class Lane {
         }
     }
 
-    /** Under the lock: {@code first}, then the ready keys that may join its batch, in their ready order. */
+    /**
+     * Under the lock: {@code first}, then the ready keys that may join its batch, in their ready order,
+     * each with the batchable entries at its front ({@link KeyQueue#taken}).
+     */
     private List<KeyQueue> batchFrom(KeyQueue first) {
         Entry head = first.entries.peekFirst();
         if (!processor.batchable(head)) {
             return List.of(first);
         }
-        List<KeyQueue> batch = new ArrayList<>(Math.min(maxBatch, ready.size() + 1));
-        batch.add(first);
-        long bytes = processor.weight(head);
+        List<KeyQueue> batch = new ArrayList<>();
+        long[] budget = {maxBatch, maxBatchBytes};
+        take(first, batch, budget, true);
         int scanned = 0;
-        for (Iterator<KeyQueue> it = ready.iterator(); it.hasNext() && batch.size() < maxBatch
-                && bytes < maxBatchBytes && scanned < 4 * maxBatch; scanned++) {
+        for (Iterator<KeyQueue> it = ready.iterator(); it.hasNext() && budget[0] > 0 && budget[1] > 0
+                && scanned < 4 * maxBatch; scanned++) {
             KeyQueue kq = it.next();
-            Entry h = kq.entries.peekFirst();
-            long w = processor.weight(h);
-            if (processor.batchable(h) && bytes + w <= maxBatchBytes) {
+            if (take(kq, batch, budget, false)) {
                 it.remove();
                 kq.state = KeyQueue.State.RUNNING;
-                batch.add(kq);
-                bytes += w;
             }
         }
-        return batch;
+        return batch.size() == 1 && first.taken == 1 ? List.of(first) : batch;
     }
 
-    private List<Entry> heads(List<KeyQueue> batch) {
+    /**
+     * Under the lock: adds {@code kq} to {@code batch} with as many of its front entries as are batchable
+     * and fit {@code budget} (entries, bytes left); {@code always}: the key is in the batch already
+     * running, with at least its head. False when not even its head fits.
+     */
+    private boolean take(KeyQueue kq, List<KeyQueue> batch, long[] budget, boolean always) {
+        int n = 0;
+        for (Entry e : kq.entries) {
+            long w = processor.weight(e);
+            boolean fits = budget[0] > 0 && (w <= budget[1] || (always && n == 0));
+            if (!fits || !processor.batchable(e)) {
+                break;
+            }
+            budget[0]--;
+            budget[1] -= w;
+            n++;
+        }
+        if (n == 0 && !always) {
+            return false;
+        }
+        kq.taken = Math.max(1, n);
+        batch.add(kq);
+        return true;
+    }
+
+    /** The entries a batch took, key after key, each key's in order. */
+    private List<Entry> entries(List<KeyQueue> batch) {
         lock.lock();
         try {
-            List<Entry> heads = new ArrayList<>(batch.size());
+            List<Entry> entries = new ArrayList<>();
             for (KeyQueue kq : batch) {
-                heads.add(kq.entries.peekFirst());
+                Iterator<Entry> it = kq.entries.iterator();
+                for (int i = 0; i < kq.taken && it.hasNext(); i++) {
+                    entries.add(it.next());
+                }
             }
-            return heads;
+            return entries;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Completes each key of a batch that went through with the steps of its entries, in order. */
+    private void completeBatch(List<KeyQueue> batch, List<Step> steps) {
+        int i = 0;
+        for (KeyQueue kq : batch) {
+            int n = kq.taken;
+            for (int j = 0; j < n; j++) {
+                Step step = steps.get(i++);
+                boolean last = j == n - 1 || step.kind != Step.Kind.DONE;
+                if (last) {
+                    complete(kq, step); // requeues the key (or its retry) behind what is left of it
+                    i += n - 1 - j; // a non-DONE step leaves the key's later entries where they are
+                    break;
+                }
+                lock.lock();
+                try {
+                    kq.entries.pollFirst(); // done; the key stays running for its next entry
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
     }
 
@@ -272,6 +327,7 @@ final class Lane {
     private void complete(KeyQueue kq, Step step) {
         lock.lock();
         try {
+            kq.taken = 1;
             if (step.kind == Step.Kind.RETRY) {
                 kq.state = KeyQueue.State.WAITING;
                 kq.dueNanos = System.nanoTime() + step.delayNanos;
@@ -286,6 +342,15 @@ final class Lane {
                 kq.state = KeyQueue.State.READY;
                 ready.addLast(kq);
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void resetTaken(List<KeyQueue> batch) {
+        lock.lock();
+        try {
+            batch.forEach(kq -> kq.taken = 1);
         } finally {
             lock.unlock();
         }
@@ -332,19 +397,19 @@ final class Lane {
                     // Keys taken over from an abandoned or crashed runner go one at a time: a batch of them
                     // could hang on the same handler again and never reach its retry or dead letter.
                     boolean takenOver = batch == initial;
-                    if (batch.size() > 1 && !takenOver) {
-                        List<Step> steps = processor.processBatch(heads(batch), this);
+                    if ((batch.size() > 1 || batch.get(0).taken > 1) && !takenOver) {
+                        List<Entry> entries = entries(batch);
+                        List<Step> steps = processor.processBatch(entries, this);
                         if (steps != null && steps.size() == 1 && exits(steps.get(0))) {
                             return;
                         }
                         if (steps != null) {
-                            for (int i = 0; i < batch.size(); i++) {
-                                complete(batch.get(i), steps.get(i));
-                            }
+                            completeBatch(batch, steps);
                             pending = List.of();
                             batch = List.of();
                             continue;
                         }
+                        resetTaken(batch); // each key's head alone, below
                     }
                     for (int i = 0; i < batch.size(); i++) {
                         KeyQueue kq = batch.get(i);
