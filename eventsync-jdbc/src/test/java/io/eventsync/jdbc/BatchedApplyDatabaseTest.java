@@ -203,6 +203,44 @@ class BatchedApplyDatabaseTest {
         }
     }
 
+    /** A hot key's backlog goes in batches too, in its order: the copy ends at its last version. */
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void aHotKeysBacklogIsAppliedInBatchesInItsOrder(TestDb.Kind kind) throws Exception {
+        String group = "batch-hot-" + kind.name().toLowerCase();
+        try (TestDb db = TestDb.create(kind, 4).withConsumerTables();
+             InProcessTransport transport = InProcessTransport.create()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            java.util.List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Handler<Message> handler = (payload, ctx) -> {
+                seen.add(ctx.envelope().getSequence());
+                return copy.handler().handle(payload, ctx);
+            };
+            try (Consumer consumer = new Consumer(transport, group, db, handler,
+                    HandlerOptions.custom().timeout(Duration.ofSeconds(30)).build())) {
+                CountDownLatch gate = new CountDownLatch(1);
+                consumer.gate = gate;
+                Publisher publisher = transport.publisher(TOPIC);
+                consumer.holdTheLane(publisher, 1);
+                for (int i = 1; i <= 30; i++) {
+                    send(publisher, event("hot", i));
+                }
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 31);
+                gate.countDown();
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'hot'")).isEqualTo(30);
+                assertThat(db.count("SELECT balance_cents FROM accounts_copy WHERE account_id = 'hot'")).isEqualTo(3000);
+                assertThat(seen).as("handled once each, in the key's order").isSorted().hasSize(30);
+                assertThat(counter(consumer, "eventsync.dispatcher.skipped")).as("none stale").isZero();
+                var batches = consumer.meters.find("eventsync.dispatcher.batch.size").summary();
+                assertThat(batches.totalAmount()).as("events committed in batches").isEqualTo(30);
+                assertThat(batches.count()).as("batches").isLessThan(30);
+                assertThat(counter(consumer, "eventsync.dispatcher.batch.fallbacks")).isZero();
+            }
+        }
+    }
+
     private static double counter(Consumer consumer, String name) {
         return consumer.meters.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }

@@ -209,7 +209,7 @@ final class Lane {
                 if (kq != null) {
                     kq.state = KeyQueue.State.RUNNING;
                     kq.taken = 1;
-                    return maxBatch > 1 && !ready.isEmpty() ? batchFrom(kq) : List.of(kq);
+                    return maxBatch > 1 && (!ready.isEmpty() || kq.entries.size() > 1) ? batchFrom(kq) : List.of(kq);
                 }
                 try {
                     if (delayed.isEmpty()) {
