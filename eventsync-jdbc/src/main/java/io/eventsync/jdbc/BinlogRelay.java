@@ -7,6 +7,7 @@ import io.eventsync.internal.Backoff;
 import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.BinlogPosition;
 import io.eventsync.jdbc.internal.BinlogPositions;
+import io.eventsync.jdbc.internal.BinlogReplica;
 import io.eventsync.jdbc.internal.BinlogSession;
 import io.eventsync.jdbc.internal.BinlogStream;
 import io.eventsync.jdbc.internal.Fence;
@@ -14,7 +15,6 @@ import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.LeasedLoop;
-import io.eventsync.jdbc.internal.Pools;
 import io.eventsync.jdbc.internal.RelayHeartbeat;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalWindow;
@@ -34,8 +34,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +69,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BinlogRelay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BinlogRelay.class);
-    private static final Pattern URL = Pattern.compile("jdbc:(?:mariadb|mysql)://([^/:?,]+)(?::(\\d+))?.*");
     /** Events read in one go before the relay drains confirmations and checks its lease. */
     private static final int READ_BURST = 500;
 
@@ -80,7 +77,7 @@ public final class BinlogRelay implements AutoCloseable {
     private final String source;
     private final Publisher publisher;
     private final Publisher sender;
-    private final Replica replica;
+    private final BinlogReplica replica;
     private final boolean createPosition;
     private final Duration leaseDuration;
     private final Duration sendTimeout;
@@ -113,9 +110,6 @@ public final class BinlogRelay implements AutoCloseable {
     private long lastConfirmNanos;
     private long lastMarkNanos;
     private int markFailuresInRow;
-
-    /** Where the binlog client connects, and the replica server id it registers with. */
-    private record Replica(String host, int port, String user, String password, long serverId) {}
 
     private BinlogRelay(Builder b) {
         this.dataSource = b.dataSource;
@@ -320,8 +314,8 @@ public final class BinlogRelay implements AutoCloseable {
             from = BinlogPositions.load(c, tables, source).orElseThrow(() -> new ConfigException(
                     "the binlog position of source " + source + " was deleted from " + tables.name("binlog_position")));
         }
-        try (BinlogStream s = BinlogStream.open(replica.host, replica.port, replica.user, replica.password,
-                replica.serverId, from, Math.max(1000, maxInFlight), leaseDuration.toMillis() * 3)) {
+        try (BinlogStream s = BinlogStream.open(replica, from, Math.max(1000, maxInFlight), leaseDuration.toMillis() * 3,
+                "eventsync-binlog-reader-" + source)) {
             stream = s;
             session = new BinlogSession(tables, source, sender, from, outboxColumns, markColumns, s::wake);
             storedOrdinal = from.ordinal();
@@ -330,8 +324,9 @@ public final class BinlogRelay implements AutoCloseable {
             streaming = true;
             log.info("binlog relay {} of {} reads the binlog from {}", owner, source, from);
             try {
-                readWhileLeading(s);
-                finish();
+                if (readWhileLeading(s)) {
+                    finish();
+                }
             } catch (WalWindow.SendFailed e) {
                 confirm(true); // what was confirmed before the failed event stays confirmed
                 throw e;
@@ -342,7 +337,8 @@ public final class BinlogRelay implements AutoCloseable {
         }
     }
 
-    private void readWhileLeading(BinlogStream s) throws SQLException, InterruptedException {
+    /** @return false when this relay was deposed (nothing more may be stored), true when it stops or lost the lease */
+    private boolean readWhileLeading(BinlogStream s) throws SQLException, InterruptedException {
         long renewNanos = leaseDuration.toNanos() / 3;
         long nextRenew = System.nanoTime() + renewNanos;
         lastMarkNanos = System.nanoTime() - freshnessInterval.toNanos(); // a mark at once
@@ -351,7 +347,7 @@ public final class BinlogRelay implements AutoCloseable {
             if (now - nextRenew >= 0) {
                 if (!lease.hold()) {
                     log.warn("binlog relay {} of {} stops reading: it lost the lease", owner, source);
-                    return;
+                    return false;
                 }
                 nextRenew = now + renewNanos;
             }
@@ -369,10 +365,11 @@ public final class BinlogRelay implements AutoCloseable {
             }
             drain();
             if (!confirm(false)) {
-                return;
+                return false;
             }
             sendFreshness();
         }
+        return true;
     }
 
     private void drain() {
@@ -486,7 +483,7 @@ public final class BinlogRelay implements AutoCloseable {
         private String user;
         private String password;
         private Long serverId;
-        private Replica replica;
+        private BinlogReplica replica;
         private boolean createPosition;
         private Duration leaseDuration = Duration.ofSeconds(10);
         private Duration sendTimeout = Duration.ofSeconds(30);
@@ -562,11 +559,8 @@ public final class BinlogRelay implements AutoCloseable {
                 throw new ConfigException("publisher is required");
             }
             Outbox.of(source, Objects.requireNonNull(names, "names")); // validates source
-            long id = serverId != null ? serverId : 1_000_000L + Math.floorMod(source.hashCode(), 2_147_483_647 - 1_000_000);
-            if (id < 1 || id > 4_294_967_295L) {
-                throw new ConfigException("serverId must be 1..4294967295, but was: " + id);
-            }
-            replica = host != null ? new Replica(host, port, user, password, id) : fromPool(id);
+            long id = serverId != null ? serverId : BinlogReplica.defaultServerId(source);
+            replica = host != null ? new BinlogReplica(host, port, user, password, id) : BinlogReplica.of(dataSource, id);
             requirePositive("leaseDuration", leaseDuration);
             requirePositive("sendTimeout", sendTimeout);
             requirePositive("confirmInterval", confirmInterval);
@@ -582,26 +576,6 @@ public final class BinlogRelay implements AutoCloseable {
             }
             Objects.requireNonNull(registry, "meterRegistry");
             return new BinlogRelay(this);
-        }
-
-        private Replica fromPool(long id) {
-            Pools.Target target = Pools.target(dataSource).orElseThrow(() -> new ConfigException(
-                    "replication(host, port, user, password) is required unless dataSource is a HikariDataSource"
-                    + " with a jdbcUrl"));
-            Matcher m = URL.matcher(target.url());
-            if (!m.matches()) {
-                throw new ConfigException("the binlog relay needs a jdbc:mariadb: or jdbc:mysql: URL, but was: "
-                        + Jdbc.redact(target.url()) + "; use the query relay (Relay) on other databases");
-            }
-            String u = target.properties().getProperty("user", parameter(target.url(), "user"));
-            String p = target.properties().getProperty("password", parameter(target.url(), "password"));
-            return new Replica(m.group(1), m.group(2) == null ? 3306 : Integer.parseInt(m.group(2)),
-                    u == null ? "root" : u, p, id);
-        }
-
-        private static String parameter(String url, String name) {
-            Matcher m = Pattern.compile("[?&]" + name + "=([^&]*)").matcher(url);
-            return m.find() ? m.group(1) : null;
         }
 
         private static void requirePositive(String field, Duration d) {

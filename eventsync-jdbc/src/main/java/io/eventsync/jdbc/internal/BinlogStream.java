@@ -34,10 +34,10 @@ public final class BinlogStream implements AutoCloseable {
     private volatile boolean closed;
     private final CountDownLatch started = new CountDownLatch(1);
 
-    private BinlogStream(BinaryLogClient client, int capacity) {
+    private BinlogStream(BinaryLogClient client, int capacity, String threadName) {
         this.client = client;
         this.queue = new ArrayBlockingQueue<>(capacity);
-        this.thread = new Thread(this::read, "eventsync-binlog-reader-" + client.getServerId());
+        this.thread = new Thread(this::read, threadName);
         this.thread.setDaemon(true);
     }
 
@@ -46,10 +46,11 @@ public final class BinlogStream implements AutoCloseable {
      *
      * @throws EventsyncException when the connection or the dump request fails (the message says why)
      */
-    public static BinlogStream open(String host, int port, String user, String password, long serverId,
-                                    BinlogPosition from, int capacity, long connectTimeoutMillis) {
-        BinaryLogClient client = new BinaryLogClient(host, port, user, password == null ? "" : password);
-        client.setServerId(serverId);
+    public static BinlogStream open(BinlogReplica replica, BinlogPosition from, int capacity, long connectTimeoutMillis,
+                                    String threadName) {
+        BinaryLogClient client = new BinaryLogClient(replica.host(), replica.port(), replica.user(),
+                replica.password() == null ? "" : replica.password());
+        client.setServerId(replica.serverId());
         client.setBinlogFilename(from.file());
         client.setBinlogPosition(from.offset());
         client.setKeepAlive(false);
@@ -60,7 +61,7 @@ public final class BinlogStream implements AutoCloseable {
         deserializer.setCompatibilityMode(EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY,
                 EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG);
         client.setEventDeserializer(deserializer);
-        BinlogStream stream = new BinlogStream(client, capacity);
+        BinlogStream stream = new BinlogStream(client, capacity, threadName);
         client.registerEventListener(stream::put);
         client.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
             @Override
@@ -89,7 +90,7 @@ public final class BinlogStream implements AutoCloseable {
         if (!started) {
             stream.close();
             Exception f = stream.failure;
-            throw new EventsyncException("cannot start reading the binlog of " + host + ":" + port + " at " + from
+            throw new EventsyncException("cannot start reading the binlog as " + replica + " at " + from
                     + ": " + (f != null ? describe(f) : "no answer within " + connectTimeoutMillis + " ms"), f);
         }
         return stream;
