@@ -337,7 +337,10 @@ public final class BinlogRelay implements AutoCloseable {
         }
     }
 
-    /** @return false when this relay was deposed (nothing more may be stored), true when it stops or lost the lease */
+    /**
+     * @return true when the relay is closed (it then waits for what is in flight and stores it), false when
+     *         it lost its lease or its fence refused: another relay may be storing, so this one stores nothing more
+     */
     private boolean readWhileLeading(BinlogStream s) throws SQLException, InterruptedException {
         long renewNanos = leaseDuration.toNanos() / 3;
         long nextRenew = System.nanoTime() + renewNanos;
@@ -402,7 +405,9 @@ public final class BinlogRelay implements AutoCloseable {
         lastConfirmNanos = now;
         BinlogPosition position = session.position(target);
         try (Connection c = Jdbc.connect(dataSource, "the binlog relay of " + source)) {
+            int isolation = c.getTransactionIsolation();
             c.setAutoCommit(false);
+            // No gap locks: the deletes by id lock only the committed rows they remove, never a writer's insert.
             c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             try {
                 if (!lease.fence(c)) {
@@ -419,6 +424,9 @@ public final class BinlogRelay implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 Jdbc.rollbackQuietly(c, e);
                 throw e;
+            } finally {
+                c.setAutoCommit(true);
+                c.setTransactionIsolation(isolation); // a pool that does not reset it hands the connection on as it came
             }
         }
         relayedIds.clear();
