@@ -52,7 +52,7 @@ final class StatusCommand implements Callable<Integer> {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("source", relay.source());
                 r.put("topic", relay.topic());
-                r.put("mode", relay.wal().isPresent() ? "wal" : "query");
+                r.put("mode", relay.wal().isPresent() ? "wal" : relay.binlog().isPresent() ? "binlog" : "query");
                 try (Connection c = ds.getConnection()) {
                     EventsyncTables t = EventsyncTables.of(c, relay.database().schema());
                     r.put("outbox_backlog", count(c, "SELECT COUNT(*) FROM " + t.table("outbox") + " WHERE source = ?",

@@ -13,6 +13,7 @@ import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.RetryPolicy;
+import io.eventsync.jdbc.BinlogRelay;
 import io.eventsync.jdbc.CopyTable;
 import io.eventsync.jdbc.EmbeddedLog;
 import io.eventsync.jdbc.EventsyncSchema;
@@ -77,6 +78,10 @@ public final class Pipeline implements AutoCloseable {
             // Refused before anything is installed or opened where logical replication is off; the message says why.
             WalSlot.requireLogical(pool(config.name() + "-relay", config.relay().get().database()));
         }
+        if (config.relay().isPresent() && config.relay().get().binlog().isPresent()) {
+            // Likewise where the binlog is off or not in ROW format.
+            BinlogRelay.requireRowBinlog(pool(config.name() + "-relay", config.relay().get().database()));
+        }
         Transport transport = transport(config, meters);
         open.push(transport);
         if (config.relay().isPresent()) {
@@ -87,6 +92,13 @@ public final class Pipeline implements AutoCloseable {
             open.push(publisher);
             if (relay.wal().isPresent()) {
                 open.push(walRelay(relay, relay.wal().get(), db, publisher, meters));
+            } else if (relay.binlog().isPresent()) {
+                open.push(BinlogRelay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
+                        .createPosition(relay.binlog().get().createPosition())
+                        .freshnessHeartbeatInterval(relay.heartbeatInterval())
+                        .publisher(publisher).meterRegistry(meters).build().start());
+                log.info("relaying the events of {} from the binlog to topic {} on {}", relay.source(), relay.topic(),
+                        transport.name());
             } else {
                 Relay running = Relay.builder().dataSource(db).names(names(relay.database())).source(relay.source())
                         .publisher(publisher).heartbeatInterval(relay.heartbeatInterval()).meterRegistry(meters)

@@ -96,17 +96,21 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
     }
 
     /**
-     * Relay the outbox of {@code source} in {@code database} to {@code topic}: with the query relay, or
-     * from the write-ahead log when {@code wal} is present ({@code relay.mode: wal}).
+     * Relay the outbox of {@code source} in {@code database} to {@code topic}: with the query relay, from
+     * the write-ahead log when {@code wal} is present ({@code relay.mode: wal}), or from the binlog when
+     * {@code binlog} is ({@code relay.mode: binlog}).
      */
     public record RelayConfig(String source, Database database, String topic, Optional<WalConfig> wal,
-                              Duration heartbeatInterval) {
+                              Duration heartbeatInterval, Optional<BinlogConfig> binlog) {
         /** A heartbeat a second unless {@code heartbeat_interval} says otherwise (0: none). */
         public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
     }
 
     /** {@code relay.mode: wal}: the replication slot and publication, and whether to create them on a first run. */
     public record WalConfig(String slot, String publication, boolean createSlot) {}
+
+    /** {@code relay.mode: binlog}: whether to store the current end of the binlog as the start on a first run. */
+    public record BinlogConfig(boolean createPosition) {}
 
     /**
      * How long what eventsync writes is kept: embedded-log entries every group has passed ({@code log},

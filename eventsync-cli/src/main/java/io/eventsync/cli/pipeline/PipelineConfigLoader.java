@@ -11,6 +11,7 @@ import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.Secret;
 import io.eventsync.cli.pipeline.PipelineConfig.TlsSettings;
 import io.eventsync.cli.pipeline.PipelineConfig.TransportConfig;
+import io.eventsync.cli.pipeline.PipelineConfig.BinlogConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.TypeRegistry;
@@ -295,7 +296,7 @@ public final class PipelineConfigLoader {
 
     private RelayConfig relay(ConfigNode node) {
         node.allowOnly(Set.of("source", "database", "topic", "mode", "slot", "publication", "create_slot",
-                "heartbeat_interval"));
+                "create_position", "heartbeat_interval"));
         Map<String, ConfigNode> e = node.entries();
         String source = name(required(node, e, "source"));
         Database database = database(required(node, e, "database"));
@@ -308,12 +309,32 @@ public final class PipelineConfigLoader {
             }
         }
         return new RelayConfig(source, database, name(required(node, e, "topic")), wal(node, e, source, database),
-                heartbeats);
+                heartbeats, binlog(e, database));
+    }
+
+    /** {@code mode: binlog} and its key; empty for the other modes. */
+    private static Optional<BinlogConfig> binlog(Map<String, ConfigNode> e, Database database) {
+        if (!mode(e).equals("binlog")) {
+            if (e.containsKey("create_position")) {
+                throw e.get("create_position").error("only with mode: binlog (the position in the binlog to start from)");
+            }
+            return Optional.empty();
+        }
+        String url = database.jdbcUrl();
+        if (!url.startsWith("jdbc:mariadb:") && !url.startsWith("jdbc:mysql:")) {
+            throw e.get("mode").error("binlog needs MariaDB or MySQL (a row-format binary log), but relay.database is "
+                    + url.replaceAll("^jdbc:([a-z0-9]+):.*", "$1") + "; use mode: query (or mode: wal on PostgreSQL)");
+        }
+        return Optional.of(new BinlogConfig(e.containsKey("create_position") && e.get("create_position").bool()));
+    }
+
+    private static String mode(Map<String, ConfigNode> e) {
+        return e.containsKey("mode") ? e.get("mode").oneOf(Set.of("query", "wal", "binlog")) : "query";
     }
 
     /** {@code mode: wal} and its keys; empty for the query relay (the default). */
     private static Optional<WalConfig> wal(ConfigNode node, Map<String, ConfigNode> e, String source, Database database) {
-        boolean wal = e.containsKey("mode") && e.get("mode").oneOf(Set.of("query", "wal")).equals("wal");
+        boolean wal = mode(e).equals("wal");
         if (!wal) {
             for (String key : List.of("slot", "publication", "create_slot")) {
                 if (e.containsKey(key)) {

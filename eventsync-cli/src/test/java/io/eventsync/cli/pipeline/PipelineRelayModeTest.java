@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code relay.mode: wal | query} and the WAL mode's keys in a pipeline file. */
+/** {@code relay.mode: query | wal | binlog} and the WAL and binlog modes' keys in a pipeline file. */
 class PipelineRelayModeTest {
     private static final String FILE = """
             types:
@@ -92,9 +92,34 @@ class PipelineRelayModeTest {
 
     @Test
     void anUnknownModeListsTheModes() throws Exception {
+        Path file = write(FILE + "  mode: cdc\n");
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":10: relay.mode: must be one of").hasMessageContaining("wal")
+                .hasMessageContaining("binlog");
+    }
+
+    @Test
+    void binlogModeOnMariaDbTakesCreatePosition() throws Exception {
+        String mariadb = FILE.replace("jdbc:postgresql://127.0.0.1:5433/test", "jdbc:mariadb://127.0.0.1:3307/shop");
+        PipelineConfig.RelayConfig relay = loader.load(write(mariadb + "  mode: binlog\n")).relay().orElseThrow();
+        assertThat(relay.binlog()).contains(new PipelineConfig.BinlogConfig(false));
+        assertThat(relay.wal()).isEmpty();
+        assertThat(loader.load(write(mariadb + "  mode: binlog\n  create_position: true\n")).relay().orElseThrow().binlog())
+                .contains(new PipelineConfig.BinlogConfig(true));
+        assertThat(loader.load(write(mariadb.replace("jdbc:mariadb:", "jdbc:mysql:") + "  mode: binlog\n")).relay()
+                .orElseThrow().binlog()).isPresent();
+        assertThat(loader.load(write(mariadb)).relay().orElseThrow().binlog()).isEmpty();
+    }
+
+    @Test
+    void binlogModeOnAnotherDatabaseIsRefusedWithTheReason() throws Exception {
         Path file = write(FILE + "  mode: binlog\n");
         assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":10: relay.mode: must be one of").hasMessageContaining("wal");
+                .hasMessageStartingWith(file + ":10: relay.mode: binlog needs MariaDB or MySQL")
+                .hasMessageContaining("postgresql").hasMessageContaining("mode: query");
+        Path positionWithoutBinlog = write(FILE + "  create_position: true\n");
+        assertThatThrownBy(() -> loader.load(positionWithoutBinlog)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(positionWithoutBinlog + ":10: relay.create_position: only with mode: binlog");
     }
 
     private Path write(String yaml) throws Exception {

@@ -133,3 +133,18 @@ CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}copy_tombstones` (
     PRIMARY KEY (copy_table, row_key),
     INDEX `${prefix}copy_tombstones_deleted_at` (copy_table, deleted_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Binlog relay (MariaDB/MySQL): per source, the binlog position up to which every event was confirmed
+-- by the transport (the end of a transaction); written only in the relay's fenced transaction.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}binlog_position` (
+    source VARCHAR(200) NOT NULL PRIMARY KEY,
+    binlog_file VARCHAR(512) NOT NULL,
+    binlog_pos BIGINT NOT NULL,
+    updated_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+-- Binlog relay freshness marks: the leader updates its row with the database clock (epoch microseconds);
+-- the row event in the binlog tells the relay that every transaction committed before that time precedes it.
+CREATE TABLE IF NOT EXISTS `${schema}`.`${prefix}binlog_mark` (
+    source VARCHAR(200) NOT NULL PRIMARY KEY,
+    marked_micros BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
