@@ -3,6 +3,7 @@ package io.eventsync.jdbc;
 import com.github.shyiko.mysql.binlog.event.Event;
 import io.eventsync.ConfigException;
 import io.eventsync.EventsyncException;
+import io.eventsync.PermanentException;
 import io.eventsync.internal.Backoff;
 import io.eventsync.internal.Tracing;
 import io.eventsync.jdbc.internal.BinlogPosition;
@@ -15,9 +16,11 @@ import io.eventsync.jdbc.internal.FencedPublisher;
 import io.eventsync.jdbc.internal.HeldLease;
 import io.eventsync.jdbc.internal.Jdbc;
 import io.eventsync.jdbc.internal.LeasedLoop;
+import io.eventsync.jdbc.internal.OutboxBatch;
 import io.eventsync.jdbc.internal.RelayHeartbeat;
 import io.eventsync.jdbc.internal.Tables;
 import io.eventsync.jdbc.internal.WalWindow;
+import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -87,6 +90,7 @@ public final class BinlogRelay implements AutoCloseable {
     private final int maxInFlight;
     private final String owner;
     private final Counter published;
+    private final Counter deadLettered;
     private final Timer lag;
     private final Thread thread;
     private final Fence logFence = c -> this.lease != null && this.lease.fence(c);
@@ -107,6 +111,8 @@ public final class BinlogRelay implements AutoCloseable {
     private BinlogSession session;
     private long storedOrdinal;
     private final List<Long> relayedIds = new ArrayList<>();
+    /** Rows the transport refused for good, moved to the relay dead letters in the next confirm transaction. */
+    private final List<OutboxBatch.Letter> refusedRows = new ArrayList<>();
     private long lastConfirmNanos;
     private long lastMarkNanos;
     private int markFailuresInRow;
@@ -127,6 +133,8 @@ public final class BinlogRelay implements AutoCloseable {
         this.maxInFlight = b.maxInFlight;
         this.owner = b.owner != null ? b.owner : source + "-" + UUID.randomUUID();
         MeterRegistry registry = b.registry;
+        this.deadLettered = Counter.builder("eventsync.relay.dead_letters").tag("outbox", source)
+                .description("rows no transport takes, moved to the relay dead letters").register(registry);
         this.published = Counter.builder("eventsync.relay.published").tag("outbox", source)
                 .description("events published and confirmed").register(registry);
         this.lag = Timer.builder("eventsync.relay.lag").tag("outbox", source)
@@ -384,7 +392,23 @@ public final class BinlogRelay implements AutoCloseable {
             if (time.getSeconds() > 0) {
                 lag.record(Math.max(0, now - time.getSeconds() * 1000 - time.getNanos() / 1_000_000), TimeUnit.MILLISECONDS);
             }
-        });
+        }, this::refused);
+    }
+
+    /**
+     * An event the transport refused for good: its outbox row moves to the relay dead letters in the next
+     * confirm transaction, the same fenced transaction that stores a position past it, so it is never
+     * passed without being kept; the relay goes on with the others (the key's later events included).
+     */
+    private void refused(OutboundEvent event, Throwable failure) {
+        PermanentException cause = WalWindow.permanentCause(failure);
+        String message = cause == null ? String.valueOf(failure) : cause.getMessage();
+        String reason = message != null && message.startsWith("oversize:") ? message
+                : "rejected: the transport refused event " + event.envelope().getId() + " for good: " + message;
+        refusedRows.add(new OutboxBatch.Letter(event.envelope().getPosition(), reason, 1, 0));
+        log.warn("binlog relay of {}: event {} (key {}, position {}) goes to the relay dead letters; the relay goes on"
+                + " past it (eventsync dlq list --outbox {}): {}", source, event.envelope().getId(), event.key(),
+                event.envelope().getPosition(), source, reason);
     }
 
     /**
@@ -395,7 +419,7 @@ public final class BinlogRelay implements AutoCloseable {
      */
     private boolean confirm(boolean force) throws SQLException {
         long target = session.confirmable();
-        if ((target <= storedOrdinal && relayedIds.isEmpty()) || !lease.isFresh()) {
+        if ((target <= storedOrdinal && relayedIds.isEmpty() && refusedRows.isEmpty()) || !lease.isFresh()) {
             return true;
         }
         long now = System.nanoTime();
@@ -420,6 +444,7 @@ public final class BinlogRelay implements AutoCloseable {
                     BinlogPositions.advance(c, tables, source, position);
                 }
                 BinlogPositions.deleteRelayed(c, tables, relayedIds);
+                OutboxBatch.moveToDeadLetters(c, tables, refusedRows);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 Jdbc.rollbackQuietly(c, e);
@@ -430,6 +455,8 @@ public final class BinlogRelay implements AutoCloseable {
             }
         }
         relayedIds.clear();
+        deadLettered.increment(refusedRows.size());
+        refusedRows.clear();
         storedOrdinal = Math.max(storedOrdinal, target);
         confirmed = session.position(storedOrdinal);
         lastFailure = null;

@@ -104,6 +104,48 @@ class BinlogRelayTest {
     }
 
     /**
+     * An event no transport takes (refused for good, over the transport's size limit) does not hold the
+     * position: its row moves to the relay dead letters with the position past it, and the relay goes on;
+     * a replay puts the row back in the outbox, where the relay reads it from the binlog again.
+     */
+    @Test
+    void anEventNoTransportTakesBecomesARelayDeadLetterAndTheRelayGoesOn() throws Exception {
+        try (BinlogDatabase db = BinlogDatabase.create()) {
+            BinlogRelay.begin(db.dataSource(), db.names(), "shop");
+            RecordingPublisher publisher = new RecordingPublisher().maxEventBytes(4096)
+                    .refusing(e -> e.getSubject().equals("k") && e.getSequence() == 1, "the broker refused it");
+            Envelope k1 = TestEvents.event("shop", "k", 1);
+            Envelope big = TestEvents.event("shop", "big", 1).toBuilder()
+                    .setPayload(com.google.protobuf.Any.pack(com.google.protobuf.StringValue.of("x".repeat(5000)))).build();
+            Position pk1 = commit(db, k1);
+            commit(db, TestEvents.event("shop", "k", 2));
+            commit(db, TestEvents.event("shop", "other", 1), big);
+            long end = end(db);
+            OutboxDeadLetters letters = OutboxDeadLetters.create(db.dataSource(), db.names());
+            try (BinlogRelay r = relay(db, db.dataSource(), publisher).build().start()) {
+                await().atMost(WAIT).until(() -> stored(db) >= end && outboxRows(db) == 0);
+                assertThat(publisher.confirmed).extracting(e -> e.getSubject() + "#" + e.getSequence())
+                        .containsExactly("k#2", "other#1");
+                List<OutboxDeadLetter> kept = letters.list("shop");
+                assertThat(kept).extracting(OutboxDeadLetter::eventId).containsExactly(k1.getId(), big.getId());
+                assertThat(kept.get(0).id()).isEqualTo(pk1.value());
+                assertThat(kept.get(0).reason()).startsWith("rejected:").contains("the broker refused it");
+                assertThat(kept.get(1).reason()).startsWith("oversize:").contains("over the transport's limit of 4096");
+                assertThat(r.lastFailure()).isEmpty();
+
+                publisher.refusing(e -> false, "");
+                letters.replay("shop", pk1.value());
+                letters.discard("shop", kept.get(1).id());
+                await().atMost(WAIT).until(() -> publisher.confirmed.size() == 3 && outboxRows(db) == 0);
+                Envelope again = publisher.confirmed.get(2);
+                assertThat(again.getId()).isEqualTo(k1.getId());
+                assertThat(again.getPosition()).isEqualTo(pk1.value());
+                assertThat(letters.count("shop")).isZero();
+            }
+        }
+    }
+
+    /**
      * A transaction that started first and commits last is published after the others, and nothing is
      * skipped; a rolled-back transaction publishes nothing.
      */

@@ -145,7 +145,7 @@ public final class BinlogSession {
         byte[] subject = bytes(row[outbox[2]]);
         OutboundEvent e = WalEvent.of(id, subject == null ? null : new String(subject, StandardCharsets.UTF_8),
                 bytes(row[outbox[3]]));
-        window.send(e, timestamp, publisher::send, wake);
+        window.send(e, timestamp, WalWindow.withinLimit(publisher), wake);
     }
 
     private void marked(Serializable[] row) {
@@ -199,9 +199,9 @@ public final class BinlogSession {
         return new BinlogPosition(name, ordinal & 0xFFFF_FFFFL);
     }
 
-    /** See {@link WalWindow#drain}. */
-    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed) {
-        window.drain(timeoutNanos, confirmed);
+    /** See {@link WalWindow#drain(long, Consumer, WalWindow.Refusals)}. */
+    public void drain(long timeoutNanos, Consumer<OutboundEvent> confirmed, WalWindow.Refusals refusals) {
+        window.drain(timeoutNanos, confirmed, refusals);
     }
 
     public long confirmable() {

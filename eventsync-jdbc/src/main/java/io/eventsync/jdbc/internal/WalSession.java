@@ -1,14 +1,12 @@
 package io.eventsync.jdbc.internal;
 
 import io.eventsync.ConfigException;
-import io.eventsync.PermanentException;
 import io.eventsync.transport.OutboundEvent;
 import io.eventsync.transport.Publisher;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -149,18 +147,7 @@ public final class WalSession {
     }
 
     private void send(OutboundEvent event, long commitMillis) {
-        window.send(event, commitMillis, this::sendWithinLimit, wake);
-    }
-
-    /** An event over the transport's size limit is refused for good here, as the transport would. */
-    private CompletableFuture<Void> sendWithinLimit(OutboundEvent event) {
-        int limit = publisher.maxEventBytes();
-        if (event.bytes().length > limit) {
-            return CompletableFuture.failedFuture(new PermanentException("oversize: event " + event.envelope().getId()
-                    + " (key " + event.key() + ", position " + event.envelope().getPosition() + ") is "
-                    + event.bytes().length + " bytes, over the transport's limit of " + limit));
-        }
-        return publisher.send(event);
+        window.send(event, commitMillis, WalWindow.withinLimit(publisher), wake);
     }
 
     /** See {@link WalWindow#drain(long, Consumer, WalWindow.Refusals)}. */

@@ -117,6 +117,22 @@ public final class WalWindow {
         return isPermanent(causeOf(failed));
     }
 
+    /**
+     * A sender through {@code publisher} that refuses for good, as the transport would, an event over the
+     * size limit it announces.
+     */
+    public static Function<OutboundEvent, CompletableFuture<Void>> withinLimit(io.eventsync.transport.Publisher publisher) {
+        return event -> {
+            int limit = publisher.maxEventBytes();
+            if (event.bytes().length > limit) {
+                return CompletableFuture.failedFuture(new PermanentException("oversize: event " + event.envelope().getId()
+                        + " (key " + event.key() + ", position " + event.envelope().getPosition() + ") is "
+                        + event.bytes().length + " bytes, over the transport's limit of " + limit));
+            }
+            return publisher.send(event);
+        };
+    }
+
     private static CompletableFuture<Void> sendNow(OutboundEvent event,
                                                    Function<OutboundEvent, CompletableFuture<Void>> sender) {
         try {
