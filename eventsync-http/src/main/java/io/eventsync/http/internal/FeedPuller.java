@@ -180,8 +180,8 @@ public final class FeedPuller implements Subscription {
             // The snapshot is not served, was refused or was not applied in time: the position did not
             // move, so the next fetch answers 410 again and the bootstrap is tried again.
             failures.increment();
-            log.error("bootstrapping group {} again after feed {} dropped offset {} failed; trying again in {} s",
-                    spec.group(), spec.topic(), from, maxBackoff.toSeconds(), e);
+            log.error("bootstrapping group {} again after feed {} dropped offset {} failed; trying again in {} ms",
+                    spec.group(), spec.topic(), from, maxBackoff.toMillis(), e);
             handler.onSubscriptionFailed(spec, new io.eventsync.EventsyncException("feed " + spec.topic()
                     + " no longer holds position " + from + " and bootstrapping again failed (retrying): " + e.getMessage(), e));
             Thread.sleep(maxBackoff.toMillis());
@@ -191,10 +191,11 @@ public final class FeedPuller implements Subscription {
         acked.accumulateAndGet(resumed.position(), Math::max);
         saved = Math.max(saved, resumed.position());
         handler.onSubscriptionRecovered(spec);
-        log.warn("re-bootstrapped group {} on feed {} from snapshot {}: {} rows re-applied (through the version guard: a row"
-                + " not newer than the copy's changed nothing), position moved from {} to {}; rows deleted at the source meanwhile are not in a snapshot and may"
-                + " remain in the copy (eventsync verify --repair --apply removes them)", spec.group(), spec.topic(),
-                resumed.snapshot(), resumed.rows(), from, resumed.position());
+        log.warn("re-bootstrapped group {} on feed {} from snapshot {}: {} rows re-applied (through the version"
+                        + " guard: a row not newer than the copy's changed nothing), position moved from {} to {}; rows"
+                        + " deleted at the source meanwhile are in no snapshot and may remain in the copy (eventsync"
+                        + " verify --repair --apply removes them)", spec.group(), spec.topic(), resumed.snapshot(),
+                resumed.rows(), from, resumed.position());
         return true;
     }
 
