@@ -83,6 +83,11 @@ final class StatusCommand implements Callable<Integer> {
                         g.put("log_head", head);
                         g.put("lag", Math.max(0, head - next));
                     }
+                } else if (config.transport().kind().equals("http")) {
+                    // The feed's head is on the source's server; the puller's gauge eventsync.http.pull.lag has it.
+                    g.put("next_offset", next);
+                    g.put("lag", "see the gauge eventsync_http_pull_lag of the running pipeline (the feed's head is on "
+                            + config.transport().servers() + ")");
                 } else {
                     g.put("lag", "see the broker's own tools for " + config.transport().kind() + " consumer lag");
                 }

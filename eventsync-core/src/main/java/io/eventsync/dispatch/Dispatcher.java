@@ -10,6 +10,7 @@ import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.internal.Tracing;
 import io.eventsync.transport.Delivery;
 import io.eventsync.transport.DeliveryHandler;
+import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
@@ -43,6 +44,8 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     private final String subscription;
     private final DeadLetterStore deadLetters;
     private final DispatchEngine engine;
+    /** Subscriptions whose transport reported they stopped for good, with the reason (shown by {@link #health}). */
+    private final Map<SubscriptionSpec, String> stopped = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Dispatcher(String subscription, DeadLetterStore deadLetters, DispatchEngine engine) {
         this.subscription = subscription;
@@ -67,6 +70,17 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     @Override
     public void onPartitionsReleased(java.util.Collection<String> partitions) {
         engine.partitionsReleased(partitions);
+    }
+
+    /** Keeps the reason, so that {@link #health} is unhealthy and says why until the subscription recovers. */
+    @Override
+    public void onSubscriptionFailed(SubscriptionSpec spec, Exception failure) {
+        stopped.put(spec, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+    }
+
+    @Override
+    public void onSubscriptionRecovered(SubscriptionSpec spec) {
+        stopped.remove(spec);
     }
 
     /**
@@ -138,13 +152,16 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     /**
      * Unhealthy, with a reason each, when a source's {@link #freshness()} is over {@code maxFreshness},
      * or a partition has deliveries waiting and acknowledged none for {@code maxFreshness} (a stuck
-     * pipeline must not look healthy). A source that never sent a heartbeat is not judged.
+     * pipeline must not look healthy), or when a subscription feeding it reported that it stopped
+     * ({@link #onSubscriptionFailed}). A source that never sent a heartbeat is not judged.
      */
     public CopyHealth health(Duration maxFreshness) {
         if (maxFreshness == null || maxFreshness.isNegative() || maxFreshness.isZero()) {
             throw new IllegalArgumentException("maxFreshness must be positive, but was " + maxFreshness);
         }
         List<String> reasons = new ArrayList<>();
+        stopped.forEach((spec, reason) -> reasons.add("subscription " + spec.topic() + "/" + spec.group()
+                + " stopped: " + reason));
         for (CopyFreshness f : engine.freshness().values()) {
             if (f.freshness().compareTo(maxFreshness) > 0) {
                 reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind (last heartbeat"

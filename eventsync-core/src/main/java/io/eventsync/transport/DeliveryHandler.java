@@ -15,4 +15,15 @@ public interface DeliveryHandler {
      * their partitions call nothing.
      */
     default void onPartitionsReleased(java.util.Collection<String> partitions) {}
+
+    /**
+     * The subscription stopped delivering for a reason retrying cannot fix, and stays stopped until an
+     * operator acts: e.g. an HTTP feed no longer retains the subscription's position (410). The
+     * handler makes it visible ({@code Dispatcher.health} reports it until
+     * {@link #onSubscriptionRecovered}). Called from the transport's thread; must not block.
+     */
+    default void onSubscriptionFailed(SubscriptionSpec spec, Exception failure) {}
+
+    /** The subscription an earlier {@link #onSubscriptionFailed} named delivers again. */
+    default void onSubscriptionRecovered(SubscriptionSpec spec) {}
 }

@@ -177,6 +177,21 @@ class DispatcherHeartbeatTest {
     }
 
     @Test
+    void aSubscriptionThatReportsItStoppedMakesHealthSayWhyUntilItRecovers() {
+        fx.start(fx.builder(applying()));
+        io.eventsync.transport.SubscriptionSpec spec = io.eventsync.transport.SubscriptionSpec.fanout("orders", "billing");
+
+        fx.dispatcher.onSubscriptionFailed(spec, new io.eventsync.EventsyncException("feed orders no longer holds position 7"));
+
+        CopyHealth health = fx.dispatcher.health(Duration.ofMinutes(1));
+        assertThat(health.healthy()).isFalse();
+        assertThat(health.reasons()).singleElement().asString()
+                .isEqualTo("subscription orders/billing stopped: feed orders no longer holds position 7");
+        fx.dispatcher.onSubscriptionRecovered(spec);
+        assertThat(fx.dispatcher.health(Duration.ofMinutes(1)).healthy()).isTrue();
+    }
+
+    @Test
     void theListenerReceivesFreshnessAfterAHeartbeat() throws Exception {
         List<CopyFreshness> received = new CopyOnWriteArrayList<>();
         fx.start(fx.builder(applying()).clock(Clock.fixed(NOW, ZoneOffset.UTC)).freshnessListener(received::add));

@@ -22,7 +22,11 @@ import org.slf4j.LoggerFactory;
  * feed starts there. Events between P and the moment a row was read are delivered again by the feed;
  * the version guard skips those not newer than the row. Running it again is harmless for the same
  * reason. Meant for an empty copy: rows the source deleted before the snapshot are not in it, so a
- * copy that already held them keeps them.
+ * copy that already held them keeps them ({@code eventsync verify --repair --apply} removes them).
+ *
+ * <p>{@link Builder#onGone}{@code (REBOOTSTRAP)} makes {@link #runAndFollow} subscribe so that, when the
+ * feed later no longer retains the group's position (410), this bootstrap runs again through the same
+ * handler and the feed is followed from the new snapshot's position.
  */
 public final class Bootstrap {
     private static final Logger log = LoggerFactory.getLogger(Bootstrap.class);
@@ -33,6 +37,7 @@ public final class Bootstrap {
     private final PositionStore positions;
     private final int pageSize;
     private final Duration applyTimeout;
+    private final GonePolicy onGone;
     /** Between tries of a page while the server is unavailable: 100 ms doubling to maxBackoff, full jitter. */
     private final Backoff backoff;
 
@@ -46,6 +51,7 @@ public final class Bootstrap {
         this.positions = b.positions;
         this.pageSize = b.pageSize;
         this.applyTimeout = b.applyTimeout;
+        this.onGone = b.onGone;
         this.backoff = Backoff.doublingWithJitter(Duration.ofMillis(100), b.maxBackoff);
     }
 
@@ -60,6 +66,19 @@ public final class Bootstrap {
      * @throws FeedRejectedException when the server refuses (unknown snapshot, bad token)
      */
     public Result run(DeliveryHandler handler) throws InterruptedException {
+        return run(handler, null);
+    }
+
+    /** The snapshot name this bootstrap reads. */
+    public String snapshot() {
+        return snapshot;
+    }
+
+    /**
+     * {@link #run}, refusing before any row is delivered when the snapshot is not of feed {@code expected}
+     * (null: any): a re-bootstrap must move the position of the feed that was lost, not another's.
+     */
+    Result run(DeliveryHandler handler, String expected) throws InterruptedException {
         Acks acks = new Acks();
         Backoff.Sequence retry = backoff.sequence();
         String cursor = "";
@@ -80,6 +99,10 @@ public final class Bootstrap {
                 continue;
             }
             topic = page.getTopic();
+            if (expected != null && !expected.equals(topic)) {
+                throw new ConfigException("snapshot " + snapshot + " is consistent with feed " + topic + ", not with feed "
+                        + expected + " that group " + group + " follows: configure the snapshot of feed " + expected);
+            }
             position = page.getPosition();
             for (FeedEntry entry : page.getEntriesList()) {
                 long index = rows++;
@@ -94,10 +117,15 @@ public final class Bootstrap {
         return new Result(topic, position, rows);
     }
 
-    /** {@link #run} then subscribes {@code transport} to the snapshot's feed for the group, from the stored position. */
+    /**
+     * {@link #run} then subscribes {@code transport} to the snapshot's feed for the group, from the stored
+     * position; with {@link Builder#onGone}{@code (REBOOTSTRAP)}, a 410 on that subscription runs this
+     * bootstrap again (else the transport's policy for the topic applies).
+     */
     public Subscription runAndFollow(HttpFeedTransport transport, DeliveryHandler handler) throws InterruptedException {
         Result result = run(handler);
-        return transport.subscribe(SubscriptionSpec.fanout(result.topic(), group), handler);
+        SubscriptionSpec spec = SubscriptionSpec.fanout(result.topic(), group);
+        return onGone == GonePolicy.REBOOTSTRAP ? transport.subscribe(spec, handler, this) : transport.subscribe(spec, handler);
     }
 
     /** Counts acknowledgements; the bootstrap waits for all before it moves the position. */
@@ -142,6 +170,7 @@ public final class Bootstrap {
         private int pageSize = 1000;
         private Duration applyTimeout = Duration.ofMinutes(5);
         private Duration maxBackoff = Duration.ofSeconds(10);
+        private GonePolicy onGone = GonePolicy.FAIL;
 
         private Builder(FeedClient client, String snapshot) {
             this.client = client;
@@ -158,6 +187,12 @@ public final class Bootstrap {
         public Builder applyTimeout(Duration d) { this.applyTimeout = d; return this; }
         /** Largest back-off between retries of a page while the server is unavailable; default 10s. */
         public Builder maxBackoff(Duration d) { this.maxBackoff = d; return this; }
+        /**
+         * What the subscription {@link #runAndFollow} makes does when the feed no longer retains its
+         * position (410): {@link GonePolicy#FAIL} (default: stop and report) or
+         * {@link GonePolicy#REBOOTSTRAP} (run this bootstrap again and follow from its position).
+         */
+        public Builder onGone(GonePolicy policy) { this.onGone = policy; return this; }
 
         public Bootstrap build() {
             if (client == null) {
@@ -175,6 +210,9 @@ public final class Bootstrap {
             }
             if (applyTimeout.isNegative() || applyTimeout.isZero()) {
                 throw new ConfigException("applyTimeout must be positive but was: " + applyTimeout);
+            }
+            if (onGone == null) {
+                throw new ConfigException("onGone must be FAIL or REBOOTSTRAP but was: null");
             }
             if (maxBackoff == null || maxBackoff.isNegative()) {
                 throw new ConfigException("maxBackoff must not be negative but was: " + maxBackoff);

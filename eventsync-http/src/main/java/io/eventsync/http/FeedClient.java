@@ -41,23 +41,27 @@ public final class FeedClient {
      * Events of {@code topic} from offset {@code from}, at most {@code limit}; when none are there, the
      * server waits up to {@code wait} for one.
      *
+     * @throws FeedGoneException       the feed no longer retains {@code from} (410)
      * @throws FeedRejectedException    the server refused (bad token, position or parameter)
      * @throws FeedUnavailableException the server is unreachable, overloaded or failing: retry
      */
     public FeedPage events(String topic, long from, int limit, Duration wait) throws InterruptedException {
         String path = "/v1/feeds/" + encode(topic) + "/events?from=" + from + "&limit=" + limit
                 + "&wait=" + wait.toSeconds();
-        return get(path, requestTimeout.plus(wait), FeedPage.parser());
+        return get(path, requestTimeout.plus(wait), FeedPage.parser(),
+                problem -> new FeedGoneException(topic, from, problem.getOldest(), problem.getReason()));
     }
 
     /** A page of snapshot {@code name}; pass the previous page's {@code next_cursor}, or "" for the first. */
     public SnapshotPage snapshot(String name, String cursor, int limit) throws InterruptedException {
         String path = "/v1/snapshots/" + encode(name) + "?limit=" + limit
                 + (cursor.isEmpty() ? "" : "&cursor=" + encode(cursor));
-        return get(path, requestTimeout, SnapshotPage.parser());
+        return get(path, requestTimeout, SnapshotPage.parser(), null);
     }
 
-    private <T extends Message> T get(String path, Duration timeout, com.google.protobuf.Parser<T> parser)
+    /** {@code gone}: what a 410 becomes, or null for a plain {@link FeedRejectedException}. */
+    private <T extends Message> T get(String path, Duration timeout, com.google.protobuf.Parser<T> parser,
+                                      java.util.function.Function<Problem, FeedRejectedException> gone)
             throws InterruptedException {
         URI uri = baseUri.resolve(path);
         HttpRequest request = HttpRequest.newBuilder(uri).GET().timeout(timeout)
@@ -79,31 +83,36 @@ public final class FeedClient {
                         + "protobuf page (a proxy in between?): " + e.getMessage(), null, e);
             }
         }
-        String reason = "GET " + uri.getPath() + " on " + baseUri + " answered " + status + ": " + reason(response);
+        Problem problem = problem(response, status);
+        String reason = "GET " + uri.getPath() + " on " + baseUri + " answered " + status + ": " + problem.getReason();
         if (status == 429 || status >= 500) {
             Duration retryAfter = response.headers().firstValue("Retry-After")
                     .flatMap(FeedClient::seconds).orElse(null);
             throw new FeedUnavailableException(status, reason, retryAfter, null);
         }
+        if (status == 410 && gone != null) {
+            throw gone.apply(problem.toBuilder().setReason(reason).build());
+        }
         throw new FeedRejectedException(status, reason);
     }
 
-    private static String reason(HttpResponse<byte[]> response) {
+    /** The server's Problem body; a body that is none (a proxy's page) becomes the reason, cut to 300 characters. */
+    private static Problem problem(HttpResponse<byte[]> response, int status) {
         String type = response.headers().firstValue("Content-Type").orElse("");
         try {
             if (type.startsWith("application/x-protobuf")) {
-                return Problem.parseFrom(response.body()).getReason();
+                return Problem.parseFrom(response.body());
             }
             if (type.startsWith("application/json")) {
                 Problem.Builder problem = Problem.newBuilder();
                 JsonFormat.parser().ignoringUnknownFields().merge(new String(response.body(), StandardCharsets.UTF_8), problem);
-                return problem.getReason();
+                return problem.build();
             }
         } catch (InvalidProtocolBufferException e) {
             // fall through to the raw body
         }
         String raw = new String(response.body(), StandardCharsets.UTF_8);
-        return raw.length() > 300 ? raw.substring(0, 300) + "..." : raw;
+        return Problem.newBuilder().setStatus(status).setReason(raw.length() > 300 ? raw.substring(0, 300) + "..." : raw).build();
     }
 
     /**

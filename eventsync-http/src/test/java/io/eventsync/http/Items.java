@@ -63,6 +63,8 @@ final class Items {
         private final Map<String, Long> versions = new HashMap<>();
         private final Map<String, Boolean> exists = new HashMap<>();
         volatile long writes;
+        /** False: only inserts and updates (a snapshot cannot carry a delete, see GonePolicy.REBOOTSTRAP). */
+        volatile boolean deletes = true;
 
         Writer(DataSource db, int subjects, long seed) {
             this.db = db;
@@ -78,7 +80,7 @@ final class Items {
             try (Connection c = db.getConnection()) {
                 c.setAutoCommit(false);
                 Envelope event;
-                if (present && random.nextInt(8) == 0) {
+                if (present && random.nextInt(8) == 0 && deletes) {
                     exec(c, "DELETE FROM items WHERE id = ?", id);
                     event = Events.tombstone("inventory", id, version, ItemChanged.newBuilder().setId(id).build());
                 } else {

@@ -8,6 +8,9 @@ import io.eventsync.cli.pipeline.PipelineConfig.RelayConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.RetentionConfig;
 import io.eventsync.cli.pipeline.PipelineConfig.WalConfig;
 import io.eventsync.dispatch.Dispatcher;
+import io.eventsync.http.FeedClient;
+import io.eventsync.http.HttpFeedTransport;
+import io.eventsync.http.PositionStore;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
 import io.eventsync.handler.HandlerOptions;
@@ -192,7 +195,32 @@ public final class Pipeline implements AutoCloseable {
             return EmbeddedLog.builder().dataSource(db).names(names(t.database()))
                     .retention(config.retention().log(), config.retention().every()).build();
         }
+        if (t.kind().equals("http")) {
+            return httpFeed(config, meters);
+        }
         return Transports.open(t, config.name(), meters);
+    }
+
+    /**
+     * Pulls a feed server's change feed; the group's position is kept in the copy's database
+     * ({@code eventsync_offsets}, as for the embedded log). With {@code on_gone: rebootstrap} a 410 bootstraps
+     * the copy again from the named snapshot; otherwise the subscription stops and {@code /health} says why.
+     */
+    private Transport httpFeed(PipelineConfig config, MeterRegistry meters) {
+        PipelineConfig.TransportConfig t = config.transport();
+        ConsumeConfig consume = config.consume().orElseThrow(); // the loader requires it for http
+        DataSource copyDb = pool(config.name() + "-consume", consume.database());
+        EventsyncSchema.install(copyDb, names(consume.database()));
+        FeedClient client = FeedClient.builder(java.net.URI.create(t.servers())).token(t.http().token().value()).build();
+        HttpFeedTransport.Builder b = HttpFeedTransport.builder(client)
+                .positions(PositionStore.of(Offsets.in(copyDb, names(consume.database())))).meterRegistry(meters);
+        t.http().pageSize().ifPresent(b::pageSize);
+        t.http().pollWait().ifPresent(b::pollWait);
+        consume.rebootstrapSnapshot().ifPresent(snapshot -> b.rebootstrapWhenGone(consume.topic(), snapshot));
+        log.info("pulling feed {} from {} ({} when the feed no longer retains the position)", consume.topic(),
+                t.servers(), consume.rebootstrapSnapshot().map(s -> "bootstrapping again from snapshot " + s)
+                        .orElse("stopping"));
+        return b.build();
     }
 
     public static SchemaNames names(Database database) {

@@ -33,11 +33,16 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
 
     /**
      * The transport: {@code log} (the embedded log, in {@code database}), {@code kafka}
-     * ({@code servers} = bootstrap servers), {@code nats} ({@code servers} = URL) or {@code rabbitmq}
-     * ({@code servers} = AMQP URI).
+     * ({@code servers} = bootstrap servers), {@code nats} ({@code servers} = URL), {@code rabbitmq}
+     * ({@code servers} = AMQP URI) or {@code http} ({@code servers} = a feed server's base URL; consume only).
      */
     public record TransportConfig(String kind, Database database, String servers, Secret password,
-                                  KafkaSettings kafka, NatsSettings nats, RabbitSettings rabbit) {}
+                                  KafkaSettings kafka, NatsSettings nats, RabbitSettings rabbit, HttpSettings http) {}
+
+    /** {@code transport.http}: the bearer token the feed server issued to this copy, and pulling settings. */
+    public record HttpSettings(Secret token, Optional<Integer> pageSize, Optional<Duration> pollWait) {
+        public static final HttpSettings NONE = new HttpSettings(new Secret(""), Optional.empty(), Optional.empty());
+    }
 
     /**
      * TLS towards a broker: the JVM's trust store when both stores are empty ({@code tls: true}); a trust
@@ -122,8 +127,12 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
                 Duration.ofDays(7), Duration.ofMinutes(1));
     }
 
-    /** Consume {@code topic} as {@code group} into copy tables of {@code database}. */
+    /**
+     * Consume {@code topic} as {@code group} into copy tables of {@code database}. {@code rebootstrapSnapshot}
+     * (transport http, {@code on_gone: rebootstrap}): the snapshot that bootstraps the copy again when the
+     * feed no longer retains the group's position; empty: the subscription stops and reports it.
+     */
     public record ConsumeConfig(String topic, String group, boolean queue, Database database, int lanes,
                                 int maxBatch, Duration handlerTimeout, int maxAttempts, boolean createTables,
-                                List<CopyTable> tables) {}
+                                List<CopyTable> tables, Optional<String> rebootstrapSnapshot) {}
 }

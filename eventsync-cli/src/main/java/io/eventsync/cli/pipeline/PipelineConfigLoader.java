@@ -65,9 +65,16 @@ public final class PipelineConfigLoader {
         TransportConfig transport = transport(required(root, top, "transport"));
         RetentionConfig retention = top.containsKey("retention") ? retention(top.get("retention"), transport)
                 : RetentionConfig.DEFAULTS;
+        if (top.containsKey("relay") && transport.kind().equals("http")) {
+            throw top.get("relay").error("transport kind http only reads a feed server's change feed; relay the"
+                    + " source's outbox to its embedded log where the feed server runs (transport.kind: log)");
+        }
         Optional<RelayConfig> relay = Optional.ofNullable(top.get("relay")).map(this::relay);
         Optional<ConsumeConfig> consume = Optional.ofNullable(top.get("consume"))
-                .map(n -> consume(n, types, retention.tombstones()));
+                .map(n -> consume(n, types, retention.tombstones(), transport.kind()));
+        if (consume.isEmpty() && transport.kind().equals("http")) {
+            throw root.error("transport kind http needs a consume section: it pulls a feed into copy tables");
+        }
         if (relay.isEmpty() && consume.isEmpty()) {
             throw root.error("declare relay, consume or both: there is nothing to run");
         }
@@ -161,7 +168,7 @@ public final class PipelineConfigLoader {
     }
 
     private TransportConfig transport(ConfigNode node) {
-        node.allowOnly(Set.of("kind", "database", "servers", "password", "kafka", "nats", "rabbitmq"));
+        node.allowOnly(Set.of("kind", "database", "servers", "password", "kafka", "nats", "rabbitmq", "http"));
         Map<String, ConfigNode> e = node.entries();
         String kind = required(node, e, "kind").oneOf(transportKinds);
         Database database = null;
@@ -170,6 +177,8 @@ public final class PipelineConfigLoader {
             database = database(required(node, e, "database"));
         } else if (e.containsKey("servers")) {
             servers = e.get("servers").nonBlank().trim();
+        } else if (kind.equals("http")) {
+            throw node.error("missing required field 'servers' (the feed server's base URL, e.g. http://orders:8321)");
         } else if (kind.equals("kafka")) {
             // A pipeline outlives a process; a throw-away local broker would lose its events on restart.
             throw node.error("missing required field 'servers' (the Kafka bootstrap servers, e.g. localhost:9092)");
@@ -200,7 +209,32 @@ public final class PipelineConfigLoader {
             }
             rabbit = rabbit(e.get("rabbitmq"));
         }
-        return new TransportConfig(kind, database, servers, password, kafka, nats, rabbit);
+        PipelineConfig.HttpSettings http = PipelineConfig.HttpSettings.NONE;
+        if (kind.equals("http")) {
+            if (!servers.startsWith("http://") && !servers.startsWith("https://")) {
+                throw e.get("servers").error("kind http: must be the feed server's http:// or https:// base URL");
+            }
+            http = http(required(node, e, "http"));
+        } else if (e.containsKey("http")) {
+            throw e.get("http").error("applies only to kind http, but kind is " + kind);
+        }
+        return new TransportConfig(kind, database, servers, password, kafka, nats, rabbit, http);
+    }
+
+    /** {@code transport.http}: the token (a secret, never shown) and how the feed is pulled. */
+    private static PipelineConfig.HttpSettings http(ConfigNode node) {
+        node.allowOnly(Set.of("token", "page_size", "poll_wait"));
+        Map<String, ConfigNode> e = node.entries();
+        Secret token = new Secret(required(node, e, "token").nonBlank());
+        Optional<Duration> pollWait = Optional.ofNullable(e.get("poll_wait")).map(n -> {
+            Duration wait = n.duration();
+            if (wait.toSeconds() < 1 || wait.toSeconds() > 300) {
+                throw n.error("must be between 1s and 300s");
+            }
+            return wait;
+        });
+        return new PipelineConfig.HttpSettings(token,
+                Optional.ofNullable(e.get("page_size")).map(n -> n.integer(1, 100_000)), pollWait);
     }
 
     /** {@code transport.nats}; the token and store passwords are secrets, never shown. */
@@ -364,13 +398,17 @@ public final class PipelineConfigLoader {
         return Optional.of(new WalConfig(slot, publication, create));
     }
 
-    private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {
+    private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow, String transportKind) {
         node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "max_batch", "handler_timeout", "max_attempts",
-                "create_tables", "mappings"));
+                "create_tables", "mappings", "on_gone", "snapshot"));
         Map<String, ConfigNode> e = node.entries();
         String topic = name(required(node, e, "topic"));
         String group = name(required(node, e, "group"));
         boolean queue = e.containsKey("mode") && e.get("mode").oneOf(Set.of("fanout", "queue")).equals("queue");
+        if (queue && transportKind.equals("http")) {
+            throw e.get("mode").error("the http transport is fan-out only (one puller per group); use a broker for a queue");
+        }
+        Optional<String> rebootstrap = onGone(e, transportKind);
         Database database = database(required(node, e, "database"));
         int lanes = e.containsKey("lanes") ? e.get("lanes").integer(1, 256) : 8;
         int maxBatch = e.containsKey("max_batch") ? e.get("max_batch").integer(1, 10_000) : Dispatcher.DEFAULT_MAX_BATCH;
@@ -394,7 +432,34 @@ public final class PipelineConfigLoader {
             }
             tables.add(table);
         }
-        return new ConsumeConfig(topic, group, queue, database, lanes, maxBatch, timeout, maxAttempts, create, tables);
+        return new ConsumeConfig(topic, group, queue, database, lanes, maxBatch, timeout, maxAttempts, create, tables,
+                rebootstrap);
+    }
+
+    /**
+     * {@code on_gone: fail|rebootstrap} and {@code snapshot} (transport http only): the snapshot to bootstrap
+     * again from when the feed no longer retains the group's position; empty for fail (the default).
+     */
+    private static Optional<String> onGone(Map<String, ConfigNode> e, String transportKind) {
+        for (String key : List.of("on_gone", "snapshot")) {
+            if (e.containsKey(key) && !transportKind.equals("http")) {
+                throw e.get(key).error("applies only to transport kind http (a feed that answers 410 when it no"
+                        + " longer retains the position), but the transport is " + transportKind);
+            }
+        }
+        boolean rebootstrap = e.containsKey("on_gone")
+                && e.get("on_gone").oneOf(Set.of("fail", "rebootstrap")).equals("rebootstrap");
+        if (!rebootstrap) {
+            if (e.containsKey("snapshot")) {
+                throw e.get("snapshot").error("only with on_gone: rebootstrap (the snapshot to bootstrap again from)");
+            }
+            return Optional.empty();
+        }
+        if (!e.containsKey("snapshot")) {
+            throw e.get("on_gone").error("rebootstrap needs 'snapshot': the name the source's feed server serves"
+                    + " the topic's snapshot under");
+        }
+        return Optional.of(name(e.get("snapshot")));
     }
 
     private static CopyTable mapping(ConfigNode node, TypeRegistry types, Duration tombstoneWindow) {

@@ -7,10 +7,11 @@ import java.util.Set;
 public final class PipelineConfigs {
     private PipelineConfigs() {}
 
-    /** {@code log} plus the broker transports compiled into this build. */
+    /** {@code log}, {@code http} (pulling a feed server) and the broker transports compiled into this build. */
     public static Set<String> transportKinds() {
         Set<String> kinds = new HashSet<>(Transports.kinds());
         kinds.add("log");
+        kinds.add("http");
         return kinds;
     }
 }

@@ -38,7 +38,8 @@ public final class Transports {
     public static Transport open(String kind, String servers, String password, String clientName, MeterRegistry meters) {
         return connect(new PipelineConfig.TransportConfig(kind, null, servers, new PipelineConfig.Secret(
                 password == null ? "" : password), PipelineConfig.KafkaSettings.DEFAULTS,
-                PipelineConfig.NatsSettings.DEFAULTS, PipelineConfig.RabbitSettings.DEFAULTS), clientName, meters);
+                PipelineConfig.NatsSettings.DEFAULTS, PipelineConfig.RabbitSettings.DEFAULTS,
+                PipelineConfig.HttpSettings.NONE), clientName, meters);
     }
 
     static Transport open(PipelineConfig.TransportConfig config, String name, MeterRegistry meters) {
@@ -52,7 +53,7 @@ public final class Transports {
             case "kafka" -> kafka(servers, config.kafka(), meters);
             case "nats" -> nats(servers, password, config.nats(), clientName, meters);
             case "rabbitmq" -> rabbit(servers, password, config.rabbit(), clientName, meters);
-            default -> throw new ConfigException("transport kind must be one of log, " + kinds() + ", but was: "
+            default -> throw new ConfigException("transport kind must be one of log, http, " + kinds() + ", but was: "
                     + config.kind());
         };
     }

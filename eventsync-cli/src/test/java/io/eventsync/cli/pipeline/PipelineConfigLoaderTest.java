@@ -111,7 +111,60 @@ class PipelineConfigLoaderTest {
         Path file = write(VALID.replace("kind: log", "kind: pigeon"));
 
         assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":5: transport.kind: must be one of [kafka, log, nats, rabbitmq]");
+                .hasMessageStartingWith(file + ":5: transport.kind: must be one of [http, kafka, log, nats, rabbitmq]");
+    }
+
+    private static final String HTTP = VALID.replace("""
+              kind: log
+              database:
+                jdbc_url: jdbc:h2:mem:orders
+            """, """
+              kind: http
+              servers: http://orders:8321
+              http: { token: "${FEED_TOKEN}", poll_wait: 5s, page_size: 200 }
+            """);
+
+    @Test
+    void anHttpConsumerRebootstrapsFromTheNamedSnapshotWhenAsked() throws Exception {
+        PipelineConfigLoader withToken = new PipelineConfigLoader(PipelineConfigs.transportKinds(),
+                Map.of("DB_PASSWORD", "hunter2", "FEED_TOKEN", "token-of-the-billing-copy")::get);
+
+        PipelineConfig plain = withToken.load(writeAs("plain.yaml", HTTP));
+        PipelineConfig rebootstrap = withToken.load(writeAs("rebootstrap.yaml", HTTP.replace("  group: billing\n",
+                "  group: billing\n  on_gone: rebootstrap\n  snapshot: orders\n")));
+
+        assertThat(plain.transport().http().token().value()).isEqualTo("token-of-the-billing-copy");
+        assertThat(plain.transport().http().toString()).doesNotContain("token-of-the-billing-copy");
+        assertThat(plain.transport().http().pollWait()).contains(Duration.ofSeconds(5));
+        assertThat(plain.transport().http().pageSize()).contains(200);
+        assertThat(plain.consume().orElseThrow().rebootstrapSnapshot()).isEmpty();
+        assertThat(rebootstrap.consume().orElseThrow().rebootstrapSnapshot()).contains("orders");
+    }
+
+    @Test
+    void onGoneIsCheckedAndOnlyForTheHttpTransport() throws Exception {
+        PipelineConfigLoader withToken = new PipelineConfigLoader(PipelineConfigs.transportKinds(),
+                Map.of("DB_PASSWORD", "hunter2", "FEED_TOKEN", "token-of-the-billing-copy")::get);
+        Path noSnapshot = writeAs("noSnapshot.yaml", HTTP.replace("  group: billing\n", "  group: billing\n  on_gone: rebootstrap\n"));
+        Path typo = writeAs("typo.yaml", HTTP.replace("  group: billing\n", "  group: billing\n  on_gone: retry\n"));
+        Path snapshotAlone = writeAs("snapshotAlone.yaml", HTTP.replace("  group: billing\n", "  group: billing\n  snapshot: orders\n"));
+        Path onTheLog = writeAs("onTheLog.yaml", VALID.replace("  group: billing\n", "  group: billing\n  on_gone: fail\n"));
+        Path queue = writeAs("queue.yaml", HTTP.replace("  group: billing\n", "  group: billing\n  mode: queue\n"));
+        Path noToken = writeAs("noToken.yaml", HTTP.replace("http: { token: \"${FEED_TOKEN}\", poll_wait: 5s, page_size: 200 }",
+                "http: { page_size: 200 }"));
+
+        assertThatThrownBy(() -> withToken.load(noSnapshot)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.on_gone: rebootstrap needs 'snapshot'");
+        assertThatThrownBy(() -> withToken.load(typo)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.on_gone:").hasMessageContaining("retry");
+        assertThatThrownBy(() -> withToken.load(snapshotAlone)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.snapshot: only with on_gone: rebootstrap");
+        assertThatThrownBy(() -> loader.load(onTheLog)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.on_gone: applies only to transport kind http");
+        assertThatThrownBy(() -> withToken.load(queue)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.mode: the http transport is fan-out only");
+        assertThatThrownBy(() -> withToken.load(noToken)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("transport.http: missing required field 'token'");
     }
 
     @Test
@@ -144,7 +197,7 @@ class PipelineConfigLoaderTest {
         assertThatThrownBy(() -> loader.load(zero)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(zero + ":22: retention.inbox: must be > 0");
 
-        Path typo = write(VALID + "retention:\n  tombstone: 7d\n");
+        Path typo = writeAs("typo.yaml", VALID + "retention:\n  tombstone: 7d\n");
         assertThatThrownBy(() -> loader.load(typo)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(typo + ":22: retention.tombstone: unknown field");
 
@@ -253,7 +306,7 @@ class PipelineConfigLoaderTest {
                 .replace("group_protocol: auto", "group_protocol: classic")));
         assertThat(classic.transport().kafka().groupProtocol()).isEqualTo(KafkaGroupProtocol.CLASSIC);
 
-        Path typo = write(KAFKA.replace("group_protocol: auto", "group_protocol: kip848"));
+        Path typo = writeAs("typo.yaml", KAFKA.replace("group_protocol: auto", "group_protocol: kip848"));
         assertThatThrownBy(() -> kafkaLoader.load(typo)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(typo + ":10: transport.kafka.group_protocol: must be one of [auto, classic, consumer]");
     }
@@ -268,9 +321,15 @@ class PipelineConfigLoaderTest {
         assertThatThrownBy(() -> kafkaLoader.load(zero)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(zero + ":8: transport.kafka.partitions: must be between 1 and 100000, but was 0");
 
-        Path typo = write(KAFKA.replace("partitions: 6", "partition: 6"));
+        Path typo = writeAs("typo.yaml", KAFKA.replace("partitions: 6", "partition: 6"));
         assertThatThrownBy(() -> kafkaLoader.load(typo)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(typo + ":8: transport.kafka.partition: unknown field");
+    }
+
+    private Path writeAs(String name, String yaml) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, yaml);
+        return file;
     }
 
     private Path write(String yaml) throws Exception {

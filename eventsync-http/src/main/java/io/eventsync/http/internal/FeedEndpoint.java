@@ -67,8 +67,8 @@ public final class FeedEndpoint {
                     + "': the position does not belong to this feed; bootstrap the copy again from a snapshot");
         }
         if (from < range.oldest()) {
-            throw new HttpProblem(410, "from=" + from + " is older than what feed '" + topic + "' retains (oldest offset "
-                    + range.oldest() + "): events were removed; bootstrap the copy again from a snapshot");
+            throw HttpProblem.gone("from=" + from + " is older than what feed '" + topic + "' retains (oldest offset "
+                    + range.oldest() + "): events were removed; bootstrap the copy again from a snapshot", range.oldest());
         }
         return range;
     }

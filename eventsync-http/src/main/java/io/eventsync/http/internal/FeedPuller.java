@@ -1,6 +1,7 @@
 package io.eventsync.http.internal;
 
 import io.eventsync.http.FeedClient;
+import io.eventsync.http.FeedGoneException;
 import io.eventsync.http.FeedRejectedException;
 import io.eventsync.http.FeedUnavailableException;
 import io.eventsync.http.PositionStore;
@@ -30,11 +31,26 @@ import org.slf4j.LoggerFactory;
  * before each fetch and on close — at most one long-poll wait behind.
  *
  * <p>Failures (server down, 5xx, 429, timeouts) are retried with exponential back-off and full jitter,
- * honouring Retry-After, from the same position; refusals (401, 400, 410) are logged as errors and
- * retried at the longest back-off, since only an operator can fix them and stopping would hide that.
+ * honouring Retry-After, from the same position; refusals (401, 400) are logged as errors and
+ * retried at the longest back-off, since an operator can fix them on the server and stopping would hide
+ * that. A 410 (the feed no longer holds the position) cannot heal by retrying: with no
+ * {@link Rebootstrap} the puller reports it to the handler and stops; with one, it bootstraps the copy
+ * again and resumes at the snapshot's position.
  */
 public final class FeedPuller implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(FeedPuller.class);
+
+    /**
+     * Bootstraps the group again from a snapshot through {@code handler} (the subscription's own apply
+     * path), stores the snapshot's position and says where to resume.
+     */
+    @FunctionalInterface
+    public interface Rebootstrap {
+        Resumed run(DeliveryHandler handler) throws InterruptedException;
+    }
+
+    /** What a re-bootstrap did: the snapshot, the rows it delivered and the stored position to resume from. */
+    public record Resumed(String snapshot, long rows, long position) {}
 
     private final SubscriptionSpec spec;
     private final DeliveryHandler handler;
@@ -45,6 +61,7 @@ public final class FeedPuller implements Subscription {
     private final Backoff.Sequence backoff;
     private final Duration maxBackoff;
     private final Runnable onClose;
+    private final Rebootstrap rebootstrap;
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong head = new AtomicLong();
     private final Counter delivered;
@@ -56,7 +73,7 @@ public final class FeedPuller implements Subscription {
 
     public FeedPuller(SubscriptionSpec spec, DeliveryHandler handler, FeedClient client, PositionStore positions,
                       int pageSize, Duration pollWait, Duration initialBackoff, Duration maxBackoff,
-                      MeterRegistry meters, Runnable onClose) {
+                      MeterRegistry meters, Rebootstrap rebootstrap, Runnable onClose) {
         this.spec = spec;
         this.handler = handler;
         this.client = client;
@@ -66,6 +83,7 @@ public final class FeedPuller implements Subscription {
         this.backoff = Backoff.doublingWithJitter(initialBackoff, maxBackoff).sequence();
         this.maxBackoff = maxBackoff;
         this.onClose = onClose;
+        this.rebootstrap = rebootstrap;
         String[] tags = {"transport", "http", "topic", spec.topic(), "group", spec.group()};
         this.delivered = Counter.builder("eventsync.http.pull.events").tags(tags).register(meters);
         this.failures = Counter.builder("eventsync.http.pull.failures").tags(tags).register(meters);
@@ -104,6 +122,12 @@ public final class FeedPuller implements Subscription {
                             spec.topic(), spec.group(), fetched, backoff.failures(), wait.toMillis(), e.getMessage());
                     Thread.sleep(wait.toMillis());
                     continue;
+                } catch (FeedGoneException e) {
+                    failures.increment();
+                    if (!resumeAfterGone(e)) {
+                        return; // stopped: the handler was told, the stored position stays where it was
+                    }
+                    continue;
                 } catch (FeedRejectedException e) {
                     failures.increment();
                     log.error("feed {} refused group {} at offset {}; retrying in {} s until an operator fixes it: {}",
@@ -129,6 +153,50 @@ public final class FeedPuller implements Subscription {
         } finally {
             storeAcked();
         }
+    }
+
+    /**
+     * The feed no longer holds {@code fetched}. Events older than its oldest offset were removed unread,
+     * so resuming at the oldest offset would skip them silently: either stop and report (no
+     * {@link Rebootstrap}), or bootstrap again and resume at the snapshot's position.
+     *
+     * @return true to go on pulling, false when the puller stops
+     */
+    private boolean resumeAfterGone(FeedGoneException gone) throws InterruptedException {
+        if (rebootstrap == null) {
+            log.error("feed {} no longer holds offset {} for group {} (oldest retained offset {}): stopped pulling,"
+                    + " nothing after it is applied; bootstrap the copy again from a snapshot (or subscribe with"
+                    + " GonePolicy.REBOOTSTRAP)", spec.topic(), gone.position(), spec.group(), gone.oldest());
+            handler.onSubscriptionFailed(spec, gone);
+            return false;
+        }
+        long from = gone.position();
+        log.warn("feed {} no longer holds offset {} for group {} (oldest retained offset {}): bootstrapping the copy"
+                + " again from a snapshot", spec.topic(), from, spec.group(), gone.oldest());
+        Resumed resumed;
+        try {
+            resumed = rebootstrap.run(handler);
+        } catch (RuntimeException e) {
+            // The snapshot is not served, was refused or was not applied in time: the position did not
+            // move, so the next fetch answers 410 again and the bootstrap is tried again.
+            failures.increment();
+            log.error("bootstrapping group {} again after feed {} dropped offset {} failed; trying again in {} ms",
+                    spec.group(), spec.topic(), from, maxBackoff.toMillis(), e);
+            handler.onSubscriptionFailed(spec, new io.eventsync.EventsyncException("feed " + spec.topic()
+                    + " no longer holds position " + from + " and bootstrapping again failed (retrying): " + e.getMessage(), e));
+            Thread.sleep(maxBackoff.toMillis());
+            return true;
+        }
+        fetched = resumed.position();
+        acked.accumulateAndGet(resumed.position(), Math::max);
+        saved = Math.max(saved, resumed.position());
+        handler.onSubscriptionRecovered(spec);
+        log.warn("re-bootstrapped group {} on feed {} from snapshot {}: {} rows re-applied (through the version"
+                        + " guard: a row not newer than the copy's changed nothing), position moved from {} to {}; rows"
+                        + " deleted at the source meanwhile are in no snapshot and may remain in the copy (eventsync"
+                        + " verify --repair --apply removes them)", spec.group(), spec.topic(), resumed.snapshot(),
+                resumed.rows(), from, resumed.position());
+        return true;
     }
 
     private void deliver(FeedPage page) throws InterruptedException {

@@ -91,7 +91,8 @@ public final class RequestRouter implements HttpHandler {
                 if (problem.retryAfterSeconds() >= 0) {
                     exchange.getResponseHeaders().set("Retry-After", Long.toString(problem.retryAfterSeconds()));
                 }
-                sendProblem(exchange, problem.status(), problem.getMessage(), media);
+                sendProblem(exchange, Problem.newBuilder().setStatus(problem.status()).setReason(problem.getMessage())
+                        .setOldest(problem.oldest()).build(), media);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 status = 503;
@@ -117,7 +118,11 @@ public final class RequestRouter implements HttpHandler {
     }
 
     private void sendProblem(HttpExchange exchange, int status, String reason, MediaType media) {
-        Problem problem = Problem.newBuilder().setStatus(status).setReason(reason).build();
+        sendProblem(exchange, Problem.newBuilder().setStatus(status).setReason(reason).build(), media);
+    }
+
+    private void sendProblem(HttpExchange exchange, Problem problem, MediaType media) {
+        int status = problem.getStatus();
         // A refused negotiation has no agreed representation; JSON is the readable fallback.
         MediaType bodyType = status == 406 ? MediaType.JSON : media;
         try {
