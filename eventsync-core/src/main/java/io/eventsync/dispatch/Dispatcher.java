@@ -128,8 +128,10 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
 
     /**
      * How fresh this copy is, per source whose relay sends heartbeats (by source name; empty until the
-     * first heartbeat is applied): now minus the source time of the latest heartbeat applied, the oldest
-     * over the partitions that received one. Gauge {@code eventsync.copy.freshness}.
+     * first heartbeat is delivered): now minus the source time of the latest heartbeat applied, the oldest
+     * over the partitions this consumer owns, per partition in {@link CopyFreshness#byPartition()}. A
+     * partition that delivered something but had no heartbeat applied yet counts from when it was first
+     * seen, so a partition stuck since start shows. Gauge {@code eventsync.copy.freshness}.
      */
     public Map<String, CopyFreshness> freshness() {
         return engine.freshness();
@@ -138,7 +140,9 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     /**
      * Unhealthy, with a reason each, when a source's {@link #freshness()} is over {@code maxFreshness},
      * or a partition has deliveries waiting and acknowledged none for {@code maxFreshness} (a stuck
-     * pipeline must not look healthy). A source that never sent a heartbeat is not judged.
+     * pipeline must not look healthy). A source that never sent a heartbeat is not judged; for one that
+     * does, a partition that delivered something but had no heartbeat applied yet counts from when it was
+     * first seen.
      */
     public CopyHealth health(Duration maxFreshness) {
         if (maxFreshness == null || maxFreshness.isNegative() || maxFreshness.isZero()) {
@@ -147,8 +151,11 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         List<String> reasons = new ArrayList<>();
         for (CopyFreshness f : engine.freshness().values()) {
             if (f.freshness().compareTo(maxFreshness) > 0) {
-                reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind (last heartbeat"
-                        + " applied at " + f.lastApplied() + "), over the " + maxFreshness.toMillis() + " ms allowed");
+                long awaiting = f.awaitingHeartbeat();
+                reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind ("
+                        + (f.lastApplied() == null ? "no heartbeat applied yet" : "last heartbeat applied at " + f.lastApplied())
+                        + (awaiting == 0 ? "" : "; " + awaiting + " partition(s) still await their first heartbeat")
+                        + "), over the " + maxFreshness.toMillis() + " ms allowed");
             }
         }
         engine.stalledPartitions(maxFreshness.toNanos()).forEach((partition, pending) -> reasons.add("partition "

@@ -211,6 +211,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         inFlight.incrementAndGet();
         AckTracker.Ticket ticket = acks.register(delivery);
         Work work = intake.prepare(delivery, ticket);
+        if (work.envelope != null) {
+            freshness.delivered(work.envelope.getSource(), work.partition, work.isHeartbeat);
+        }
         if (work.isHeartbeat) {
             heartbeat(work);
             return;
@@ -681,12 +684,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return Set.copyOf(degraded);
     }
 
-    /** Freshness per source, from the heartbeats acknowledged so far. */
     /** The transport gave these partitions to another consumer: their heartbeats no longer count here. */
     public void partitionsReleased(java.util.Collection<String> partitions) {
         freshness.release(partitions);
     }
 
+    /** Freshness per source, from the heartbeats acknowledged so far and the partitions awaiting their first. */
     public Map<String, CopyFreshness> freshness() {
         return freshness.snapshot();
     }

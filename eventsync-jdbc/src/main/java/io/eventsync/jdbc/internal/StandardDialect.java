@@ -225,6 +225,12 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectPartitionFreshness(Tables t) {
+        return "SELECT source, partition_name, source_time, applied_at, lag_events, recorded_at FROM "
+                + t.table("freshness_partition") + " WHERE subscription = ? ORDER BY source, partition_name";
+    }
+
+    @Override
     public String selectFreshness(Tables t) {
         return "SELECT source, source_time, applied_at FROM " + t.table("freshness") + " WHERE subscription = ? ORDER BY source";
     }
