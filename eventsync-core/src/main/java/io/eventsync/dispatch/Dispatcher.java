@@ -63,6 +63,22 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         engine.onDelivery(delivery);
     }
 
+    /** Asks {@code subscription} for its lag from now on (see {@link #lag()}); transports call it on subscribe. */
+    @Override
+    public void onSubscribed(io.eventsync.transport.Subscription subscription) {
+        engine.subscribed(subscription);
+    }
+
+    /**
+     * How many events this copy has still to apply on the partitions this consumer owns, as measured about
+     * once a second: per partition, what the transport says is not yet acknowledged (delivered and in flight
+     * plus still at the broker), and where it cannot tell ({@link CopyLag#fromTransport()} false), only the
+     * deliveries this dispatcher holds. Gauge {@code eventsync.copy.lag} (the sum, tag subscription).
+     */
+    public CopyLag lag() {
+        return engine.lag();
+    }
+
     /** Forgets the released partitions' heartbeats: freshness is then over the partitions this consumer owns. */
     @Override
     public void onPartitionsReleased(java.util.Collection<String> partitions) {

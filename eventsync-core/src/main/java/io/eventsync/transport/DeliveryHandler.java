@@ -15,4 +15,11 @@ public interface DeliveryHandler {
      * their partitions call nothing.
      */
     default void onPartitionsReleased(java.util.Collection<String> partitions) {}
+
+    /**
+     * The subscription that delivers to this handler, once, before its first delivery (or as soon as the
+     * transport made it): a handler that reports lag asks it for {@link Subscription#lag()}. Transports
+     * that do not call it leave the handler counting only what it holds itself.
+     */
+    default void onSubscribed(Subscription subscription) {}
 }

@@ -195,6 +195,9 @@ public interface Dialect {
     /** Params: next_offset, topic. */
     String updateLogHead(Tables t);
 
+    /** Params: topic. Columns: next_offset, the offset the next entry gets (no row: an empty topic). Takes no lock. */
+    String selectLogHead(Tables t);
+
     /** Params: topic, log_offset, event_key, event_id, payload. */
     String insertLogEntry(Tables t);
 

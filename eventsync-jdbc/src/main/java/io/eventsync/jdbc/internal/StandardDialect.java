@@ -174,6 +174,11 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectLogHead(Tables t) {
+        return "SELECT next_offset FROM " + t.logHead() + " WHERE topic = ?";
+    }
+
+    @Override
     public String updateLogHead(Tables t) {
         return "UPDATE " + t.logHead() + " SET next_offset = ? WHERE topic = ?";
     }
