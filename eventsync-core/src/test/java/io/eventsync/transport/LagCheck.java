@@ -34,6 +34,13 @@ public final class LagCheck {
 
     public static void lagCountsEventsNotYetApplied(Transport transport, String topic, String group, int n,
                                                    Duration timeout, Ready ready) throws Exception {
+        lagCountsEventsNotYetApplied(transport, () -> transport.publisher(topic), topic, group, n, timeout, ready);
+    }
+
+    /** As above, publishing through {@code publisher} (a transport that only reads, such as the HTTP feed). */
+    public static void lagCountsEventsNotYetApplied(Transport transport, java.util.concurrent.Callable<Publisher> publisher,
+                                                   String topic, String group, int n, Duration timeout, Ready ready)
+            throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger applied = new AtomicInteger();
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -50,8 +57,8 @@ public final class LagCheck {
                 .build();
         try (dispatcher; Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher)) {
             ready.await(subscription);
-            try (Publisher publisher = transport.publisher(topic)) {
-                TestEvents.sendAll(publisher, TestEvents.events(5, 1, n / 5), timeout);
+            try (Publisher p = publisher.call()) {
+                TestEvents.sendAll(p, TestEvents.events(5, 1, n / 5), timeout);
             }
 
             await().atMost(timeout).untilAsserted(() -> {

@@ -76,6 +76,7 @@ public final class HttpFeedTransport implements Transport {
         self[0] = new FeedPuller(spec, handler, client, positions, pageSize, pollWait, initialBackoff, maxBackoff,
                 meters, () -> pullers.remove(self[0]));
         pullers.add(self[0]);
+        handler.onSubscribed(self[0]);
         return self[0].start(from);
     }
 
