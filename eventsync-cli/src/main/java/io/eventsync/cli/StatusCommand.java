@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
         description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key;"
                 + " relay.mode wal: also its replication slot, whether it is read, the confirmed position and the WAL"
                 + " kept behind it in bytes), and for the consumer group its lag"
-                + " behind the topic (embedded log transport), its freshness per source (from the relay's heartbeats: the"
+                + " behind the topic (embedded log: head minus next offset; brokers: as the consumers last recorded it"
+                + " per partition), its freshness per source (from the relay's heartbeats: the"
                 + " worst over its partitions, as the consumers last recorded them in eventsync_freshness_partition, and"
                 + " each partition), dead letters and parked keys. Needs --config.")
 final class StatusCommand implements Callable<Integer> {
@@ -85,7 +86,7 @@ final class StatusCommand implements Callable<Integer> {
                         g.put("lag", Math.max(0, head - next));
                     }
                 } else {
-                    g.put("lag", "see the broker's own tools for " + config.transport().kind() + " consumer lag");
+                    g.put("lag", recordedLag(ds, consume, group, config.transport().kind()));
                 }
                 List<DeadLetter> letters = JdbcDeadLetters.create(ds, Pipeline.names(consume.database())).list(group);
                 g.put("dead_letters", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).count());
@@ -135,6 +136,27 @@ final class StatusCommand implements Callable<Integer> {
             out.put(row.source(), f);
         }
         return out;
+    }
+
+    /**
+     * A broker transport's lag as the consumers last recorded it beside their freshness (events not yet
+     * applied per partition, the transport's own figure): the sum over partitions, a partition counted once
+     * even when several sources' rows carry it.
+     */
+    private static Object recordedLag(HikariDataSource ds, PipelineConfig.ConsumeConfig consume, String group,
+                                      String transport) {
+        Map<String, Long> byPartition = new java.util.TreeMap<>();
+        for (FreshnessTable.PartitionRow p : FreshnessTable.in(ds, Pipeline.names(consume.database()))
+                .readPartitions(group)) {
+            if (p.lag() != null) {
+                byPartition.merge(p.partition(), p.lag(), Math::max);
+            }
+        }
+        if (byPartition.isEmpty()) {
+            return "unknown (no consumer of the group recorded one yet; it is recorded with the freshness, so the"
+                    + " relay must send heartbeats) - see the broker's own tools for " + transport + " consumer lag";
+        }
+        return byPartition.values().stream().mapToLong(Long::longValue).sum();
     }
 
     private static double seconds(Instant sourceTime, Instant now) {
