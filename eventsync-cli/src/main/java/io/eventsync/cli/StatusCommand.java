@@ -146,8 +146,13 @@ final class StatusCommand implements Callable<Integer> {
     private static Object recordedLag(HikariDataSource ds, PipelineConfig.ConsumeConfig consume, String group,
                                       String transport) {
         Map<String, Long> byPartition = new java.util.TreeMap<>();
-        for (FreshnessTable.PartitionRow p : FreshnessTable.in(ds, Pipeline.names(consume.database()))
-                .readPartitions(group)) {
+        List<FreshnessTable.PartitionRow> rows;
+        try {
+            rows = FreshnessTable.in(ds, Pipeline.names(consume.database())).readPartitions(group);
+        } catch (io.eventsync.ConfigException e) {
+            rows = List.of(); // a schema from before V2: its consumers recorded no lag
+        }
+        for (FreshnessTable.PartitionRow p : rows) {
             if (p.lag() != null) {
                 byPartition.merge(p.partition(), p.lag(), Math::max);
             }
