@@ -90,7 +90,7 @@ final class FreshnessBoard {
         track.startGauge();
         PartitionFreshness beat = new PartitionFreshness(partition, sourceTime, now, null);
         // A redelivered (older) heartbeat never moves a partition's time back; the time a partition was
-        // first seen is replaced by its first heartbeat's, whichever is older.
+        // first seen (a consumer's clock, only a stand-in) is replaced by its first heartbeat's source time.
         track.byPartition.merge(partition, beat, (old, b) -> old.awaitingHeartbeat() || b.sourceTime().isAfter(old.sourceTime())
                 ? b : old);
         track.lastApplied = now;
