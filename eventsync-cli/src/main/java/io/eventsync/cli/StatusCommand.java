@@ -31,8 +31,10 @@ import picocli.CommandLine.Option;
         description = "Where a pipeline stands: the relay's outbox backlog and relay dead letters (each parks its key;"
                 + " relay.mode wal: also its replication slot, whether it is read, the confirmed position and the WAL"
                 + " kept behind it in bytes), and for the consumer group its lag"
-                + " behind the topic (embedded log transport), its freshness per source (from the relay's heartbeats, as the"
-                + " consumer last recorded it in eventsync_freshness), dead letters and parked keys. Needs --config.")
+                + " behind the topic (embedded log: head minus next offset; brokers: as the consumers last recorded it"
+                + " per partition), its freshness per source (from the relay's heartbeats: the"
+                + " worst over its partitions, as the consumers last recorded them in eventsync_freshness_partition, and"
+                + " each partition), dead letters and parked keys. Needs --config.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions db;
@@ -89,7 +91,7 @@ final class StatusCommand implements Callable<Integer> {
                     g.put("lag", "see the gauge eventsync_http_pull_lag of the running pipeline (the feed's head is on "
                             + config.transport().servers() + ")");
                 } else {
-                    g.put("lag", "see the broker's own tools for " + config.transport().kind() + " consumer lag");
+                    g.put("lag", recordedLag(ds, consume, group, config.transport().kind()));
                 }
                 List<DeadLetter> letters = JdbcDeadLetters.create(ds, Pipeline.names(consume.database())).list(group);
                 g.put("dead_letters", letters.stream().filter(l -> l.kind() == DeadLetter.Kind.FAILED).count());
@@ -120,12 +122,55 @@ final class StatusCommand implements Callable<Integer> {
         Map<String, Object> out = new LinkedHashMap<>();
         for (FreshnessTable.Row row : rows) {
             Map<String, Object> f = new LinkedHashMap<>();
-            f.put("seconds", Math.max(0, Duration.between(row.sourceTime(), now).toMillis()) / 1000.0);
+            f.put("seconds", seconds(row.sourceTime(), now));
             f.put("source_time", row.sourceTime().toString());
-            f.put("applied_at", row.appliedAt().toString());
+            f.put("applied_at", row.appliedAt() == null ? "none yet" : row.appliedAt().toString());
+            if (!row.partitions().isEmpty()) {
+                Map<String, Object> partitions = new LinkedHashMap<>();
+                for (FreshnessTable.PartitionRow p : row.partitions()) {
+                    Map<String, Object> pf = new LinkedHashMap<>();
+                    pf.put("seconds", seconds(p.sourceTime(), now));
+                    pf.put(p.appliedAt() == null ? "first_seen" : "source_time", p.sourceTime().toString());
+                    pf.put("applied_at", p.appliedAt() == null ? "none yet (no heartbeat applied)" : p.appliedAt().toString());
+                    pf.put("lag", p.lag() == null ? "unknown" : p.lag());
+                    pf.put("recorded_at", p.recordedAt().toString());
+                    partitions.put(p.partition(), pf);
+                }
+                f.put("partitions", partitions);
+            }
             out.put(row.source(), f);
         }
         return out;
+    }
+
+    /**
+     * A broker transport's lag as the consumers last recorded it beside their freshness (events not yet
+     * applied per partition, the transport's own figure): the sum over partitions, a partition counted once
+     * even when several sources' rows carry it.
+     */
+    private static Object recordedLag(HikariDataSource ds, PipelineConfig.ConsumeConfig consume, String group,
+                                      String transport) {
+        Map<String, Long> byPartition = new java.util.TreeMap<>();
+        List<FreshnessTable.PartitionRow> rows;
+        try {
+            rows = FreshnessTable.in(ds, Pipeline.names(consume.database())).readPartitions(group);
+        } catch (io.eventsync.ConfigException e) {
+            rows = List.of(); // a schema from before V2: its consumers recorded no lag
+        }
+        for (FreshnessTable.PartitionRow p : rows) {
+            if (p.lag() != null) {
+                byPartition.merge(p.partition(), p.lag(), Math::max);
+            }
+        }
+        if (byPartition.isEmpty()) {
+            return "unknown (no consumer of the group recorded one yet; it is recorded with the freshness, so the"
+                    + " relay must send heartbeats) - see the broker's own tools for " + transport + " consumer lag";
+        }
+        return byPartition.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static double seconds(Instant sourceTime, Instant now) {
+        return Math.max(0, Duration.between(sourceTime, now).toMillis()) / 1000.0;
     }
 
     /** WAL mode: where the slot stands and how much WAL the server keeps for it. */

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code eventsync status} shows the freshness a running consumer recorded from the relay's heartbeats
- * (table eventsync_freshness in the copy's database), beside its dead letters and parked keys.
+ * (table eventsync_freshness_partition in the copy's database, a row per partition), beside its dead letters and parked keys.
  */
 class StatusFreshnessTest {
     @TempDir

@@ -2,6 +2,7 @@ package io.eventsync.dispatch;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -10,18 +11,26 @@ import java.util.Objects;
  * @param subscription the copy
  * @param source       the source service whose relay sent the heartbeats
  * @param freshness    now minus {@code sourceTime}: an upper bound on how stale the copy can be
- * @param sourceTime   the source time of the latest heartbeat applied, the oldest over the partitions
- *                     that received one (so one stuck partition shows)
- * @param lastApplied  when this consumer last applied a heartbeat of the source
- * @param partitions   how many partitions received a heartbeat of the source
+ * @param sourceTime   the oldest over the partitions of {@link PartitionFreshness#sourceTime()} (so one stuck
+ *                     partition shows, also one still waiting for its first heartbeat)
+ * @param lastApplied  when this consumer last applied a heartbeat of the source; null while every partition
+ *                     still awaits its first one
+ * @param partitions   how many partitions count (the size of {@code byPartition})
+ * @param byPartition  each partition this consumer owns that received a heartbeat of the source or, once a
+ *                     heartbeat of the source was delivered here, anything from it; by partition name
  */
 public record CopyFreshness(String subscription, String source, Duration freshness, Instant sourceTime,
-                            Instant lastApplied, int partitions) {
+                            Instant lastApplied, int partitions, List<PartitionFreshness> byPartition) {
     public CopyFreshness {
         Objects.requireNonNull(subscription, "subscription");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(freshness, "freshness");
         Objects.requireNonNull(sourceTime, "sourceTime");
-        Objects.requireNonNull(lastApplied, "lastApplied");
+        byPartition = List.copyOf(byPartition);
+    }
+
+    /** Partitions that wait for their first heartbeat: their freshness counts from when they were first seen. */
+    public long awaitingHeartbeat() {
+        return byPartition.stream().filter(PartitionFreshness::awaitingHeartbeat).count();
     }
 }

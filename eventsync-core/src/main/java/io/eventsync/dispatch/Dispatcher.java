@@ -66,6 +66,22 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         engine.onDelivery(delivery);
     }
 
+    /** Asks {@code subscription} for its lag from now on (see {@link #lag()}); transports call it on subscribe. */
+    @Override
+    public void onSubscribed(io.eventsync.transport.Subscription subscription) {
+        engine.subscribed(subscription);
+    }
+
+    /**
+     * How many events this copy has still to apply on the partitions this consumer owns, as measured about
+     * once a second: per partition, what the transport says is not yet acknowledged (delivered and in flight
+     * plus still at the broker), and where it cannot tell ({@link CopyLag#fromTransport()} false), only the
+     * deliveries this dispatcher holds. Gauge {@code eventsync.copy.lag} (the sum, tag subscription).
+     */
+    public CopyLag lag() {
+        return engine.lag();
+    }
+
     /** Forgets the released partitions' heartbeats: freshness is then over the partitions this consumer owns. */
     @Override
     public void onPartitionsReleased(java.util.Collection<String> partitions) {
@@ -142,8 +158,10 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
 
     /**
      * How fresh this copy is, per source whose relay sends heartbeats (by source name; empty until the
-     * first heartbeat is applied): now minus the source time of the latest heartbeat applied, the oldest
-     * over the partitions that received one. Gauge {@code eventsync.copy.freshness}.
+     * first heartbeat is delivered): now minus the source time of the latest heartbeat applied, the oldest
+     * over the partitions this consumer owns, per partition in {@link CopyFreshness#byPartition()}. A
+     * partition that delivered something but had no heartbeat applied yet counts from when it was first
+     * seen, so a partition stuck since start shows. Gauge {@code eventsync.copy.freshness}.
      */
     public Map<String, CopyFreshness> freshness() {
         return engine.freshness();
@@ -153,7 +171,9 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
      * Unhealthy, with a reason each, when a source's {@link #freshness()} is over {@code maxFreshness},
      * or a partition has deliveries waiting and acknowledged none for {@code maxFreshness} (a stuck
      * pipeline must not look healthy), or when a subscription feeding it reported that it stopped
-     * ({@link #onSubscriptionFailed}). A source that never sent a heartbeat is not judged.
+     * ({@link #onSubscriptionFailed}). A source that never sent a heartbeat is not judged; for one that
+     * does, a partition that delivered something but had no heartbeat applied yet counts from when it was
+     * first seen.
      */
     public CopyHealth health(Duration maxFreshness) {
         if (maxFreshness == null || maxFreshness.isNegative() || maxFreshness.isZero()) {
@@ -164,8 +184,11 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
                 + " stopped: " + reason));
         for (CopyFreshness f : engine.freshness().values()) {
             if (f.freshness().compareTo(maxFreshness) > 0) {
-                reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind (last heartbeat"
-                        + " applied at " + f.lastApplied() + "), over the " + maxFreshness.toMillis() + " ms allowed");
+                long awaiting = f.awaitingHeartbeat();
+                reasons.add("source " + f.source() + " is " + f.freshness().toMillis() + " ms behind ("
+                        + (f.lastApplied() == null ? "no heartbeat applied yet" : "last heartbeat applied at " + f.lastApplied())
+                        + (awaiting == 0 ? "" : "; " + awaiting + " partition(s) still await their first heartbeat")
+                        + "), over the " + maxFreshness.toMillis() + " ms allowed");
             }
         }
         engine.stalledPartitions(maxFreshness.toNanos()).forEach((partition, pending) -> reasons.add("partition "

@@ -26,4 +26,11 @@ public interface DeliveryHandler {
 
     /** The subscription an earlier {@link #onSubscriptionFailed} named delivers again. */
     default void onSubscriptionRecovered(SubscriptionSpec spec) {}
+
+    /**
+     * The subscription that delivers to this handler, once, before its first delivery (or as soon as the
+     * transport made it): a handler that reports lag asks it for {@link Subscription#lag()}. Transports
+     * that do not call it leave the handler counting only what it holds itself.
+     */
+    default void onSubscribed(Subscription subscription) {}
 }

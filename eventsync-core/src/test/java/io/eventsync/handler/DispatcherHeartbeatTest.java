@@ -130,12 +130,14 @@ class DispatcherHeartbeatTest {
         await().until(() -> fx.dispatcher.freshness().containsKey("orders"));
 
         CopyFreshness before = fx.dispatcher.freshness().get("orders");
-        assertThat(before.partitions()).isEqualTo(1);
+        // p0 counts from when it was first seen (now, on this fixed clock) until its heartbeat is applied
+        assertThat(before.partitions()).isEqualTo(2);
+        assertThat(before.awaitingHeartbeat()).isEqualTo(1);
         assertThat(before.freshness()).isEqualTo(Duration.ofSeconds(1));
         assertThat(fx.acks.acked("p0", 1)).isFalse();
 
         release.countDown();
-        await().until(() -> fx.dispatcher.freshness().get("orders").partitions() == 2);
+        await().until(() -> fx.dispatcher.freshness().get("orders").awaitingHeartbeat() == 0);
         assertThat(fx.dispatcher.freshness().get("orders").freshness()).isEqualTo(Duration.ofSeconds(5));
         assertThat(fx.appliedSteps("a")).containsExactly(1L);
         assertThat(fx.acks.violations()).isEmpty();
@@ -209,6 +211,6 @@ class DispatcherHeartbeatTest {
     }
 
     private static CopyFreshness none() {
-        return new CopyFreshness("-", "-", Duration.ZERO, NOW, NOW, 0);
+        return new CopyFreshness("-", "-", Duration.ZERO, NOW, NOW, 0, List.of());
     }
 }

@@ -98,6 +98,7 @@ public final class HttpFeedTransport implements Transport {
         self[0] = new FeedPuller(spec, handler, client, positions, pageSize, pollWait, initialBackoff, maxBackoff,
                 meters, rebootstrap, () -> pullers.remove(self[0]));
         pullers.add(self[0]);
+        handler.onSubscribed(self[0]);
         return self[0].start(from);
     }
 

@@ -102,6 +102,7 @@ public final class EmbeddedLog implements Transport {
         LogSubscription[] holder = new LogSubscription[1];
         holder[0] = new LogSubscription(context, spec, handler, offsets, () -> open.remove(holder[0]));
         open.add(holder[0]);
+        handler.onSubscribed(holder[0]);
         return holder[0];
     }
 

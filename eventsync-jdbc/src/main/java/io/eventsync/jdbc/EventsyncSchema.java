@@ -21,9 +21,11 @@ import javax.sql.DataSource;
  * docs/outbox-contract.md). Idempotent: every statement is {@code CREATE ... IF NOT EXISTS} or
  * {@code CREATE OR REPLACE}, so calling it on every start is fine.
  *
- * <p>The DDL ships as plain SQL per dialect under {@code io/eventsync/jdbc/schema/<dialect>/V1__eventsync.sql}
+ * <p>The DDL ships as plain SQL per dialect under {@code io/eventsync/jdbc/schema/<dialect>/V<n>__*.sql}
  * with {@code ${schema}} and {@code ${prefix}} placeholders; teams that migrate with Flyway or
- * Liquibase can run those files instead.
+ * Liquibase can run those files instead. A schema change comes as a new file (V2 adds
+ * {@code <prefix>freshness_partition}), so an install that ran the earlier files gets it as one more
+ * migration, and {@link #install} on an existing database adds what is missing.
  */
 public final class EventsyncSchema {
     private EventsyncSchema() {}
@@ -129,7 +131,11 @@ public final class EventsyncSchema {
 
     static List<String> statements(Tables tables) {
         // Only validated identifiers are substituted (Tables validated both on construction).
-        String script = read(tables.dialect().schemaResource())
+        StringBuilder all = new StringBuilder();
+        for (String resource : tables.dialect().schemaResources()) {
+            all.append(read(resource)).append('\n');
+        }
+        String script = all.toString()
                 .replace("${schema}", tables.schema())
                 .replace("${prefix}", tables.prefix());
         List<String> result = new ArrayList<>();

@@ -192,6 +192,7 @@ public final class KafkaTransport implements Transport {
                 protocol -> new KafkaConsumer<>(consumerConfig(spec, threadName, protocol)), groupProtocols, threadName,
                 maxQueuedPerSubscription, revokeTimeout, commitInterval, metrics, subscriptions::remove);
         subscriptions.add(subscription);
+        handler.onSubscribed(subscription);
         subscription.start();
         return subscription;
     }

@@ -140,6 +140,7 @@ public final class NatsTransport implements Transport {
         NatsSubscription subscription = NatsSubscription.start(connection, spec, stream, durable, handler,
                 settings.fetchBatch(), settings.ackWait(), metrics.received(spec.topic(), spec.group()));
         resources.track(subscription);
+        handler.onSubscribed(subscription);
         return subscription;
     }
 

@@ -165,6 +165,7 @@ public final class RabbitTransport implements Transport {
                 topology.parkedQueues(spec), handler, settings.prefetch(),
                 metrics.received(spec.topic(), spec.group()));
         resources.track(subscription);
+        handler.onSubscribed(subscription);
         return subscription;
     }
 

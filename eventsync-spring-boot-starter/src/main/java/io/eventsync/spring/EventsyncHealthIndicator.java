@@ -9,7 +9,8 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * Actuator health of eventsync: per subscription the parked keys, degraded handler types, events
- * waiting on the dead-letter store and freshness per source. DOWN while an event waits on a store that
+ * waiting on the dead-letter store, freshness per source and lag in events ({@code lagEvents}, reported,
+ * never DOWN by itself). DOWN while an event waits on a store that
  * cannot be written (acknowledgements stop behind it), or when {@code Dispatcher.health(maxFreshness)}
  * is unhealthy (a source's freshness past it, a partition with a backlog and no progress for that long);
  * parked keys and degraded handlers are reported, not DOWN.
@@ -41,6 +42,7 @@ public final class EventsyncHealthIndicator extends AbstractHealthIndicator {
             Map<String, Object> freshness = new LinkedHashMap<>();
             r.dispatcher().freshness().forEach((source, f) -> freshness.put(source, f.freshness().toMillis() / 1000.0));
             details.put("freshnessSeconds", freshness);
+            details.put("lagEvents", r.dispatcher().lag().events());
             CopyHealth health = r.dispatcher().health(maxFreshness);
             if (!health.healthy()) {
                 details.put("problems", health.reasons());

@@ -1,6 +1,7 @@
 package io.eventsync.cli.internal;
 
 import io.eventsync.dispatch.CopyFreshness;
+import io.eventsync.dispatch.CopyLag;
 import io.eventsync.dispatch.Dispatcher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code eventsync run}'s status every 5 s: events applied, their rate, freshness per source and dead
+ * {@code eventsync run}'s status every 5 s: events applied, their rate, freshness per source, lag and dead
  * letters; printed as a line on a terminal, logged at INFO otherwise (a log collector reads lines, not
  * a console). Its thread {@code eventsync-status} is owned by the line: {@link #close} ends it (run's
  * shutdown closes it before the pipeline, so no line reads a dispatcher being closed).
@@ -60,7 +61,11 @@ public final class StatusLine implements AutoCloseable {
         timer.shutdownNow();
     }
 
-    /** The status now, e.g. {@code orders-copy: applied 1200 (240.0/s), freshness orders 0.41 s, dead letters 0}. */
+    /**
+     * The status now, e.g. {@code orders-copy: applied 1200 (240.0/s), freshness orders 0.41 s, lag 12, dead letters 0}:
+     * the lag in events not yet applied, with {@code in flight} after it when the transport cannot tell what
+     * waits at the broker (only what this consumer holds is counted then).
+     */
     String next() {
         String subscription = dispatcher.subscription();
         double applied = sum("eventsync.dispatcher.applied", subscription);
@@ -69,9 +74,10 @@ public final class StatusLine implements AutoCloseable {
         String freshness = dispatcher.freshness().values().stream()
                 .map(f -> f.source() + " " + seconds(f))
                 .collect(Collectors.joining(", "));
-        return String.format(Locale.ROOT, "%s: applied %.0f (%.1f/s), freshness %s, dead letters %.0f", subscription,
-                applied, rate, freshness.isEmpty() ? "unknown (no heartbeat yet)" : freshness,
-                sum("eventsync.dispatcher.dead_lettered", subscription));
+        CopyLag lag = dispatcher.lag();
+        return String.format(Locale.ROOT, "%s: applied %.0f (%.1f/s), freshness %s, lag %d%s, dead letters %.0f",
+                subscription, applied, rate, freshness.isEmpty() ? "unknown (no heartbeat yet)" : freshness,
+                lag.events(), lag.fromTransport() ? "" : " in flight", sum("eventsync.dispatcher.dead_lettered", subscription));
     }
 
     private double sum(String counter, String subscription) {

@@ -39,7 +39,7 @@ class StatusLineTest {
              Subscription ignored = transport.subscribe(SubscriptionSpec.fanout("orders", "billing"), dispatcher);
              StatusLine line = new StatusLine(dispatcher, meters)) {
             assertThat(line.next()).isEqualTo(
-                    "billing: applied 0 (0.0/s), freshness unknown (no heartbeat yet), dead letters 0");
+                    "billing: applied 0 (0.0/s), freshness unknown (no heartbeat yet), lag 0 in flight, dead letters 0");
 
             Publisher publisher = transport.publisher("orders");
             for (int i = 1; i <= 11; i++) {
@@ -56,7 +56,7 @@ class StatusLineTest {
                     && sum(meters, "eventsync.dispatcher.dead_lettered") == 1);
 
             assertThat(line.next()).matches(
-                    "billing: applied 10 \\(2\\.0/s\\), freshness orders \\d+\\.\\d\\d s, dead letters 1");
+                    "billing: applied 10 \\(2\\.0/s\\), freshness orders \\d+\\.\\d\\d s, lag \\d+ in flight, dead letters 1");
         }
     }
 

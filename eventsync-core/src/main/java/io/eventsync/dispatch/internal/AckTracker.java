@@ -60,6 +60,19 @@ public final class AckTracker {
         return stalled;
     }
 
+    /** Deliveries registered and not yet acknowledged, per partition that has any. */
+    public Map<String, Integer> pendingByPartition() {
+        Map<String, Integer> out = new TreeMap<>();
+        partitions.forEach((partition, track) -> {
+            synchronized (track) {
+                if (!track.pending.isEmpty()) {
+                    out.put(partition, track.pending.size());
+                }
+            }
+        });
+        return out;
+    }
+
     /** Deliveries registered and not yet acknowledged, over all partitions. */
     public int pending() {
         int n = 0;

@@ -77,6 +77,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
     private final AckTracker acks;
     private final DispatchMetrics metrics;
     private final FreshnessBoard freshness;
+    private final LagBoard lag;
     private final Parking parking;
     private final Intake intake;
     private final Semaphore permits;
@@ -120,7 +121,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.s = settings;
         this.metrics = new DispatchMetrics(settings.meterRegistry(), settings.subscription(), settings.handlers());
         this.acks = new AckTracker(d -> {});
-        this.freshness = new FreshnessBoard(settings.subscription(), settings.clock(), settings.meterRegistry());
+        this.lag = new LagBoard(settings.subscription(), settings.clock(), settings.meterRegistry(), acks);
+        this.freshness = new FreshnessBoard(settings.subscription(), settings.clock(), settings.meterRegistry(),
+                lag::of);
         this.parking = new Parking(settings.subscription(), settings.deadLetters(), settings.clock());
         this.scopeRefusesParkedKeys = settings.scope().refusesParkedKeys(settings.deadLetters());
         // Batches need the scope to check parked keys in its unit of work: the one pre-check per event
@@ -152,8 +155,15 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
             return t;
         });
         sweeper.scheduleWithFixedDelay(this::releaseOrphans, 0, ORPHAN_SWEEP_SECONDS, TimeUnit.SECONDS);
+        sweeper.scheduleWithFixedDelay(this::sampleLag, 0, 1, TimeUnit.SECONDS);
         if (settings.freshnessListener() != null) {
             sweeper.scheduleWithFixedDelay(this::reportFreshness, 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private void sampleLag() {
+        if (!closing) {
+            lag.sample();
         }
     }
 
@@ -209,6 +219,9 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         inFlight.incrementAndGet();
         AckTracker.Ticket ticket = acks.register(delivery);
         Work work = intake.prepare(delivery, ticket);
+        if (work.envelope != null) {
+            freshness.delivered(work.envelope.getSource(), work.partition, work.isHeartbeat);
+        }
         if (work.isHeartbeat) {
             heartbeat(work);
             return;
@@ -706,14 +719,24 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         return Set.copyOf(degraded);
     }
 
-    /** Freshness per source, from the heartbeats acknowledged so far. */
     /** The transport gave these partitions to another consumer: their heartbeats no longer count here. */
     public void partitionsReleased(java.util.Collection<String> partitions) {
         freshness.release(partitions);
     }
 
+    /** Freshness per source, from the heartbeats acknowledged so far and the partitions awaiting their first. */
     public Map<String, CopyFreshness> freshness() {
         return freshness.snapshot();
+    }
+
+    /** The subscription delivering to this engine: its lag is sampled from now on. */
+    public void subscribed(io.eventsync.transport.Subscription subscription) {
+        lag.watch(subscription);
+    }
+
+    /** The lag as last sampled (about once a second). */
+    public io.eventsync.dispatch.CopyLag lag() {
+        return lag.last();
     }
 
     /** Partitions with a backlog and no acknowledgement for {@code nanos}: partition to pending count. */
@@ -772,6 +795,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         s.meterRegistry().remove(storeBlockedGauge);
         metrics.close();
         freshness.close();
+        lag.close();
         releases.cancelAll();
         for (Lane.Runner runner : runners) {
             try {

@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FeedPuller implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(FeedPuller.class);
+    private static final Duration HEAD_PROBE_AFTER = Duration.ofSeconds(1);
 
     /**
      * Bootstraps the group again from a snapshot through {@code handler} (the subscription's own apply
@@ -68,6 +69,8 @@ public final class FeedPuller implements Subscription {
     private final Counter failures;
     private final Thread thread;
     private volatile boolean closed;
+    /** When the pulling thread last received a page (System.nanoTime). */
+    private volatile long lastPageNanos = System.nanoTime();
     private long fetched;
     private long saved;
 
@@ -135,7 +138,8 @@ public final class FeedPuller implements Subscription {
                     Thread.sleep(maxBackoff.toMillis());
                     continue;
                 }
-                head.set(page.getHead());
+                head.accumulateAndGet(page.getHead(), Math::max);
+                lastPageNanos = System.nanoTime();
                 try {
                     deliver(page);
                 } catch (RuntimeException e) {
@@ -231,6 +235,32 @@ public final class FeedPuller implements Subscription {
     /** Acks arrive in offset order (the Delivery contract), so the next unacknowledged offset only grows. */
     private void ack(long offset) {
         acked.accumulateAndGet(offset + 1, Math::max);
+    }
+
+    /**
+     * The feed's head (every page tells it) minus the first offset not yet acknowledged. While the
+     * pulling thread is busy handing out a page (the handler pushes back), no page tells the head, so it
+     * is asked for: one page of at most one entry, without waiting, once per call after a second
+     * without a page. Empty while the server cannot be reached.
+     */
+    @Override
+    public java.util.Optional<java.util.Map<String, Long>> lag() {
+        if (closed) {
+            return java.util.Optional.empty();
+        }
+        if (System.nanoTime() - lastPageNanos > HEAD_PROBE_AFTER.toNanos()) {
+            try {
+                head.accumulateAndGet(client.events(spec.topic(), acked.get(), 1, Duration.ZERO).getHead(), Math::max);
+            } catch (FeedUnavailableException | FeedRejectedException e) {
+                log.debug("feed {}: reading its head for the lag of group {} failed: {}", spec.topic(), spec.group(),
+                        e.getMessage());
+                return java.util.Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.of(java.util.Map.of(PositionStore.PARTITION, Math.max(0, head.get() - acked.get())));
     }
 
     @Override

@@ -32,8 +32,12 @@ public interface Dialect {
         return "SELECT " + now();
     }
 
-    /** Binds an instant to a time column: zoned as UTC, MariaDB's DATETIME as UTC (see {@link #now()}). */
+    /** Binds an instant (or NULL) to a time column: zoned as UTC, MariaDB's DATETIME as UTC (see {@link #now()}). */
     default void setInstant(java.sql.PreparedStatement ps, int index, java.time.Instant value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+            return;
+        }
         ps.setObject(index, value.atOffset(java.time.ZoneOffset.UTC));
     }
 
@@ -43,9 +47,14 @@ public interface Dialect {
     /** The schema (MariaDB: database) unqualified names resolve to on this connection. */
     String currentSchema(Connection connection) throws SQLException;
 
-    /** The classpath resource holding this dialect's DDL, with {@code ${schema}}/{@code ${prefix}} placeholders. */
-    default String schemaResource() {
-        return "io/eventsync/jdbc/schema/" + name() + "/V1__eventsync.sql";
+    /**
+     * The classpath resources holding this dialect's DDL, in the order to run them, with
+     * {@code ${schema}}/{@code ${prefix}} placeholders. A change to the schema is a new file, never an edit
+     * of a shipped one: an install that ran V1 through Flyway must be able to run V2 as a new migration.
+     */
+    default java.util.List<String> schemaResources() {
+        String dir = "io/eventsync/jdbc/schema/" + name() + "/";
+        return java.util.List.of(dir + "V1__eventsync.sql", dir + "V2__freshness_partition.sql");
     }
 
     /**
@@ -153,9 +162,10 @@ public interface Dialect {
     /** Params: source. Columns: count. */
     String countOutboxDeadLetters(Tables t);
 
-    /** A time column as an instant: zoned columns as stored, MariaDB's DATETIME as UTC (see {@link #now()}). */
+    /** A time column as an instant (null for NULL): zoned columns as stored, MariaDB's DATETIME as UTC (see {@link #now()}). */
     default java.time.Instant instant(java.sql.ResultSet rs, int column) throws SQLException {
-        return rs.getObject(column, java.time.OffsetDateTime.class).toInstant();
+        java.time.OffsetDateTime t = rs.getObject(column, java.time.OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
     }
 
     /** Params: source, subject. Columns: the greatest id of the subject's rows still in the outbox (NULL if none). */
@@ -199,6 +209,9 @@ public interface Dialect {
     /** Inserts {@code n} log entries in one statement; params per entry: topic, log_offset, event_key, event_id, payload. */
     String insertLogEntries(Tables t, int n);
 
+    /** Params: topic. Columns: next_offset, the offset the next entry gets (no row: an empty topic). Takes no lock. */
+    String selectLogHead(Tables t);
+
     /** Params: topic, from offset, limit. Columns: log_offset, payload, event_key. */
     String selectLogBatch(Tables t);
 
@@ -228,10 +241,19 @@ public interface Dialect {
 
     // ---- freshness (FreshnessTable) -----------------------------------------------------------
 
-    /** Params: subscription, source, source_time, applied_at. Inserts the row or overwrites its times. */
-    String upsertFreshness(Tables t);
+    /**
+     * Params: subscription, source, partition_name, source_time, applied_at (null: no heartbeat applied yet),
+     * lag_events (null: unknown), recorded_at. Inserts the partition's row or overwrites it.
+     */
+    String upsertPartitionFreshness(Tables t);
 
-    /** Params: subscription. Columns: source, source_time, applied_at; by source. */
+    /**
+     * Params: subscription. Columns: source, partition_name, source_time, applied_at, lag_events, recorded_at;
+     * by source and partition.
+     */
+    String selectPartitionFreshness(Tables t);
+
+    /** Params: subscription. Columns: source, source_time, applied_at; by source. The table before V2, read only. */
     String selectFreshness(Tables t);
 
     // ---- copy tables (CopyTable) --------------------------------------------------------------

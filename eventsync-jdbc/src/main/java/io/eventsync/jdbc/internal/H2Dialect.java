@@ -51,9 +51,9 @@ final class H2Dialect extends StandardDialect {
     }
 
     @Override
-    public String upsertFreshness(Tables t) {
-        return "MERGE INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) KEY (subscription, source)"
-                + " VALUES (?, ?, ?, ?)";
+    public String upsertPartitionFreshness(Tables t) {
+        return "MERGE INTO " + t.table("freshness_partition") + " (subscription, source, partition_name, source_time, applied_at, lag_events, recorded_at)"
+                + " KEY (subscription, source, partition_name) VALUES (?, ?, ?, ?, ?, ?, ?)";
     }
 
     @Override

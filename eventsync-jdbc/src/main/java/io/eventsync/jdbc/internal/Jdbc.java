@@ -82,7 +82,7 @@ public final class Jdbc {
         if (t != null && t.dialect().isMissingTable(e)) {
             return new ConfigException(what + " failed: table " + table + " does not exist (the database says: "
                     + e.getMessage() + "); install the schema with EventsyncSchema.install(dataSource, names)"
-                    + " or run " + t.dialect().schemaResource(), e);
+                    + " or run " + String.join(" and ", t.dialect().schemaResources()), e);
         }
         return new EventsyncException(what + " failed on " + table + " (SQLState " + e.getSQLState() + "): "
                 + e.getMessage(), e);

@@ -14,6 +14,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -51,7 +53,10 @@ public final class LogSubscription implements Subscription {
     private final Backoff.Sequence idle;
     private final AtomicLong acked = new AtomicLong(-1);
 
-    private Tables tables;
+    /** The group's position when this consumer last became the reader; -1 while it is not. */
+    private final AtomicLong readFrom = new AtomicLong(-1);
+
+    private volatile Tables tables;
     private Waiter waiter;
     private long next;
     private long flushed = -1;
@@ -81,6 +86,33 @@ public final class LogSubscription implements Subscription {
         return loop.holding();
     }
 
+    /**
+     * The topic's head minus the first offset not yet acknowledged (one indexed row read in the log's
+     * database); a consumer standing by owns no partition. Empty when the head cannot be read now.
+     */
+    @Override
+    public Optional<Map<String, Long>> lag() {
+        Tables t = tables;
+        long from = readFrom.get();
+        if (t == null || from < 0 || !loop.holding()) {
+            return t == null ? Optional.empty() : Optional.of(Map.of());
+        }
+        try (Connection c = Jdbc.connect(context.dataSource(), "the lag of subscription " + spec.group());
+             PreparedStatement ps = c.prepareStatement(t.dialect().selectLogHead(t))) {
+            ps.setString(1, spec.topic());
+            long head;
+            try (ResultSet rs = ps.executeQuery()) {
+                head = rs.next() ? rs.getLong(1) : 0;
+            }
+            long position = Math.max(from, acked.get());
+            return Optional.of(Map.of(PARTITION, Math.max(0, head - position)));
+        } catch (SQLException | RuntimeException e) {
+            log.debug("subscription {} of log topic {}: reading the head for its lag failed: {}", spec.group(),
+                    spec.topic(), e.toString());
+            return Optional.empty();
+        }
+    }
+
     @Override
     public void close() {
         if (!loop.running()) {
@@ -108,6 +140,7 @@ public final class LogSubscription implements Subscription {
             if (newEpoch) {
                 // (Re)activated: whatever another consumer acked meanwhile is in the offset store.
                 next = Math.max(offsets.load(spec.group(), spec.topic(), PARTITION), acked.get());
+                readFrom.set(next);
                 reportGroupPosition(c, next);
                 log.info("subscription {} of log topic {} reads from offset {}", spec.group(), spec.topic(), next);
             }
@@ -115,6 +148,7 @@ public final class LogSubscription implements Subscription {
 
         @Override
         public void lost() {
+            readFrom.set(-1);
             log.warn("subscription {} of log topic {} lost its group lease; standing by", spec.group(), spec.topic());
         }
 

@@ -38,11 +38,16 @@ final class MariaDbDialect extends StandardDialect {
     /** DATETIME(6) has no zone; eventsync fills it with UTC_TIMESTAMP, so it is read as UTC. */
     @Override
     public java.time.Instant instant(java.sql.ResultSet rs, int column) throws SQLException {
-        return rs.getObject(column, java.time.LocalDateTime.class).toInstant(java.time.ZoneOffset.UTC);
+        java.time.LocalDateTime t = rs.getObject(column, java.time.LocalDateTime.class);
+        return t == null ? null : t.toInstant(java.time.ZoneOffset.UTC);
     }
 
     @Override
     public void setInstant(java.sql.PreparedStatement ps, int index, java.time.Instant value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, java.sql.Types.TIMESTAMP);
+            return;
+        }
         ps.setObject(index, java.time.LocalDateTime.ofInstant(value, java.time.ZoneOffset.UTC));
     }
 
@@ -52,9 +57,10 @@ final class MariaDbDialect extends StandardDialect {
     }
 
     @Override
-    public String upsertFreshness(Tables t) {
-        return "INSERT INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) VALUES (?, ?, ?, ?)"
-                + " ON DUPLICATE KEY UPDATE source_time = VALUES(source_time), applied_at = VALUES(applied_at)";
+    public String upsertPartitionFreshness(Tables t) {
+        return "INSERT INTO " + t.table("freshness_partition") + " (subscription, source, partition_name, source_time, applied_at, lag_events, recorded_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE source_time = VALUES(source_time),"
+                + " applied_at = VALUES(applied_at), lag_events = VALUES(lag_events), recorded_at = VALUES(recorded_at)";
     }
 
     @Override

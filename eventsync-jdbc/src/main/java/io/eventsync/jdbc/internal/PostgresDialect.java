@@ -73,10 +73,11 @@ final class PostgresDialect extends StandardDialect {
     }
 
     @Override
-    public String upsertFreshness(Tables t) {
-        return "INSERT INTO " + t.table("freshness") + " (subscription, source, source_time, applied_at) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (subscription, source) DO UPDATE SET source_time = EXCLUDED.source_time,"
-                + " applied_at = EXCLUDED.applied_at";
+    public String upsertPartitionFreshness(Tables t) {
+        return "INSERT INTO " + t.table("freshness_partition") + " (subscription, source, partition_name, source_time, applied_at, lag_events, recorded_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription, source, partition_name) DO UPDATE SET"
+                + " source_time = EXCLUDED.source_time, applied_at = EXCLUDED.applied_at,"
+                + " lag_events = EXCLUDED.lag_events, recorded_at = EXCLUDED.recorded_at";
     }
 
     @Override

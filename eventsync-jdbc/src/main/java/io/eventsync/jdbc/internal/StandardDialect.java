@@ -179,6 +179,11 @@ abstract class StandardDialect implements Dialect {
     }
 
     @Override
+    public String selectLogHead(Tables t) {
+        return "SELECT next_offset FROM " + t.logHead() + " WHERE topic = ?";
+    }
+
+    @Override
     public String updateLogHead(Tables t) {
         return "UPDATE " + t.logHead() + " SET next_offset = ? WHERE topic = ?";
     }
@@ -228,6 +233,12 @@ abstract class StandardDialect implements Dialect {
 
     static String olderThan(String keyColumn, String timeColumn) {
         return (keyColumn == null ? "" : keyColumn + " = ? AND ") + timeColumn + " < ?";
+    }
+
+    @Override
+    public String selectPartitionFreshness(Tables t) {
+        return "SELECT source, partition_name, source_time, applied_at, lag_events, recorded_at FROM "
+                + t.table("freshness_partition") + " WHERE subscription = ? ORDER BY source, partition_name";
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,6 +62,9 @@ public final class KafkaSubscription implements Subscription {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
+    /** How often the poll thread measures the lag, and how long it may wait for end offsets. */
+    private static final Duration LAG_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration END_OFFSETS_TIMEOUT = Duration.ofSeconds(2);
 
     private final SubscriptionSpec spec;
     private final DeliveryHandler handler;
@@ -84,6 +88,9 @@ public final class KafkaSubscription implements Subscription {
     private volatile boolean closing;
     private boolean paused; // poll thread only
     private long lastCommitNanos; // poll thread only
+    private long lastLagNanos; // poll thread only
+    /** Per owned partition, what the poll thread last measured; null before the first measure. */
+    private volatile Map<String, Long> lag;
 
     /**
      * @param consumers makes this subscription's consumer for a group protocol; called on the calling
@@ -149,6 +156,7 @@ public final class KafkaSubscription implements Subscription {
                 }
                 applyBackpressure();
                 commitAcknowledged(false);
+                measureLag();
             }
         } catch (WakeupException e) {
             // close() woke us up.
@@ -210,6 +218,9 @@ public final class KafkaSubscription implements Subscription {
             log.debug("record {}-{}@{} is not a well-formed eventsync event: {}", record.topic(), record.partition(),
                     record.offset(), defect);
         }
+        if (progress.firstFetched < 0) {
+            progress.firstFetched = record.offset();
+        }
         queue.add(new KafkaDelivery(progress, record.offset(), bytes, record.key(), defect,
                 defect == null ? null : record.headers()));
     }
@@ -231,6 +242,66 @@ public final class KafkaSubscription implements Subscription {
             consumer.resume(consumer.paused());
             paused = false;
         }
+    }
+
+    /**
+     * What {@link #measureLag} last found: per owned partition, the end offset minus the first offset not
+     * yet acknowledged (records queued here and handed out count, as do those still at the broker).
+     */
+    @Override
+    public Optional<Map<String, Long>> lag() {
+        return Optional.ofNullable(lag);
+    }
+
+    /**
+     * Poll thread, once a second: the consumer is not thread-safe, so the lag is measured here and read
+     * by {@link #lag()}. The end offset comes from the last fetch ({@code currentLag}, no request) while
+     * fetching; a paused partition fetches nothing, so its end offset is asked for (one ListOffsets
+     * request, bounded), as is any the consumer does not know yet.
+     */
+    private void measureLag() {
+        long now = System.nanoTime();
+        if (now - lastLagNanos < LAG_INTERVAL.toNanos()) {
+            return;
+        }
+        lastLagNanos = now;
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        List<TopicPartition> ask = new java.util.ArrayList<>();
+        Set<TopicPartition> pausedNow = consumer.paused();
+        for (TopicPartition tp : assigned.keySet()) {
+            java.util.OptionalLong behind = pausedNow.contains(tp) ? java.util.OptionalLong.empty() : consumer.currentLag(tp);
+            if (behind.isPresent()) {
+                ends.put(tp, consumer.position(tp, POLL_TIMEOUT) + behind.getAsLong());
+            } else {
+                ask.add(tp);
+            }
+        }
+        if (!ask.isEmpty()) {
+            try {
+                consumer.endOffsets(ask, END_OFFSETS_TIMEOUT).forEach(ends::put);
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                log.debug("group {}: end offsets of {} for the lag failed: {}", spec.group(), ask, e.toString());
+            }
+        }
+        Map<String, Long> out = new HashMap<>();
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            PartitionProgress progress = assigned.get(end.getKey());
+            if (progress == null) {
+                continue;
+            }
+            long from = progress.firstUnacknowledged();
+            if (from < 0) {
+                try {
+                    from = consumer.position(end.getKey(), POLL_TIMEOUT);
+                } catch (KafkaException e) {
+                    continue; // no position yet (offset lookup in progress): not measured this time
+                }
+            }
+            out.put(progress.name, Math.max(0, end.getValue() - from));
+        }
+        lag = Map.copyOf(out);
     }
 
     private void commitAcknowledged(boolean sync) {

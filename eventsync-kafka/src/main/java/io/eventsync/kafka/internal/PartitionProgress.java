@@ -25,6 +25,17 @@ final class PartitionProgress {
     private volatile boolean retired;
     /** Poll thread only: the offset last sent in a commit (next offset to read), -1 before the first. */
     long committed = -1;
+    /** Poll thread only: the first offset fetched in this assignment, -1 before the first. */
+    long firstFetched = -1;
+
+    /**
+     * The first offset not yet acknowledged: after the last ack, else the first fetched; -1 when neither
+     * happened (the consumer's position then is that offset).
+     */
+    long firstUnacknowledged() {
+        long a = acked;
+        return a >= 0 ? a + 1 : firstFetched;
+    }
 
     PartitionProgress(TopicPartition partition) {
         this.partition = partition;

@@ -184,6 +184,23 @@ public final class NatsSubscription implements Subscription {
         }
     }
 
+    /**
+     * The durable consumer's messages not yet delivered ({@code num_pending}) plus those delivered and not
+     * yet acknowledged ({@code num_ack_pending}), by one consumer-info request. The durable is the group's
+     * one partition: in queue mode every instance of the group reports the same whole figure under the same
+     * partition name (take the largest across instances, not the sum). Empty when the server cannot be asked.
+     */
+    @Override
+    public java.util.Optional<java.util.Map<String, Long>> lag() {
+        try {
+            io.nats.client.api.ConsumerInfo info = connection.jetStreamManagement().getConsumerInfo(stream, durable);
+            return java.util.Optional.of(java.util.Map.of(partition, info.getNumPending() + info.getNumAckPending()));
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            log.debug("Cannot read the lag of {}: {}", partition, e.getMessage());
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Deliveries of the durable not yet acked, per the server; unknown counts as some. */
     private long serverPending() {
         try {

@@ -44,6 +44,8 @@ final class PartitionConsumer {
     private final Channel channel;
     /** Backlog deliveries handed over and not yet acked, in this channel incarnation. */
     private final AtomicInteger parkedUnacked = new AtomicInteger();
+    /** Deliveries handed to the handler and not yet acknowledged (for the lag). */
+    private final java.util.concurrent.atomic.AtomicLong handedUnacked = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     /** Guarded by {@code this}: the consumption state of the current channel incarnation. */
     private boolean live;
@@ -65,6 +67,7 @@ final class PartitionConsumer {
     /** Starts consuming: the parked queue first when it exists, else the group's queue. */
     synchronized void start() throws IOException {
         incarnation++;
+        handedUnacked.set(0); // a new channel: whatever was unacked went back to the queue, ready again
         live = false;
         markerTag = -1;
         parkedUnacked.set(0);
@@ -193,9 +196,16 @@ final class PartitionConsumer {
         int deliveryCount = deliveryCount(envelope, headers);
         received.count(deliveryCount);
         RabbitRecord record = new RabbitRecord(queue, envelope, properties, body);
+        handedUnacked.incrementAndGet();
+        Runnable acked = () -> {
+            handedUnacked.decrementAndGet();
+            if (onAck != null) {
+                onAck.run();
+            }
+        };
         try {
             handler.onDelivery(new RabbitDelivery(queue, channel, envelope.getDeliveryTag(), deliveryCount, body,
-                    record, onAck));
+                    record, acked));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -203,6 +213,15 @@ final class PartitionConsumer {
             log.error("Delivery handler failed on queue {} offset {}; the event stays unacked",
                     queue, envelope.getDeliveryTag(), e);
         }
+    }
+
+    String queue() {
+        return queue;
+    }
+
+    /** Deliveries handed to the handler and not yet acknowledged on this channel's current incarnation. */
+    long handedUnacked() {
+        return handedUnacked.get();
     }
 
     /** Quorum queues count earlier deliveries in x-delivery-count; classic queues only flag a redelivery. */

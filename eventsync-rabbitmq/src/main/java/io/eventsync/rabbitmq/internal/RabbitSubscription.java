@@ -78,6 +78,29 @@ public final class RabbitSubscription implements Subscription {
         return spec;
     }
 
+    /**
+     * Per queue of the group: its ready messages (a passive declare on a channel of its own, so that a
+     * missing queue cannot close a consuming channel) plus the deliveries this consumer handed out and has
+     * not acknowledged. AMQP tells no more: messages the client has received but not yet handed to the
+     * handler (at most the prefetch minus one per queue) are in neither figure, so it can be that low.
+     * In queue mode the ready count is the whole queue's, the same for every instance of the group.
+     */
+    @Override
+    public java.util.Optional<java.util.Map<String, Long>> lag() {
+        if (closed) {
+            return java.util.Optional.empty();
+        }
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        try (com.rabbitmq.client.Channel probe = connection.createChannel()) {
+            for (PartitionConsumer p : partitions) {
+                out.put(p.queue(), probe.queueDeclarePassive(p.queue()).getMessageCount() + p.handedUnacked());
+            }
+        } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            return java.util.Optional.empty(); // down or recovering, or a queue deleted: unknown this time
+        }
+        return java.util.Optional.of(out);
+    }
+
     /** Closing the channels requeues whatever is unacked; the next consumer of each queue gets it first. */
     @Override
     public void close() {
