@@ -177,7 +177,8 @@ public final class CopyTable {
             if (batch != null) {
                 // In a batched apply: the guarded update goes out with the batch's others (the outcome may
                 // still become skipped, see CopyWrites).
-                batch.defer(this, q, payload, event, keyValues);
+                batch.defer(this, q, payload, event, keyValues,
+                        event.getPartitionKey().isEmpty() ? event.getSubject() : event.getPartitionKey());
                 return Outcome.applied();
             }
             if (update(c, q, payload, event, keyValues)) {

@@ -26,6 +26,8 @@ final class CopyWrites {
                             int index) {}
 
     private final List<Deferred> deferred = new ArrayList<>();
+    /** The keys (invocation keys) with writes held: an invocation of such a key sends them first. */
+    private final java.util.Set<String> keys = new java.util.HashSet<>();
     private int current;
 
     /** The index, in the batch, of the invocation whose handler runs now. */
@@ -33,8 +35,17 @@ final class CopyWrites {
         this.current = index;
     }
 
-    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues) {
+    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues, String key) {
         deferred.add(new Deferred(table, sql, payload, event, keyValues, current));
+        keys.add(key);
+    }
+
+    /**
+     * Whether writes of {@code key} are held: the next invocation of that key must see them (whatever its
+     * handler does with the row), so the caller flushes first.
+     */
+    boolean holds(String key) {
+        return keys.contains(key);
     }
 
     /**
@@ -61,7 +72,16 @@ final class CopyWrites {
                 }
                 counts = ps.executeBatch();
             }
+            if (counts.length != updates.size()) {
+                throw new SQLException("the driver reported " + counts.length + " update counts for a batch of "
+                        + updates.size() + " copy-table updates");
+            }
             for (int i = 0; i < updates.size(); i++) {
+                if (counts[i] != 0 && counts[i] != 1) {
+                    // Not knowing whether a row changed would risk dropping a new key's insert: the batch falls back.
+                    throw new SQLException("the driver reported update count " + counts[i] + " for a guarded copy-table"
+                            + " update (0 or 1 expected)");
+                }
                 if (counts[i] == 0) {
                     Deferred d = updates.get(i);
                     outcomes[d.index()] = d.table().applyWithoutUpdate(c, d.sql(), d.payload(), d.event(), d.keyValues());
@@ -69,5 +89,6 @@ final class CopyWrites {
             }
         }
         deferred.clear();
+        keys.clear();
     }
 }

@@ -222,14 +222,18 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                         + subscription + "; the batch is rolled back and its events are applied one at a time");
             }
             Outcome[] outcomes = new Outcome[invocations.size()];
-            List<Envelope> emitted = new ArrayList<>();
+            List<List<Envelope>> emittedBy = new ArrayList<>(outcomes.length);
             CopyWrites copyWrites = new CopyWrites();
             for (int i = 0; i < outcomes.length; i++) {
                 Invocation invocation = invocations.get(i);
                 if (!fresh[i]) {
                     outcomes[i] = Outcome.skipped("duplicate: event " + invocation.envelope().getId()
                             + " was already applied in subscription " + subscription);
+                    emittedBy.add(List.of());
                     continue;
+                }
+                if (copyWrites.holds(invocation.key())) {
+                    copyWrites.flush(c, outcomes); // a key's later event sees its earlier event's writes
                 }
                 invocation.bind(Connection.class, c);
                 invocation.bind(CopyWrites.class, copyWrites);
@@ -239,12 +243,17 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                     throw new EventsyncException("event " + invocation.envelope().getId() + " of a batch returned "
                             + outcome + "; the batch is rolled back and its events are applied one at a time");
                 }
-                if (outcome instanceof Outcome.Applied) {
-                    emitted.addAll(invocation.emitted());
-                }
+                emittedBy.add(invocation.emitted());
                 outcomes[i] = outcome;
             }
             copyWrites.flush(c, outcomes); // the copy tables' updates, one JDBC batch per table
+            // Follow-ups only of events that were applied (a held update may have turned out stale).
+            List<Envelope> emitted = new ArrayList<>();
+            for (int i = 0; i < outcomes.length; i++) {
+                if (outcomes[i] instanceof Outcome.Applied) {
+                    emitted.addAll(emittedBy.get(i));
+                }
+            }
             if (!emitted.isEmpty()) {
                 if (followUps == null) {
                     throw new PermanentException("a handler of a batch emitted follow-up events but no outbox is"

@@ -106,6 +106,26 @@ class EmbeddedLogTest {
         }
     }
 
+    /**
+     * Events that each fit, appended together, stay under a server's packet limit (MariaDB's
+     * max_allowed_packet is 16 MiB by default): 24 events of 900 KB make one append batch of about 21 MB.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDatabase.Kind.class)
+    void largeEventsAppendedTogetherFitTheServersPacketLimit(TestDatabase.Kind kind) throws Exception {
+        try (TestDatabase db = TestDatabase.create(kind); EmbeddedLog log = log(db).batchSize(50).build()) {
+            Publisher p = log.publisher("large");
+            List<CompletableFuture<Void>> sends = new ArrayList<>();
+            for (int i = 1; i <= 24; i++) {
+                Envelope e = TestEvents.event("shop", "big", i).toBuilder().setPayload(com.google.protobuf.Any.pack(
+                        com.google.protobuf.StringValue.of("x".repeat(900_000)))).build();
+                sends.add(p.send(new OutboundEvent(e, e.toByteArray())));
+            }
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(offsetsIn(db, "large")).containsExactlyElementsOf(LongStream.range(0, 24).boxed().toList());
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDatabase.Kind.class)
     void everyGroupGetsEveryEventAndKeepsItsOffsetInItsOwnDatabase(TestDatabase.Kind kind) throws Exception {

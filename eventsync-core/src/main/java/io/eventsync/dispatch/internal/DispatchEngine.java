@@ -470,6 +470,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                 log.debug("event {} (subject {}) was delivered twice into one batch; its second copy is a duplicate",
                         w.eventId(), w.key);
                 metrics.of(w.type()).skipped.increment();
+                metrics.batchDuplicate();
                 steps.add(succeeded(w));
                 continue;
             }

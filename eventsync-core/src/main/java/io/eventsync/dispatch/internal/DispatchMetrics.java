@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * event). Names: {@code eventsync.dispatcher.{applied,skipped,retried,timed_out,abandoned,dead_lettered}},
  * {@code eventsync.handler.duration}, {@code eventsync.handler.degraded} (1 once a handler was abandoned);
  * per subscription {@code eventsync.dispatcher.batch.size} (events per committed batch),
- * {@code eventsync.dispatcher.batch.duration} and {@code eventsync.dispatcher.batch.fallbacks} (batches
- * that did not commit, whose events were then applied one at a time).
+ * {@code eventsync.dispatcher.batch.duration}, {@code eventsync.dispatcher.batch.fallbacks} (batches
+ * that did not commit, whose events were then applied one at a time) and
+ * {@code eventsync.dispatcher.batch.duplicates} (a redelivered copy in the same batch as its event).
  *
  * <p>Only the types a handler is registered for get meters of their own; every other type string that
  * arrives off the wire (unknown, misspelled, random bytes decoded as a name) is counted under the one
@@ -36,6 +37,7 @@ final class DispatchMetrics {
     private final DistributionSummary batchSize;
     private final Timer batchDuration;
     private final Counter batchFallbacks;
+    private final Counter batchDuplicates;
 
     DispatchMetrics(MeterRegistry registry, String subscription, HandlerRegistry handlers) {
         this.registry = registry;
@@ -49,6 +51,13 @@ final class DispatchMetrics {
         this.batchFallbacks = Counter.builder("eventsync.dispatcher.batch.fallbacks")
                 .description("batches that did not commit; their events were applied one at a time")
                 .tag("subscription", subscription).register(registry);
+        this.batchDuplicates = Counter.builder("eventsync.dispatcher.batch.duplicates")
+                .description("redelivered copies of an event that came in the same batch as the event (skipped)")
+                .tag("subscription", subscription).register(registry);
+    }
+
+    void batchDuplicate() {
+        batchDuplicates.increment();
     }
 
     void batch(int size, long nanos) {

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * in one unit too), key after key in their ready order, and hands them to
  * {@link Processor#processBatch} as one unit. It never waits for a batch to fill: a lone entry runs
  * alone at once, so batches grow with the backlog only. When the batch does not go through as a
- * whole, the runner processes each key's head alone, in the order taken; the keys' other entries
- * stay where they were, at the front of their keys.
+ * whole, the runner processes the entries it took one at a time, key by key in the order taken, a key
+ * stopping at its first entry that is not done (a retry), whose later entries stay at its front.
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -305,12 +305,7 @@ final class Lane {
                     i += n - 1 - j; // a non-DONE step leaves the key's later entries where they are
                     break;
                 }
-                lock.lock();
-                try {
-                    kq.entries.pollFirst(); // done; the key stays running for its next entry
-                } finally {
-                    lock.unlock();
-                }
+                popDone(kq); // done; the key stays running for its next entry
             }
         }
     }
@@ -347,10 +342,11 @@ final class Lane {
         }
     }
 
-    private void resetTaken(List<KeyQueue> batch) {
+    /** A running key's head is done and more of its taken entries follow: removes it, the key stays running. */
+    private void popDone(KeyQueue kq) {
         lock.lock();
         try {
-            batch.forEach(kq -> kq.taken = 1);
+            kq.entries.pollFirst();
         } finally {
             lock.unlock();
         }
@@ -409,16 +405,26 @@ final class Lane {
                             batch = List.of();
                             continue;
                         }
-                        resetTaken(batch); // each key's head alone, below
                     }
+                    // Alone, in order: each key's entries the batch took (so a failing entry deep in a hot key's
+                    // backlog reaches its own retries now, instead of failing batch after batch), a key stopping
+                    // at its first entry that is not done; keys taken over run their head only.
                     for (int i = 0; i < batch.size(); i++) {
                         KeyQueue kq = batch.get(i);
                         pending = i == 0 ? batch : List.copyOf(batch.subList(i, batch.size()));
-                        Step step = processor.process(head(kq), this);
-                        if (exits(step)) {
-                            return; // an abandoned runner's late return changes nothing
+                        int n = takenOver ? 1 : Math.max(1, kq.taken);
+                        for (int j = 0; j < n; j++) {
+                            Step step = processor.process(head(kq), this);
+                            if (exits(step)) {
+                                return; // an abandoned runner's late return changes nothing
+                            }
+                            if (j < n - 1 && step.kind == Step.Kind.DONE) {
+                                popDone(kq); // the key stays running for its next taken entry
+                                continue;
+                            }
+                            complete(kq, step);
+                            break;
                         }
-                        complete(kq, step);
                     }
                     pending = List.of();
                     batch = List.of();

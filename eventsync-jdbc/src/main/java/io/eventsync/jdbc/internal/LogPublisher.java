@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * never later finds a smaller offset appearing (no late commit inside the log).
  */
 public final class LogPublisher implements FencedPublisher {
+    /** Payload bytes at most in one multi-row insert (a single larger event goes alone). */
+    private static final long MAX_STATEMENT_BYTES = 4L << 20;
+
     private static final Logger log = LoggerFactory.getLogger(LogPublisher.class);
 
     private final LogContext context;
@@ -149,19 +152,30 @@ public final class LogPublisher implements FencedPublisher {
                 }
                 long next = lockHead(c, t);
                 int from = 0;
-                for (int size : Chunks.exact(batch.size())) { // one multi-row insert per 64 entries
-                    try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogEntries(t, size))) {
-                        int param = 1;
-                        for (Pending p : batch.subList(from, from + size)) {
-                            ps.setString(param++, topic);
-                            ps.setLong(param++, next++);
-                            ps.setString(param++, p.event.key());
-                            ps.setString(param++, p.event.envelope().getId());
-                            ps.setBytes(param++, p.event.bytes());
-                        }
-                        ps.executeUpdate();
+                while (from < batch.size()) {
+                    // One multi-row insert per 64 entries, and per MAX_STATEMENT_BYTES of payload (a server's
+                    // packet limit, MariaDB's max_allowed_packet, must not refuse events that each fit).
+                    int to = from;
+                    long bytes = 0;
+                    while (to < batch.size() && to - from < 64
+                            && (to == from || bytes + batch.get(to).event.bytes().length <= MAX_STATEMENT_BYTES)) {
+                        bytes += batch.get(to).event.bytes().length;
+                        to++;
                     }
-                    from += size;
+                    for (int size : Chunks.exact(to - from)) {
+                        try (PreparedStatement ps = c.prepareStatement(t.dialect().insertLogEntries(t, size))) {
+                            int param = 1;
+                            for (Pending p : batch.subList(from, from + size)) {
+                                ps.setString(param++, topic);
+                                ps.setLong(param++, next++);
+                                ps.setString(param++, p.event.key());
+                                ps.setString(param++, p.event.envelope().getId());
+                                ps.setBytes(param++, p.event.bytes());
+                            }
+                            ps.executeUpdate();
+                        }
+                        from += size;
+                    }
                 }
                 try (PreparedStatement ps = c.prepareStatement(t.dialect().updateLogHead(t))) {
                     ps.setLong(1, next);
