@@ -17,11 +17,12 @@ import java.util.Locale;
  *
  * <p>Run: {@code mvn -B -q -o -pl eventsync-bench -am package -DskipTests && java -cp
  * eventsync-bench/target/benchmarks.jar io.eventsync.bench.EndToEnd [h2|postgres|all]} (system properties
- * {@code -Dwriters=8 -Devents=30000 -Dseconds=10 -Dpg.url=...}). Writes {@code bench-results/end-to-end.txt}.
+ * {@code -Dwriters=8 -Devents=30000 -Dbacklog=15000 -Dseconds=10 -Dpg.url=...}). Writes {@code bench-results/end-to-end.txt}.
  */
 public final class EndToEnd {
     private static final int SATURATION_EVENTS = Integer.getInteger("events", 30_000);
     private static final int HALF_RATE_SECONDS = Integer.getInteger("seconds", 10);
+    private static final int BACKLOG = Integer.getInteger("backlog", SATURATION_EVENTS / 2);
 
     private EndToEnd() {
     }
@@ -32,7 +33,7 @@ public final class EndToEnd {
         lines.add("# eventsync end-to-end (source commit -> copy commit), embedded log, " + Instant.now());
         lines.add("# " + EndToEndRig.WRITERS + " writers, " + EndToEndRig.KEYS + " keys, consumer "
                 + EndToEndRig.LANES + " lanes, at most " + EndToEndRig.MAX_BATCH + " events per apply transaction; saturation " + SATURATION_EVENTS
-                + " events, half rate " + HALF_RATE_SECONDS + " s; " + Runtime.getRuntime().availableProcessors() + " cores");
+                + " events, backlog " + BACKLOG + ", half rate " + HALF_RATE_SECONDS + " s; " + Runtime.getRuntime().availableProcessors() + " cores");
         if (which.equals("all") || which.equals("h2")) {
             lines.add(run("h2+log", EndToEndRig.h2Pools()));
         }
@@ -49,7 +50,7 @@ public final class EndToEnd {
 
     private static String run(String name, EndToEndRig.Pools pools) throws Exception {
         EndToEndRig.Result r = new EndToEndRig().run(pools, EndToEnd::embeddedLog, "accounts",
-                SATURATION_EVENTS / 2, SATURATION_EVENTS, HALF_RATE_SECONDS);
+                BACKLOG, SATURATION_EVENTS, HALF_RATE_SECONDS);
         return String.format(Locale.ROOT, "%-15s saturation %7.0f events/s end to end (writers committed %7.0f/s;"
                         + " consumer alone drained a backlog at %7.0f/s); at half rate (%6.0f events/s, %d events):"
                         + " freshness p50 %6.2f ms, p99 %7.2f ms, max %7.2f ms",

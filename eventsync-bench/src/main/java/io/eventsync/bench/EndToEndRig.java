@@ -46,6 +46,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -74,7 +75,7 @@ final class EndToEndRig {
     static final String SOURCE = "accounts";
     static final int WRITERS = Integer.getInteger("writers", 8);
     static final int KEYS = 2_000;
-    static final int LANES = 8;
+    static final int LANES = Integer.getInteger("lanes", 8);
     /**
      * H2 keeps 8 parsed statements per session by default; a batch's apply and the relay use more than
      * 8 distinct ones in turn, so each would be parsed again every time ({@code -Dh2.options=} for H2's default).
@@ -135,6 +136,9 @@ final class EndToEndRig {
     /** Per event id: the source commit time, or (negated) the copy commit time if that came first. */
     private final ConcurrentHashMap<String, Long> pending = new ConcurrentHashMap<>();
     private final AtomicLong applied = new AtomicLong();
+    /** Batches the consumer committed (and the events in them) since the phase began. */
+    private final AtomicLong committedBatches = new AtomicLong();
+    private final AtomicLong eventsInBatches = new AtomicLong();
     private final AtomicLong lastApplyNanos = new AtomicLong();
     private final AtomicLong firstApplyNanos = new AtomicLong(Long.MAX_VALUE);
     private volatile long[] latencies = new long[0];
@@ -223,6 +227,8 @@ final class EndToEndRig {
             @Override
             public List<Outcome> applyAll(List<? extends Invocation> invocations) throws Exception {
                 List<Outcome> outcomes = scope.applyAll(invocations);
+                committedBatches.incrementAndGet();
+                eventsInBatches.addAndGet(invocations.size());
                 invocations.forEach(invocation -> copyCommitted(invocation.envelope().getId()));
                 return outcomes;
             }
@@ -294,6 +300,11 @@ final class EndToEndRig {
             awaitApplied(backlog);
             boolean drained = backlog > 1 && lastApplyNanos.get() > consumerStart;
             double consumerRate = drained ? backlog / ((lastApplyNanos.get() - consumerStart) / 1e9) : Double.NaN;
+            if (committedBatches.get() > 0) {
+                System.out.printf(Locale.ROOT, "backlog of %d drained with %d batches (%d events in them, %.1f per batch)%n",
+                        backlog, committedBatches.get(), eventsInBatches.get(),
+                        eventsInBatches.get() / (double) committedBatches.get());
+            }
             double fromFirst = drained ? (backlog - 1) / ((lastApplyNanos.get() - firstApplyNanos.get()) / 1e9) : Double.NaN;
 
             long start = System.nanoTime();

@@ -41,6 +41,11 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     /** {@link Builder#maxBatchBytes}'s default: 4 MiB. */
     public static final long DEFAULT_MAX_BATCH_BYTES = 4L << 20;
 
+    /** Twice the number of processors, at least 2: see {@link Builder#applyConcurrency}. */
+    public static int defaultApplyConcurrency() {
+        return Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+    }
+
     private final String subscription;
     private final DeadLetterStore deadLetters;
     private final DispatchEngine engine;
@@ -224,6 +229,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         private int maxInFlight = 10_000;
         private int maxBatch = DEFAULT_MAX_BATCH;
         private long maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
+        private int applyConcurrency = defaultApplyConcurrency();
         private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.DEAD_LETTER;
         private DeadLetterPolicy unknownTypeDeadLetterPolicy = DeadLetterPolicy.PARK_KEY;
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
@@ -290,6 +296,20 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
         /** At most this many serialized envelope bytes per batch (a first event larger goes alone); default 4 MiB. */
         public Builder maxBatchBytes(long maxBatchBytes) {
             this.maxBatchBytes = maxBatchBytes;
+            return this;
+        }
+
+        /**
+         * When the scope applies batches: at most this many lanes apply at the same time; default twice the
+         * number of processors, at least 2 ({@link #defaultApplyConcurrency()}). The lanes that wait for
+         * their turn keep gathering events, so under a backlog the database sees fewer, larger transactions
+         * (with 8 lanes on 2 cores, each lane otherwise commits a few events at a time and a PostgreSQL copy
+         * drained a backlog at half the rate); at low load a turn is free and nothing waits. Raise it (up to
+         * {@link #lanes}, which removes the limit) for handlers that mostly wait on something other than the
+         * database. Without batching there is no limit.
+         */
+        public Builder applyConcurrency(int applyConcurrency) {
+            this.applyConcurrency = applyConcurrency;
             return this;
         }
 
@@ -393,6 +413,9 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
             if (maxBatch < 1 || maxBatch > 10_000) {
                 throw new ConfigException("dispatcher maxBatch must be 1..10,000, but was " + maxBatch);
             }
+            if (applyConcurrency < 1 || applyConcurrency > 1024) {
+                throw new ConfigException("dispatcher applyConcurrency must be 1..1024, but was " + applyConcurrency);
+            }
             if (maxBatchBytes < 1) {
                 throw new ConfigException("dispatcher maxBatchBytes must be >= 1, but was " + maxBatchBytes);
             }
@@ -411,7 +434,7 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
                     validator != null ? validator : EnvelopeValidator.defaults(),
                     traced ? Tracing.consumer(scope) : scope, store, lanes, maxInFlight,
                     unknownTypePolicy == UnknownTypePolicy.SKIP, unknownTypeDeadLetterPolicy, meterRegistry,
-                    shutdownTimeout, clock, followUps, freshnessListener, maxBatch, maxBatchBytes));
+                    shutdownTimeout, clock, followUps, freshnessListener, maxBatch, maxBatchBytes, applyConcurrency));
             return new Dispatcher(subscription, store, engine);
         }
     }

@@ -105,7 +105,9 @@ class BatchedDispatchPropertiesTest {
                         return Outcome.applied();
                     }
                 }
-            }, options).build()).lanes(testCase.lanes()).applyScope(db).maxBatch(8));
+            }, options).build()).lanes(testCase.lanes()).applyScope(db).maxBatch(8)
+                    // Fewer turns than lanes in most cases: lanes wait for each other, abandoned runners hand theirs on.
+                    .applyConcurrency(1 + (int) Math.floorMod(testCase.behaviour(), (long) testCase.lanes())));
 
             int deliveries = feed(f, testCase);
 

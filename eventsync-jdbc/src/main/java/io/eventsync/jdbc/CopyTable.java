@@ -161,8 +161,12 @@ public final class CopyTable {
     }
 
     private Outcome apply(Message payload, EventContext context) throws SQLException {
-        Connection c = context.resource(Connection.class).orElseThrow(() -> new PermanentException(
-                "CopyTable " + table + " needs the apply transaction's Connection; run its handler with a JdbcApplyScope"));
+        // In a batched apply on PostgreSQL the batch's own connection: the view bound as Connection would send
+        // the held updates first, and this handler's update is held behind them anyway.
+        CopyWrites batch = context.resource(CopyWrites.class).orElse(null);
+        Connection c = batch != null ? batch.connection() : context.resource(Connection.class).orElseThrow(() ->
+                new PermanentException("CopyTable " + table
+                        + " needs the apply transaction's Connection; run its handler with a JdbcApplyScope"));
         String type = payload.getDescriptorForType().getFullName();
         if (!type.equals(payloadType.getFullName())) {
             throw new PermanentException("CopyTable " + table + " copies " + payloadType.getFullName()
@@ -172,13 +176,10 @@ public final class CopyTable {
         CopySql q = sql(c);
         List<Object> keyValues = keyValues(payload, event);
         if (!event.getTombstone()) {
-            CopyWrites batch = q.tables.dialect().batchesCopyWrites()
-                    ? context.resource(CopyWrites.class).orElse(null) : null;
             if (batch != null) {
-                // In a batched apply: the guarded update goes out with the batch's others (the outcome may
-                // still become skipped, see CopyWrites).
-                batch.defer(this, q, payload, event, keyValues,
-                        event.getPartitionKey().isEmpty() ? event.getSubject() : event.getPartitionKey());
+                // The guarded update goes out with the batch's others, in order (the outcome may still become
+                // skipped, see CopyWrites).
+                batch.defer(this, q, payload, event, keyValues);
                 return Outcome.applied();
             }
             if (update(c, q, payload, event, keyValues)) {
@@ -186,6 +187,8 @@ public final class CopyTable {
                 // the read + upsert below takes for that case (a key with a row is never behind a tombstone).
                 return Outcome.applied();
             }
+        } else if (batch != null) {
+            batch.flush(); // a deletion reads the row: the updates held before it go first
         }
         return applyWithoutUpdate(c, q, payload, event, keyValues);
     }

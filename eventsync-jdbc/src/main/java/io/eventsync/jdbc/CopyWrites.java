@@ -4,6 +4,9 @@ import com.google.protobuf.Message;
 import io.eventsync.handler.Outcome;
 import io.eventsync.jdbc.internal.CopySql;
 import io.eventsync.v1.Envelope;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -20,40 +23,73 @@ import java.util.Map;
  * takes the table's full path, whose outcome (applied, or skipped as stale) replaces the tentative
  * {@code applied} its handler returned. Anything that fails fails the batch, whose events then go one
  * at a time. Lane thread only.
+ *
+ * <p>The updates of one key's events in the batch stay in the batch in their order (the JDBC batch runs
+ * them in that order and versions guard each), so a hot key's backlog is one round trip too. Anything
+ * else sees them first: the handlers get the {@link #connection() connection} through a view that sends
+ * the held updates before any of its methods runs, and a {@code CopyTable} that does not hold its write (a
+ * tombstone) {@link #flush() flushes} before it reads.
  */
 final class CopyWrites {
     private record Deferred(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues,
                             int index) {}
 
+    private final Connection connection;
+    private final Outcome[] outcomes;
     private final List<Deferred> deferred = new ArrayList<>();
-    /** The keys (invocation keys) with writes held: an invocation of such a key sends them first. */
-    private final java.util.Set<String> keys = new java.util.HashSet<>();
+    private final Connection view;
     private int current;
+
+    /** @param outcomes the batch's outcomes, by index: a held update that changed no row replaces its own */
+    CopyWrites(Connection connection, Outcome[] outcomes) {
+        this.connection = connection;
+        this.outcomes = outcomes;
+        this.view = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                new Class<?>[] {Connection.class}, this::invokeAfterFlush);
+    }
+
+    /** The batch's connection itself, for a {@code CopyTable} that holds its write (no flush). */
+    Connection connection() {
+        return connection;
+    }
+
+    /** The connection as the handlers get it: each call first sends the updates held so far. */
+    Connection view() {
+        return view;
+    }
 
     /** The index, in the batch, of the invocation whose handler runs now. */
     void current(int index) {
         this.current = index;
     }
 
-    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues, String key) {
+    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues) {
         deferred.add(new Deferred(table, sql, payload, event, keyValues, current));
-        keys.add(key);
     }
 
-    /**
-     * Whether writes of {@code key} are held: the next invocation of that key must see them (whatever its
-     * handler does with the row), so the caller flushes first.
-     */
-    boolean holds(String key) {
-        return keys.contains(key);
+    private Object invokeAfterFlush(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (method.getName()) {
+                case "equals" -> proxy == args[0];
+                case "hashCode" -> System.identityHashCode(proxy);
+                default -> "batch view of " + connection;
+            };
+        }
+        flush();
+        try {
+            return method.invoke(connection, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 
     /**
      * Sends the held updates, grouped by copy table in the order they were held; an update that changed no
-     * row goes the full way ({@code outcomes[i]} gets its outcome). Versions guard every write, so the
-     * grouping cannot let an older event win over a newer one of the same row.
+     * row goes the full way (its outcome replaces the tentative one). Versions guard every write, so the
+     * grouping cannot let an older event win over a newer one of the same row; within a table the JDBC
+     * batch keeps their order, and the full ways go in that order too.
      */
-    void flush(Connection c, Outcome[] outcomes) throws SQLException {
+    void flush() throws SQLException {
         if (deferred.isEmpty()) {
             return;
         }
@@ -61,10 +97,11 @@ final class CopyWrites {
         for (Deferred d : deferred) {
             byStatement.computeIfAbsent(d.sql().update, k -> new ArrayList<>()).add(d);
         }
+        deferred.clear();
         for (Map.Entry<String, List<Deferred>> group : byStatement.entrySet()) {
             List<Deferred> updates = group.getValue();
             int[] counts;
-            try (PreparedStatement ps = c.prepareStatement(group.getKey())) {
+            try (PreparedStatement ps = connection.prepareStatement(group.getKey())) {
                 ps.setQueryTimeout(Inbox.BATCH_STATEMENT_TIMEOUT_SECONDS);
                 for (Deferred d : updates) {
                     d.table().bindUpdate(ps, d.payload(), d.event(), d.keyValues());
@@ -84,11 +121,10 @@ final class CopyWrites {
                 }
                 if (counts[i] == 0) {
                     Deferred d = updates.get(i);
-                    outcomes[d.index()] = d.table().applyWithoutUpdate(c, d.sql(), d.payload(), d.event(), d.keyValues());
+                    outcomes[d.index()] = d.table().applyWithoutUpdate(connection, d.sql(), d.payload(), d.event(),
+                            d.keyValues());
                 }
             }
         }
-        deferred.clear();
-        keys.clear();
     }
 }

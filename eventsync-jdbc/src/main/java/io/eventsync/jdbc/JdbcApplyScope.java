@@ -223,7 +223,10 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
             }
             Outcome[] outcomes = new Outcome[invocations.size()];
             List<List<Envelope>> emittedBy = new ArrayList<>(outcomes.length);
-            CopyWrites copyWrites = new CopyWrites();
+            // PostgreSQL: the copy tables' updates are held and sent together (see CopyWrites); the handlers
+            // get a view of the connection that sends them before it does anything else.
+            CopyWrites copyWrites = Dialect.of(c).batchesCopyWrites() ? new CopyWrites(c, outcomes) : null;
+            Connection bound = copyWrites != null ? copyWrites.view() : c;
             for (int i = 0; i < outcomes.length; i++) {
                 Invocation invocation = invocations.get(i);
                 if (!fresh[i]) {
@@ -232,21 +235,24 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                     emittedBy.add(List.of());
                     continue;
                 }
-                if (copyWrites.holds(invocation.key())) {
-                    copyWrites.flush(c, outcomes); // a key's later event sees its earlier event's writes
+                invocation.bind(Connection.class, bound);
+                if (copyWrites != null) {
+                    invocation.bind(CopyWrites.class, copyWrites);
+                    copyWrites.current(i);
                 }
-                invocation.bind(Connection.class, c);
-                invocation.bind(CopyWrites.class, copyWrites);
-                copyWrites.current(i);
                 Outcome outcome = invocation.proceed();
                 if (!(outcome instanceof Outcome.Applied) && !(outcome instanceof Outcome.Skipped)) {
                     throw new EventsyncException("event " + invocation.envelope().getId() + " of a batch returned "
                             + outcome + "; the batch is rolled back and its events are applied one at a time");
                 }
                 emittedBy.add(invocation.emitted());
-                outcomes[i] = outcome;
+                if (outcomes[i] == null) { // a held update that changed no row may have decided it already
+                    outcomes[i] = outcome;
+                }
             }
-            copyWrites.flush(c, outcomes); // the copy tables' updates, one JDBC batch per table
+            if (copyWrites != null) {
+                copyWrites.flush(); // the copy tables' updates, one JDBC batch per table
+            }
             // Follow-ups only of events that were applied (a held update may have turned out stale).
             List<Envelope> emitted = new ArrayList<>();
             for (int i = 0; i < outcomes.length; i++) {

@@ -241,6 +241,71 @@ class BatchedApplyDatabaseTest {
         }
     }
 
+    /**
+     * Inside a batch a handler sees the copy-table writes of the events before it, and its own: a handler
+     * that wraps the copy table's and reads the row back through its connection reads its event's version
+     * (the held updates are sent before the connection does anything), and a deletion after an update of
+     * the same key in the same batch deletes the updated row.
+     */
+    @ParameterizedTest
+    @EnumSource(TestDb.Kind.class)
+    void aHandlerInABatchSeesTheCopyWritesBeforeItAndItsOwn(TestDb.Kind kind) throws Exception {
+        String group = "batch-reads-" + kind.name().toLowerCase();
+        try (TestDb db = TestDb.create(kind, 4).withConsumerTables();
+             InProcessTransport transport = InProcessTransport.create()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            java.util.Map<String, Long> readBack = new java.util.concurrent.ConcurrentHashMap<>();
+            Handler<Message> handler = (payload, ctx) -> {
+                Outcome outcome = copy.handler().handle(payload, ctx);
+                java.sql.Connection c = ctx.resource(java.sql.Connection.class).orElseThrow();
+                try (var ps = c.prepareStatement("SELECT version FROM accounts_copy WHERE account_id = ?")) {
+                    ps.setString(1, ctx.envelope().getSubject());
+                    try (var rs = ps.executeQuery()) {
+                        readBack.put(ctx.envelope().getSubject() + "@" + ctx.envelope().getSequence(),
+                                rs.next() ? rs.getLong(1) : -1L);
+                    }
+                }
+                return outcome;
+            };
+            try (Consumer consumer = new Consumer(transport, group, db, handler,
+                    HandlerOptions.custom().timeout(Duration.ofSeconds(30)).build())) {
+                consumer.gate = new CountDownLatch(0);
+                Publisher publisher = transport.publisher(TOPIC);
+                send(publisher, event("updated", 1));
+                send(publisher, event("deleted", 1));
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0
+                        && db.count("SELECT COUNT(*) FROM accounts_copy") == 2);
+                readBack.clear();
+
+                CountDownLatch gate = new CountDownLatch(1);
+                consumer.gate = gate;
+                consumer.holdTheLane(publisher, 1);
+                double fallbacksBefore = counter(consumer, "eventsync.dispatcher.batch.fallbacks");
+                double batchedBefore = consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount();
+                send(publisher, event("updated", 2));
+                send(publisher, event("updated", 3));
+                send(publisher, event("deleted", 2));
+                send(publisher, Accounts.tombstone(account("deleted", 200), 3, 0));
+                send(publisher, event("inserted", 1));
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 6);
+                gate.countDown();
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0);
+
+                assertThat(readBack).containsEntry("updated@2", 2L).containsEntry("updated@3", 3L)
+                        .containsEntry("deleted@2", 2L).containsEntry("deleted@3", -1L).containsEntry("inserted@1", 1L);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'updated'")).isEqualTo(3);
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy WHERE account_id = 'deleted'")).isZero();
+                assertThat(db.count("SELECT version FROM eventsync_copy_tombstones WHERE row_key LIKE '%deleted%'"))
+                        .isEqualTo(3);
+                assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = 'inserted'")).isEqualTo(1);
+                assertThat(counter(consumer, "eventsync.dispatcher.batch.fallbacks") - fallbacksBefore).as("fallbacks").isZero();
+                assertThat(consumer.meters.find("eventsync.dispatcher.batch.size").summary().totalAmount() - batchedBefore)
+                        .as("events committed in batches").isEqualTo(5);
+            }
+        }
+    }
+
     private static double counter(Consumer consumer, String name) {
         return consumer.meters.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }

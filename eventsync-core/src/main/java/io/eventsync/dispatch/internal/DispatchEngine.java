@@ -69,7 +69,7 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
                            int maxInFlight, boolean skipUnknownTypes, DeadLetterPolicy unknownTypeDeadLetterPolicy,
                            MeterRegistry meterRegistry, Duration shutdownTimeout, Clock clock,
                            Consumer<List<Envelope>> followUps, Consumer<CopyFreshness> freshnessListener,
-                           int maxBatch, long maxBatchBytes) {}
+                           int maxBatch, long maxBatchBytes, int applyConcurrency) {}
 
     private final Settings s;
     private final Lane[] lanes;
@@ -141,9 +141,12 @@ public final class DispatchEngine implements Lane.Processor, Watchdog.Listener {
         this.releases = new Releases(settings.subscription(), parking, intake, this::processWork, this::laneOf);
         settings.handlers().registrations().keySet().forEach(metrics::of); // degraded gauges exist from the start
         this.lanes = new Lane[settings.lanes()];
+        // Batching: at most applyConcurrency lanes apply at once, so a backlog becomes fewer, larger batches
+        // (see Lane); without batching a limit would only take parallelism away.
+        Turns turns = batching && settings.applyConcurrency() < settings.lanes() ? new Turns(settings.applyConcurrency()) : null;
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane("eventsync-" + settings.subscription() + "-lane-" + i, this,
-                    batching ? settings.maxBatch() : 1, settings.maxBatchBytes());
+                    batching ? settings.maxBatch() : 1, settings.maxBatchBytes(), turns);
         }
         this.watchdog = new Watchdog("eventsync-" + settings.subscription() + "-watchdog", this);
         for (Lane lane : lanes) {

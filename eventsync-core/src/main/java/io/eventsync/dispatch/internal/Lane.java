@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -34,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * alone at once, so batches grow with the backlog only. When the batch does not go through as a
  * whole, the runner processes the entries it took one at a time, key by key in the order taken, a key
  * stopping at its first entry that is not done (a retry), whose later entries stay at its front.
+ *
+ * <p>Turns ({@link Turns}, shared by the lanes of a dispatcher, optional): a runner takes entries only
+ * while it holds a turn, and gives it back before it looks for more, so at most that many lanes apply at
+ * once. A lane waiting for its turn keeps gathering entries, so under a backlog its next batch is larger
+ * (fewer, larger transactions) instead of many lanes each committing a few events; at low load a turn is
+ * free and nothing waits. A runner that is abandoned hands its turn to its replacement.
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -70,6 +77,7 @@ final class Lane {
     private final Processor processor;
     private final int maxBatch;
     private final long maxBatchBytes;
+    private final Turns turns; // null: no limit
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Map<String, KeyQueue> keys = new HashMap<>();
@@ -81,14 +89,15 @@ final class Lane {
     private boolean stopping; // guarded by lock
 
     Lane(String name, Processor processor) {
-        this(name, processor, 1, Long.MAX_VALUE);
+        this(name, processor, 1, Long.MAX_VALUE, null);
     }
 
-    Lane(String name, Processor processor, int maxBatch, long maxBatchBytes) {
+    Lane(String name, Processor processor, int maxBatch, long maxBatchBytes, Turns turns) {
         this.name = name;
         this.processor = processor;
         this.maxBatch = maxBatch;
         this.maxBatchBytes = maxBatchBytes;
+        this.turns = turns;
     }
 
     void start() {
@@ -136,6 +145,7 @@ final class Lane {
         } finally {
             lock.unlock();
         }
+        abandoned.giveBackTurn(); // the zombie may never return: its turn goes on with the lane
         fresh.thread.start();
     }
 
@@ -205,12 +215,25 @@ final class Lane {
                     due.state = KeyQueue.State.READY;
                     ready.addLast(due);
                 }
+                if (!ready.isEmpty() && !runner.takeTurnNow()) {
+                    // Wait for a turn without the lock: entries keep arriving and join the batch taken then.
+                    lock.unlock();
+                    try {
+                        runner.awaitTurn();
+                    } catch (InterruptedException e) {
+                        // A stop, or a stray timeout interrupt: re-check.
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
                 KeyQueue kq = ready.pollFirst();
                 if (kq != null) {
                     kq.state = KeyQueue.State.RUNNING;
                     kq.taken = 1;
                     return maxBatch > 1 && (!ready.isEmpty() || kq.entries.size() > 1) ? batchFrom(kq) : List.of(kq);
                 }
+                runner.giveBackTurn(); // nothing to run (a turn taken before the ready keys went): not held while idle
                 try {
                     if (delayed.isEmpty()) {
                         wake.await();
@@ -367,6 +390,8 @@ final class Lane {
         volatile List<KeyQueue> pending = List.of();
         /** The attempt this runner is inside, if any (cancelled when the dispatcher stops). */
         volatile Attempt attempt;
+        /** Whether this runner holds one of the {@link Turns}; given back exactly once (it or its replacer). */
+        private final AtomicBoolean holdsTurn = new AtomicBoolean();
 
         private Runner(String threadName, List<KeyQueue> initial) {
             this.initial = initial;
@@ -378,12 +403,68 @@ final class Lane {
             return Lane.this;
         }
 
+        /** True when this runner may take entries now: no limit, a turn held, or one free. */
+        private boolean takeTurnNow() {
+            if (turns == null || holdsTurn.get()) {
+                return true;
+            }
+            if (turns.tryTake()) {
+                holdsTurn.set(true);
+                return true;
+            }
+            return false;
+        }
+
+        private void awaitTurn() throws InterruptedException {
+            if (turns != null && !holdsTurn.get()) {
+                turns.take();
+                holdsTurn.set(true);
+            }
+        }
+
+        void giveBackTurn() {
+            if (turns != null && holdsTurn.compareAndSet(true, false)) {
+                turns.giveBack();
+            }
+        }
+
+        /** Keys taken over wait for a turn like any others; false when the lane stopped or moved on meanwhile. */
+        private boolean turnForInitial() {
+            while (!takeTurnNow()) {
+                try {
+                    awaitTurn();
+                } catch (InterruptedException e) {
+                    lock.lock();
+                    try {
+                        if (stopping || current != this) {
+                            return false;
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+            return true;
+        }
+
         @Override
         public void run() {
+            try {
+                runLoop();
+            } finally {
+                giveBackTurn();
+            }
+        }
+
+        private void runLoop() {
             List<KeyQueue> batch = initial;
+            if (!batch.isEmpty() && !turnForInitial()) {
+                return;
+            }
             try {
                 while (true) {
                     if (batch.isEmpty()) {
+                        giveBackTurn(); // the lanes waiting for one go first; this lane's next batch grows meanwhile
                         batch = next(this);
                         if (batch == null) {
                             return;
@@ -437,6 +518,7 @@ final class Lane {
                         + " keys' events are tried again in {} ms", thread.getName(),
                         held.stream().map(kq -> kq.key).toList(),
                         TimeUnit.NANOSECONDS.toMillis(CRASH_PAUSE_NANOS), e);
+                giveBackTurn();
                 takeOver(this, held);
                 if (e instanceof OutOfMemoryError || e instanceof InternalError) {
                     throw (Error) e;
