@@ -112,7 +112,10 @@ public final class EventsyncConsumers implements SmartLifecycle {
         Dispatcher dispatcher = Dispatcher.builder(name)
                 .handlers(registry.build()).types(types.build())
                 .codec(EnvelopeCodec.defaults()).validator(EnvelopeValidator.defaults())
-                .applyScope(scope).deadLetters(deadLetters).lanes(config.getLanes()).maxBatch(config.getMaxBatch()).meterRegistry(meters)
+                .applyScope(scope).deadLetters(deadLetters).lanes(config.getLanes())
+                .applyConcurrency(config.getApplyConcurrency() > 0 ? config.getApplyConcurrency()
+                        : Dispatcher.defaultApplyConcurrency())
+                .maxBatch(config.getMaxBatch()).meterRegistry(meters)
                 .freshnessListener(FreshnessTable.in(dataSource, names)::record).build();
         SubscriptionSpec spec = switch (config.getMode()) {
             case "fanout" -> SubscriptionSpec.fanout(config.getTopic(), name);

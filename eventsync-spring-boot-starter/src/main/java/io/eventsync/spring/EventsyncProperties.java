@@ -66,6 +66,12 @@ public class EventsyncProperties {
         /** Parallel lanes across keys; per-key order always holds. */
         private int lanes = 8;
 
+        /**
+         * At most this many lanes apply at the same time (0: the dispatcher's default, twice the number of
+         * processors); waiting lanes gather larger batches under a backlog.
+         */
+        private int applyConcurrency = 0;
+
         /** At most this many events of distinct keys, ready at once, applied in one copy transaction (1: one each). */
         private int maxBatch = 256;
 
@@ -85,6 +91,8 @@ public class EventsyncProperties {
         public void setTopic(String topic) { this.topic = topic; }
         public int getLanes() { return lanes; }
         public void setLanes(int lanes) { this.lanes = lanes; }
+        public int getApplyConcurrency() { return applyConcurrency; }
+        public void setApplyConcurrency(int applyConcurrency) { this.applyConcurrency = applyConcurrency; }
         public int getMaxBatch() { return maxBatch; }
         public void setMaxBatch(int maxBatch) { this.maxBatch = maxBatch; }
         public String getMode() { return mode; }

@@ -179,6 +179,7 @@ public final class Pipeline implements AutoCloseable {
                 .applyScope(scope)
                 .deadLetters(deadLetters)
                 .lanes(consume.lanes())
+                .applyConcurrency(consume.applyConcurrency())
                 .maxBatch(consume.maxBatch())
                 .meterRegistry(meters)
                 .freshnessListener(FreshnessTable.in(db, names)::record)

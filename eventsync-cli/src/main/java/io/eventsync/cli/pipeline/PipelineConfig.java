@@ -133,6 +133,6 @@ public record PipelineConfig(Path file, String name, TypeRegistry types, Transpo
      * feed no longer retains the group's position; empty: the subscription stops and reports it.
      */
     public record ConsumeConfig(String topic, String group, boolean queue, Database database, int lanes,
-                                int maxBatch, Duration handlerTimeout, int maxAttempts, boolean createTables,
+                                int applyConcurrency, int maxBatch, Duration handlerTimeout, int maxAttempts, boolean createTables,
                                 List<CopyTable> tables, Optional<String> rebootstrapSnapshot) {}
 }

@@ -399,7 +399,7 @@ public final class PipelineConfigLoader {
     }
 
     private ConsumeConfig consume(ConfigNode node, TypeRegistry types, Duration tombstoneWindow, String transportKind) {
-        node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "max_batch", "handler_timeout", "max_attempts",
+        node.allowOnly(Set.of("topic", "group", "mode", "database", "lanes", "apply_concurrency", "max_batch", "handler_timeout", "max_attempts",
                 "create_tables", "mappings", "on_gone", "snapshot"));
         Map<String, ConfigNode> e = node.entries();
         String topic = name(required(node, e, "topic"));
@@ -411,6 +411,8 @@ public final class PipelineConfigLoader {
         Optional<String> rebootstrap = onGone(e, transportKind);
         Database database = database(required(node, e, "database"));
         int lanes = e.containsKey("lanes") ? e.get("lanes").integer(1, 256) : 8;
+        int applyConcurrency = e.containsKey("apply_concurrency") ? e.get("apply_concurrency").integer(1, 1024)
+                : Dispatcher.defaultApplyConcurrency();
         int maxBatch = e.containsKey("max_batch") ? e.get("max_batch").integer(1, 10_000) : Dispatcher.DEFAULT_MAX_BATCH;
         Duration timeout = e.containsKey("handler_timeout") ? e.get("handler_timeout").duration() : Duration.ofSeconds(30);
         if (timeout.isZero() || timeout.isNegative()) {
@@ -432,7 +434,7 @@ public final class PipelineConfigLoader {
             }
             tables.add(table);
         }
-        return new ConsumeConfig(topic, group, queue, database, lanes, maxBatch, timeout, maxAttempts, create, tables,
+        return new ConsumeConfig(topic, group, queue, database, lanes, applyConcurrency, maxBatch, timeout, maxAttempts, create, tables,
                 rebootstrap);
     }
 

@@ -63,6 +63,18 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void applyConcurrencyDefaultsToTwicePerProcessorAndIsCheckedNamingTheField() throws Exception {
+        assertThat(loader.load(write(VALID)).consume().orElseThrow().applyConcurrency())
+                .isEqualTo(io.eventsync.dispatch.Dispatcher.defaultApplyConcurrency());
+        assertThat(loader.load(write(VALID.replace("  group: billing", "  group: billing\n  apply_concurrency: 3")))
+                .consume().orElseThrow().applyConcurrency()).isEqualTo(3);
+
+        Path zero = write(VALID.replace("  group: billing", "  group: billing\n  apply_concurrency: 0"));
+        assertThatThrownBy(() -> loader.load(zero)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(zero + ":11: consume.apply_concurrency: ");
+    }
+
+    @Test
     void anUnknownPayloadFieldIsReportedWithFileLineAndField() throws Exception {
         Path file = write(VALID.replace("amount_cents: amount_cents", "amount_cents: amount"));
 

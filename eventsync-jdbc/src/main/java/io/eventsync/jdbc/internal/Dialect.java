@@ -74,6 +74,15 @@ public interface Dialect {
     }
 
     /**
+     * The same insert with the rows' values as arrays, one statement text for any number of rows; params:
+     * subscription, event_ids (varchar[]), sources (varchar[]), source_positions (bigint[]), applied_at.
+     * Null when the dialect has no arrays (then {@link #insertInboxReturningFresh}).
+     */
+    default String insertInboxArraysReturningFresh(Tables t) {
+        return null;
+    }
+
+    /**
      * An insert of {@code rows} inbox rows (subscription, event_id, source, source_position, applied_at)
      * that skips the rows already there and returns the {@code event_id} of those it inserted, or null
      * when the dialect has none (then a batch looks the ids up first). A lookup would depend on the

@@ -58,6 +58,14 @@ final class PostgresDialect extends StandardDialect {
     }
 
     @Override
+    public String insertInboxArraysReturningFresh(Tables t) {
+        return "INSERT INTO " + t.inbox() + " (subscription, event_id, source, source_position, applied_at)"
+                + " SELECT ?, u.event_id, u.source, u.source_position, ?"
+                + " FROM unnest(?::varchar[], ?::varchar[], ?::bigint[]) AS u(event_id, source, source_position)"
+                + " ON CONFLICT (subscription, event_id) DO NOTHING RETURNING event_id";
+    }
+
+    @Override
     public String insertInboxReturningFresh(Tables t, int rows) {
         return "INSERT INTO " + t.inbox() + " (subscription, event_id, source, source_position, applied_at) VALUES "
                 + String.join(", ", java.util.Collections.nCopies(rows, "(?, ?, ?, ?, ?)"))
