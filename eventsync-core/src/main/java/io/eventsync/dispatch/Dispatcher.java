@@ -41,9 +41,9 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
     /** {@link Builder#maxBatchBytes}'s default: 4 MiB. */
     public static final long DEFAULT_MAX_BATCH_BYTES = 4L << 20;
 
-    /** Twice the number of processors, at least 2: see {@link Builder#applyConcurrency}. */
+    /** Twice the number of processors, at least 2 (at most 1,024): see {@link Builder#applyConcurrency}. */
     public static int defaultApplyConcurrency() {
-        return Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+        return Math.min(1024, Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
     private final String subscription;
@@ -301,7 +301,9 @@ public final class Dispatcher implements DeliveryHandler, AutoCloseable {
 
         /**
          * When the scope applies batches: at most this many lanes apply at the same time; default twice the
-         * number of processors, at least 2 ({@link #defaultApplyConcurrency()}). The lanes that wait for
+         * number of processors, at least 2 ({@link #defaultApplyConcurrency()}), which limits only more lanes
+         * than that (the default lanes, the processor count, are not limited; pipeline files and Spring default
+         * to 8 lanes, limited on fewer than 4 processors). The lanes that wait for
          * their turn keep gathering events, so under a backlog the database sees fewer, larger transactions
          * (with 8 lanes on 2 cores, each lane otherwise commits a few events at a time and a PostgreSQL copy
          * drained a backlog at half the rate); at low load a turn is free and nothing waits. Raise it (up to

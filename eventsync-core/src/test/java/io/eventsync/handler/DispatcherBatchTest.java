@@ -79,10 +79,10 @@ class DispatcherBatchTest {
 
     /**
      * Two lanes, one turn: the runner of a handler that hangs on every attempt holds the only turn when it
-     * is abandoned, and hands it to its replacement; otherwise nothing on either lane would ever run again.
+     * is abandoned, and gives it back; otherwise nothing on either lane would ever run again.
      */
     @Test
-    void anAbandonedRunnerHandsItsTurnToItsReplacement() throws Exception {
+    void anAbandonedRunnerGivesItsTurnBack() throws Exception {
         CountDownLatch endOfTest = new CountDownLatch(1);
         List<String> others = keysOnLane(1 - laneOf("hangs", 2), 2, 3, "other-");
         List<String> neighbours = keysOnLane(laneOf("hangs", 2), 2, 3, "neighbour-");

@@ -9,6 +9,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,18 +18,22 @@ import java.util.Map;
 
 /**
  * The copy tables' guarded updates of one batched apply ({@link JdbcApplyScope#applyAll}), held while
- * the handlers run and then sent as one JDBC batch per copy table: one round trip for the batch instead
- * of one per event. Bound to each invocation of the batch as a resource, where the dialect batches them
- * (PostgreSQL). An update that changed no row (a new key, a stale event, a key behind a tombstone) then
- * takes the table's full path, whose outcome (applied, or skipped as stale) replaces the tentative
- * {@code applied} its handler returned. Anything that fails fails the batch, whose events then go one
- * at a time. Lane thread only.
+ * the handlers run and sent as one JDBC batch per copy-table statement: one round trip for the batch
+ * instead of one per event. Bound to each invocation of the batch as a resource, where the dialect
+ * batches them (PostgreSQL). An update that changed no row (a new key, a stale event, a key behind a
+ * tombstone) then takes the table's full path, whose outcome (applied, or skipped as stale) replaces the
+ * tentative {@code applied} its handler returned. Anything that fails fails the batch, whose events then
+ * go one at a time. Lane thread only.
  *
- * <p>The updates of one key's events in the batch stay in the batch in their order (the JDBC batch runs
- * them in that order and versions guard each), so a hot key's backlog is one round trip too. Anything
- * else sees them first: the handlers get the {@link #connection() connection} through a view that sends
- * the held updates before any of its methods runs, and a {@code CopyTable} that does not hold its write (a
- * tombstone) {@link #flush() flushes} before it reads.
+ * <p>The updates of one row stay in its statement's JDBC batch in their order (the batch runs them in that
+ * order, versions guard each, and the full ways of those that changed no row go in that order too), so a
+ * hot key's backlog is one round trip as well; a row that comes back under another statement (two copy
+ * tables on one table) sends what is held first. Anything else sees the held updates before it: the
+ * handlers get the {@link #connection() connection} through a {@link #view() view} that sends them before
+ * any of its methods runs, and a {@code CopyTable} that does not hold its write (a tombstone)
+ * {@link #flush() flushes} before it reads. A statement a handler prepared before a write was held does not
+ * see it (only calls on the connection send). A failed send fails every later one, so the batch cannot
+ * commit after it even when a handler caught the error its own connection call threw.
  */
 final class CopyWrites {
     private record Deferred(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues,
@@ -37,7 +42,10 @@ final class CopyWrites {
     private final Connection connection;
     private final Outcome[] outcomes;
     private final List<Deferred> deferred = new ArrayList<>();
+    /** Each held row (copy table + key) and the statement its updates are held under. */
+    private final Map<String, String> rows = new java.util.HashMap<>();
     private final Connection view;
+    private SQLException failed;
     private int current;
 
     /** @param outcomes the batch's outcomes, by index: a held update that changed no row replaces its own */
@@ -63,7 +71,16 @@ final class CopyWrites {
         this.current = index;
     }
 
-    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues) {
+    void defer(CopyTable table, CopySql sql, Message payload, Envelope event, List<Object> keyValues)
+            throws SQLException {
+        String row = sql.target + '\u0000' + CopyTable.rowKey(keyValues);
+        String heldUnder = rows.putIfAbsent(row, sql.update);
+        if (heldUnder != null && !heldUnder.equals(sql.update)) {
+            // The same row under another copy table's statement: the groups are sent one after the other, so
+            // what is held goes first to keep the row's order.
+            flush();
+            rows.put(row, sql.update);
+        }
         deferred.add(new Deferred(table, sql, payload, event, keyValues, current));
     }
 
@@ -75,7 +92,14 @@ final class CopyWrites {
                 default -> "batch view of " + connection;
             };
         }
-        flush();
+        try {
+            flush();
+        } catch (SQLException e) {
+            if (method.getName().equals("setClientInfo")) { // the one Connection method without SQLException
+                throw new SQLClientInfoException(e.getMessage(), Map.of(), e);
+            }
+            throw e;
+        }
         try {
             return method.invoke(connection, args);
         } catch (InvocationTargetException e) {
@@ -90,6 +114,10 @@ final class CopyWrites {
      * batch keeps their order, and the full ways go in that order too.
      */
     void flush() throws SQLException {
+        if (failed != null) {
+            throw new SQLException("an earlier send of the batch's held copy-table updates failed; the batch is"
+                    + " rolled back (" + failed.getMessage() + ")", failed.getSQLState(), failed);
+        }
         if (deferred.isEmpty()) {
             return;
         }
@@ -98,6 +126,16 @@ final class CopyWrites {
             byStatement.computeIfAbsent(d.sql().update, k -> new ArrayList<>()).add(d);
         }
         deferred.clear();
+        rows.clear();
+        try {
+            send(byStatement);
+        } catch (SQLException | RuntimeException e) {
+            failed = e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+            throw e;
+        }
+    }
+
+    private void send(Map<String, List<Deferred>> byStatement) throws SQLException {
         for (Map.Entry<String, List<Deferred>> group : byStatement.entrySet()) {
             List<Deferred> updates = group.getValue();
             int[] counts;

@@ -184,10 +184,11 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
     }
 
     /**
-     * A batch in one transaction: one query finds the events applied before (each a skipped duplicate)
-     * and one JDBC batch inserts the others' inbox rows, one query checks that none of their keys is
-     * parked, the handlers run one after another on the bound connection (on PostgreSQL the copy tables'
-     * guarded updates are held and sent as one JDBC batch per table after them), the follow-ups of all of them
+     * A batch in one transaction: the inbox rows inserted together (those already there are skipped
+     * duplicates; on PostgreSQL one statement), one query checks that none of their keys is parked, the
+     * handlers run one after another on the bound connection (on PostgreSQL the copy tables' guarded updates
+     * are held and sent as one JDBC batch per statement, before anything else uses the connection and at the
+     * end: see {@link CopyWrites}), the follow-ups of all of them
      * go to the outbox in one append, one commit. Anything else than every handler returning applied or
      * skipped rolls the whole transaction back and throws (see {@link ApplyScope#applyAll}); so does
      * the abandonment of any of the invocations, whose abort hook aborts the shared connection.

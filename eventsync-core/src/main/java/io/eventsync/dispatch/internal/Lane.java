@@ -40,12 +40,18 @@ import org.slf4j.LoggerFactory;
  * while it holds a turn, and gives it back before it looks for more, so at most that many lanes apply at
  * once. A lane waiting for its turn keeps gathering entries, so under a backlog its next batch is larger
  * (fewer, larger transactions) instead of many lanes each committing a few events; at low load a turn is
- * free and nothing waits. A runner that is abandoned hands its turn to its replacement.
+ * free and nothing waits. A runner that is abandoned gives its turn back (its replacement waits for one
+ * like any lane); a runner waiting for a turn notices a stop within {@link #TURN_RECHECK_MILLIS}.
  */
 final class Lane {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
     /** How long a key waits after its runner died on an unexpected error, before its head runs again. */
     static final long CRASH_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * How often a runner waiting for a turn checks that its lane still runs: a stop does not interrupt it
+     * (an interrupt could break the database connection of a runner between two attempts).
+     */
+    static final long TURN_RECHECK_MILLIS = 100;
 
     /** Processes the head entry of a key on the calling runner. */
     interface Processor {
@@ -135,6 +141,7 @@ final class Lane {
      * takes over the lane and first finishes the keys the abandoned runner was working on, one at a time.
      */
     void replace(Runner abandoned) {
+        abandoned.giveBackTurn(); // the zombie may never return: its turn goes back (also when stopping)
         Runner fresh;
         lock.lock();
         try {
@@ -145,7 +152,6 @@ final class Lane {
         } finally {
             lock.unlock();
         }
-        abandoned.giveBackTurn(); // the zombie may never return: its turn goes on with the lane
         fresh.thread.start();
     }
 
@@ -219,7 +225,7 @@ final class Lane {
                     // Wait for a turn without the lock: entries keep arriving and join the batch taken then.
                     lock.unlock();
                     try {
-                        runner.awaitTurn();
+                        runner.awaitTurn(); // false: stopped or replaced, which the loop's first check sees
                     } catch (InterruptedException e) {
                         // A stop, or a stray timeout interrupt: re-check.
                     } finally {
@@ -415,11 +421,23 @@ final class Lane {
             return false;
         }
 
-        private void awaitTurn() throws InterruptedException {
-            if (turns != null && !holdsTurn.get()) {
-                turns.take();
-                holdsTurn.set(true);
+        /** Waits until a turn is free (true) or this runner must exit (false). */
+        private boolean awaitTurn() throws InterruptedException {
+            if (turns == null || holdsTurn.get()) {
+                return true;
             }
+            while (!turns.take(TURN_RECHECK_MILLIS)) {
+                lock.lock();
+                try {
+                    if (stopping || current != this) {
+                        return false;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+            holdsTurn.set(true);
+            return true;
         }
 
         void giveBackTurn() {
@@ -432,7 +450,9 @@ final class Lane {
         private boolean turnForInitial() {
             while (!takeTurnNow()) {
                 try {
-                    awaitTurn();
+                    if (!awaitTurn()) {
+                        return false;
+                    }
                 } catch (InterruptedException e) {
                     lock.lock();
                     try {

@@ -34,8 +34,9 @@ final class Turns {
         }
     }
 
-    void take() throws InterruptedException {
-        turns.acquire();
+    /** Waits at most {@code millis} for a turn (in the order asked); false when none came. */
+    boolean take(long millis) throws InterruptedException {
+        return turns.tryAcquire(millis, TimeUnit.MILLISECONDS);
     }
 
     void giveBack() {

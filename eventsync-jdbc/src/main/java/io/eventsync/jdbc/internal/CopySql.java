@@ -28,11 +28,14 @@ public final class CopySql {
     /** The copy table's DDL; the tombstones table's is the shipped schema's ({@code EventsyncSchema}). */
     public final List<String> createTables;
     public final Tables tables;
+    /** The copy table, qualified and quoted: two copy tables with this in common write the same rows. */
+    public final String target;
 
     public CopySql(Tables tables, String table, List<CopyColumn> keys, String versionColumn, List<CopyColumn> values) {
         this.tables = tables;
         Dialect dialect = tables.dialect();
         String t = tables.qualified(table);
+        this.target = t;
         String v = dialect.quote(versionColumn);
         List<String> keyCols = keys.stream().map(k -> dialect.quote(k.column())).toList();
         List<String> valueCols = values.stream().map(c -> dialect.quote(c.column())).toList();
