@@ -3,6 +3,7 @@ package io.eventsync.jdbc.internal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -54,6 +55,8 @@ public interface Waiter extends AutoCloseable {
      */
     final class Listen implements Waiter {
         private static final Logger log = LoggerFactory.getLogger(Listen.class);
+        /** The longest single wait for a notification, so an interrupt (a close) ends the wait soon. */
+        private static final long LISTEN_SLICE_MILLIS = 200;
         private final DataSource dataSource;
         private final String channel;
         private final InProcess fallback;
@@ -75,12 +78,22 @@ public interface Waiter extends AutoCloseable {
                         st.execute("LISTEN " + channel); // channel is a hash: a plain identifier
                     }
                 }
-                PGNotification[] notes = connection.unwrap(PGConnection.class)
-                        .getNotifications((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMillis)));
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
+                // In slices: the driver's wait does not end on an interrupt, and a close interrupts this thread.
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, timeoutMillis));
+                while (true) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    PGNotification[] notes = pg.getNotifications((int) Math.max(1, Math.min(LISTEN_SLICE_MILLIS, left)));
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                    if (notes != null && notes.length > 0) {
+                        return true;
+                    }
+                    if (left <= LISTEN_SLICE_MILLIS) {
+                        return false;
+                    }
                 }
-                return notes != null && notes.length > 0;
             } catch (SQLException e) {
                 log.debug("LISTEN {} failed, polling until it reconnects: {}", channel, e.getMessage());
                 close();
