@@ -159,6 +159,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                 throw new EventsyncException("invocation of event " + event.getId() + " subject " + event.getSubject()
                         + " was abandoned; its transaction is not committed (the event is retried)");
             }
+            requireInboxRows(c, subscription, List.of(event));
             c.commit();
             inbox.committed(subscription, event);
             return outcome;
@@ -174,6 +175,26 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                 discard(c, event);
             }
             closeQuietly(c, event, abandoned);
+        }
+    }
+
+    /**
+     * Where the database may have rolled the transaction back under a handler that caught the error and
+     * went on (a deadlock on MariaDB or H2): the inbox rows this transaction inserted must still be there,
+     * or it is not committed (what the handlers wrote after it would be committed without them, and the
+     * events acknowledged without their inbox rows). Then it throws, so the events are tried again.
+     */
+    private void requireInboxRows(Connection c, String subscription, List<Envelope> recorded) throws SQLException {
+        Dialect dialect = inbox.dialectIfKnown();
+        if (recorded.isEmpty() || dialect == null || !dialect.losesTransactionSilently()) {
+            return;
+        }
+        int present = inbox.countPresent(c, subscription, recorded);
+        if (present != recorded.size()) {
+            throw new EventsyncException(recorded.size() - present + " of the " + recorded.size() + " inbox row(s) this"
+                    + " transaction inserted in subscription " + subscription + " are gone before its commit (the"
+                    + " database rolled the transaction back under a handler that went on, e.g. after catching a"
+                    + " deadlock); it is not committed and its events are tried again");
         }
     }
 
@@ -275,6 +296,13 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                             + " was abandoned; its batch's transaction is not committed (its events are retried)");
                 }
             }
+            List<Envelope> recorded = new ArrayList<>(fresh.length);
+            for (int i = 0; i < fresh.length; i++) {
+                if (fresh[i]) {
+                    recorded.add(events.get(i));
+                }
+            }
+            requireInboxRows(c, subscription, recorded);
             c.commit();
             for (int i = 0; i < fresh.length; i++) {
                 if (fresh[i]) {

@@ -350,6 +350,53 @@ class BatchedApplyDatabaseTest {
         }
     }
 
+    /**
+     * A handler that catches a deadlock goes on in a new transaction on MariaDB and H2 (the database rolled
+     * the whole transaction back): simulated by a handler that rolls back and writes on, on its first try.
+     * The batch does not commit without the inbox rows and writes before it; every event applies once.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TestDb.Kind.class, names = {"MARIADB", "H2"})
+    void aBatchWhoseTransactionTheDatabaseRolledBackUnderAHandlerIsNotCommitted(TestDb.Kind kind) throws Exception {
+        String group = "batch-lost-" + kind.name().toLowerCase();
+        try (TestDb db = TestDb.create(kind, 4).withConsumerTables();
+             InProcessTransport transport = InProcessTransport.create()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            java.util.concurrent.atomic.AtomicBoolean swallowed = new java.util.concurrent.atomic.AtomicBoolean();
+            Handler<Message> handler = (payload, ctx) -> {
+                if (ctx.envelope().getSubject().equals("swallows") && swallowed.compareAndSet(false, true)) {
+                    java.sql.Connection c = ctx.resource(java.sql.Connection.class).orElseThrow();
+                    c.rollback(); // what InnoDB does on a deadlock; the handler catches the error and goes on
+                }
+                return copy.handler().handle(payload, ctx);
+            };
+            try (Consumer consumer = new Consumer(transport, group, db, handler,
+                    HandlerOptions.custom().timeout(Duration.ofSeconds(30)).build())) {
+                CountDownLatch gate = new CountDownLatch(1);
+                consumer.gate = gate;
+                Publisher publisher = transport.publisher(TOPIC);
+                consumer.holdTheLane(publisher, 1);
+                send(publisher, event("before", 1));
+                send(publisher, event("swallows", 1));
+                send(publisher, event("after", 1));
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 4);
+                gate.countDown();
+                await().atMost(CONVERGE).until(() -> consumer.dispatcher.inFlight() == 0);
+
+                assertThat(swallowed).isTrue();
+                for (String key : java.util.List.of("before", "swallows", "after")) {
+                    assertThat(db.count("SELECT version FROM accounts_copy WHERE account_id = '" + key + "'")).as(key)
+                            .isEqualTo(1);
+                }
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox WHERE subscription = '" + group + "'"))
+                        .as("the gate and the three, once each").isEqualTo(4);
+                assertThat(counter(consumer, "eventsync.dispatcher.batch.fallbacks")).isEqualTo(1);
+                assertThat(consumer.deadLetters.keys(group)).isEmpty();
+            }
+        }
+    }
+
     private static double counter(Consumer consumer, String name) {
         return consumer.meters.find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }

@@ -61,6 +61,16 @@ public interface Dialect {
      * True for a database in the JVM's own process (H2 embedded): a statement costs no round trip, so a
      * batch looks keys up one by one with one cached statement rather than with a long IN list.
      */
+    /**
+     * Whether a deadlock (or another error the handler may catch) rolls the whole transaction back while
+     * the connection goes on in a new one (MariaDB/InnoDB, H2), so that a handler that swallows it would
+     * let the apply commit without the inbox rows and writes before it. PostgreSQL refuses every later
+     * statement of a failed transaction, and the driver refuses its commit.
+     */
+    default boolean losesTransactionSilently() {
+        return false;
+    }
+
     default boolean inProcess() {
         return false;
     }

@@ -6,6 +6,11 @@ import java.util.stream.Collectors;
 
 /** H2 2.x, the embedded default: standard SQL, MERGE ... USING for upserts. */
 final class H2Dialect extends StandardDialect {
+    @Override
+    public boolean losesTransactionSilently() {
+        return true;
+    }
+
 
     @Override
     public boolean inProcess() {

@@ -9,6 +9,11 @@ import java.util.List;
  * UTC_TIMESTAMP so that they do not depend on a session's time zone (DATETIME has none).
  */
 final class MariaDbDialect extends StandardDialect {
+    @Override
+    public boolean losesTransactionSilently() {
+        return true;
+    }
+
 
     @Override
     public String name() {
