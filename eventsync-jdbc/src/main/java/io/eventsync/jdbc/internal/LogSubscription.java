@@ -40,6 +40,13 @@ import org.slf4j.LoggerFactory;
  * every such redelivery into a skip, so each event takes effect once. Stored offsets only rise.
  */
 public final class LogSubscription implements Subscription {
+    /**
+     * At most this often (and when stopping) the acknowledged offset is stored: two autocommit writes each
+     * time, which at a few events per round cost more than the rounds themselves. A crash redelivers what was
+     * acknowledged after the last store, which the inbox drops.
+     */
+    static final long ACK_STORE_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+
     private static final Logger log = LoggerFactory.getLogger(LogSubscription.class);
     static final String PARTITION = "0";
 
@@ -60,6 +67,7 @@ public final class LogSubscription implements Subscription {
     private Waiter waiter;
     private long next;
     private long flushed = -1;
+    private long flushedAtNanos = System.nanoTime() - ACK_STORE_INTERVAL_NANOS;
     private long highestDelivered = -1;
 
     public LogSubscription(LogContext context, SubscriptionSpec spec, DeliveryHandler handler, Offsets offsets,
@@ -155,7 +163,7 @@ public final class LogSubscription implements Subscription {
         @Override
         public void round() throws SQLException, InterruptedException {
             int delivered = deliverBatch();
-            flushAcks();
+            flushAcks(false);
             if (delivered > 0) {
                 idle.reset();
             } else if (waiter.await(idle.next().toMillis())) {
@@ -172,7 +180,7 @@ public final class LogSubscription implements Subscription {
         public void stopping() {
             try {
                 if (tables != null) {
-                    flushAcks();
+                    flushAcks(true);
                 }
             } catch (SQLException | RuntimeException e) {
                 log.warn("subscription {} of log topic {} could not store its last offset; those events are delivered"
@@ -217,11 +225,12 @@ public final class LogSubscription implements Subscription {
     private record Entry(long offset, byte[] bytes, String key) {}
 
     /** Stores the acked position in the consumer's database, and reports it to the log's for retention. */
-    private void flushAcks() throws SQLException {
+    private void flushAcks(boolean now) throws SQLException {
         long a = acked.get();
-        if (a <= flushed) {
+        if (a <= flushed || !now && System.nanoTime() - flushedAtNanos < ACK_STORE_INTERVAL_NANOS) {
             return;
         }
+        flushedAtNanos = System.nanoTime();
         offsets.store(spec.group(), spec.topic(), PARTITION, a);
         try (Connection c = Jdbc.connect(context.dataSource(), "log subscription " + spec.group())) {
             c.setAutoCommit(true);
