@@ -89,6 +89,36 @@ class JdbcApplyScopeDatabaseTest {
         }
     }
 
+    /**
+     * MariaDB and H2 roll the whole transaction back on a deadlock and the connection goes on in a new one:
+     * a handler that catches it and writes on (simulated by a rollback) must not commit without the inbox row.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TestDb.Kind.class, names = {"MARIADB", "H2"})
+    void anApplyWhoseTransactionWasRolledBackUnderItsHandlerIsNotCommitted(TestDb.Kind kind) throws Exception {
+        try (TestDb db = TestDb.create(kind).withConsumerTables()) {
+            CopyTable copy = Accounts.copyTable();
+            copy.createTable(db.dataSource());
+            Inbox inbox = Inbox.builder(db.dataSource()).build();
+            try (JdbcApplyScope scope = JdbcApplyScope.builder(inbox).build()) {
+                AccountChanged payload = account("a1", 100);
+                Envelope e = event(payload, 1, 7);
+                Handler<Message> goesOn = (p, ctx) -> {
+                    ctx.resource(java.sql.Connection.class).orElseThrow().rollback(); // the deadlock's rollback
+                    return copy.handler().handle(p, ctx);
+                };
+                assertThatThrownBy(() -> scope.apply(new TestInvocation(SUB, e, payload, goesOn)))
+                        .hasMessageContaining("inbox row(s) this transaction inserted");
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy")).as("its later write not committed").isZero();
+                assertThat(db.count("SELECT COUNT(*) FROM eventsync_inbox")).isZero();
+
+                assertThat(scope.apply(new TestInvocation(SUB, e, payload, copy.handler()))).isEqualTo(Outcome.applied());
+                assertThat(db.count("SELECT COUNT(*) FROM accounts_copy")).isEqualTo(1);
+                assertThat(inbox.contains(SUB, e.getId())).isTrue();
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TestDb.Kind.class)
     void abandonedHandlerCannotCommit(TestDb.Kind kind) throws Exception {
