@@ -199,7 +199,7 @@ public final class DirectPublisher implements Publisher {
         }
         closed = true;
         failQueued();
-        // The flag is set first: an acknowledgement from now on completes nothing, so what is failed here stays failed.
+        // The flag is set first: an acknowledgement from now on completes nothing normally (see DirectDelivery.ack).
         for (DirectDelivery delivery : unacknowledged) {
             delivery.fail(closedFailure(delivery.event));
         }
@@ -275,11 +275,15 @@ public final class DirectPublisher implements Publisher {
                 throw new IllegalStateException("partition " + partition + " offset " + offset
                         + " was already acknowledged; ack() is called once per delivery");
             }
-            unacknowledged.remove(this);
-            if (!closed) {
+            if (closed) {
+                fail(closedFailure(event));
+            } else {
                 // Completes on the acknowledging thread; a relay's continuation only queues and wakes (send never blocks).
                 acknowledged.complete(null);
             }
+            // Left only now: a close() racing with this ack still finds it and fails it, so once close() returned
+            // no send of this publisher completes normally any more (a failed future stays failed).
+            unacknowledged.remove(this);
         }
     }
 
