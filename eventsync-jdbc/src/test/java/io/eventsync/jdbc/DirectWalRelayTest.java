@@ -50,7 +50,6 @@ import org.junit.jupiter.api.Test;
 @Tag("database")
 class DirectWalRelayTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String SOURCE = "accounts";
     private static final int WRITERS = 4;
     private static final int ACCOUNTS = 100;
     private static final String COLUMNS = "account_id, balance_cents, owner_name, active, opened, status, version";
@@ -58,6 +57,8 @@ class DirectWalRelayTest {
     private LogicalDatabase sourceDb;
     private LogicalDatabase copyDb;
     private String slot;
+    /** Unique: logical messages are read by every slot of the database, whatever the schema (see WalCrashTest). */
+    private String source;
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @BeforeEach
@@ -65,6 +66,7 @@ class DirectWalRelayTest {
         sourceDb = LogicalDatabase.create();
         copyDb = LogicalDatabase.create();
         slot = sourceDb.slot("direct", true);
+        source = "accounts-" + sourceDb.schema().substring(3);
         Accounts.copyTable().createTable(copyDb.dataSource());
         try (Connection c = sourceDb.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE accounts (account_id VARCHAR(255) PRIMARY KEY, balance_cents BIGINT,"
@@ -110,9 +112,9 @@ class DirectWalRelayTest {
                     .lanes(8)
                     .meterRegistry(meters)
                     .build();
-            publisher = DirectPublisher.to(SOURCE, dispatcher);
+            publisher = DirectPublisher.to(source, dispatcher);
             relay = WalRelay.builder()
-                    .dataSource(sourceDb.dataSource()).names(sourceDb.names()).source(SOURCE).slot(slot).publication(slot)
+                    .dataSource(sourceDb.dataSource()).names(sourceDb.names()).source(source).slot(slot).publication(slot)
                     .publisher(publisher)
                     .leaseDuration(Duration.ofSeconds(1))
                     .meterRegistry(meters)
@@ -237,7 +239,7 @@ class DirectWalRelayTest {
 
     /** A business change of {@code id} (an upsert, or now and then a delete) and its event, in one transaction. */
     private void writeOne(String id, Capture capture) throws SQLException {
-        WalOutbox outbox = WalOutbox.of(SOURCE, sourceDb.names()).capture(capture);
+        WalOutbox outbox = WalOutbox.of(source, sourceDb.names()).capture(capture);
         ThreadLocalRandom random = ThreadLocalRandom.current();
         try (Connection c = sourceDb.dataSource().getConnection()) {
             c.setAutoCommit(false);
@@ -249,10 +251,10 @@ class DirectWalRelayTest {
                     ps.setString(1, id);
                     ps.executeUpdate();
                 }
-                event = Events.tombstone(SOURCE, id, version, payload);
+                event = Events.tombstone(source, id, version, payload);
             } else {
                 upsert(c, payload, version);
-                event = Events.create(SOURCE, id, version, payload);
+                event = Events.create(source, id, version, payload);
             }
             outbox.append(c, event);
             c.commit();

@@ -22,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Arguments: PostgreSQL URL (database of the logical cluster), source schema, copy schema, slot, and
  * optionally the mode: {@code log} (the default, as above) or {@code direct}, where the relay hands its
- * events straight to the dispatcher through a {@link DirectPublisher} and there is no log.
+ * events straight to the dispatcher through a {@link DirectPublisher} and there is no log; and the source
+ * (default {@value #SOURCE}).
  */
 public final class WalCrashNode {
     static final String SOURCE = "accounts";
@@ -37,6 +38,7 @@ public final class WalCrashNode {
         SchemaNames copyNames = SchemaNames.of(args[2]);
         String slot = args[3];
         boolean direct = args.length > 4 && args[4].equals("direct");
+        String source = args.length > 5 ? args[5] : SOURCE;
         HikariDataSource sourceDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[1], 6);
         HikariDataSource copyDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[2], 12);
 
@@ -67,7 +69,7 @@ public final class WalCrashNode {
             publisher = log.publisher(TOPIC);
         }
         WalRelay relay = WalRelay.builder()
-                .dataSource(sourceDb).names(sourceNames).source(SOURCE).slot(slot).publication(slot)
+                .dataSource(sourceDb).names(sourceNames).source(source).slot(slot).publication(slot)
                 .publisher(publisher)
                 .leaseDuration(Duration.ofSeconds(1))
                 .build()

@@ -61,6 +61,12 @@ class WalCrashTest {
     private LogicalDatabase sourceDb;
     private LogicalDatabase copyDb;
     private String slot;
+    /**
+     * Unique per run: logical messages are not bound to a schema, so every slot of the database reads them,
+     * and a relay takes those with its source's prefix. Another test writing to the same source name at the
+     * same time (another build on the cluster) would add its events to this copy.
+     */
+    private String source;
     private Process node;
     private Path nodeLog;
 
@@ -69,6 +75,7 @@ class WalCrashTest {
         sourceDb = LogicalDatabase.create();
         copyDb = LogicalDatabase.create();
         slot = sourceDb.slot("crash", true);
+        source = "accounts-" + sourceDb.schema().substring(3);
         Accounts.copyTable().createTable(copyDb.dataSource());
         try (Connection c = sourceDb.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE accounts (account_id VARCHAR(255) PRIMARY KEY, balance_cents BIGINT,"
@@ -202,7 +209,7 @@ class WalCrashTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"), WalCrashNode.class.getName(), LogicalDatabase.baseUrl(),
-                sourceDb.schema(), copyDb.schema(), slot, mode());
+                sourceDb.schema(), copyDb.schema(), slot, mode(), source);
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(nodeLog.toFile()));
         node = pb.start();
@@ -210,7 +217,7 @@ class WalCrashTest {
 
     /** Business change and its event in one transaction. */
     private void write(Capture capture, int events, long nanosPerEvent, AtomicLong written, AtomicBoolean failed) {
-        WalOutbox outbox = WalOutbox.of(WalCrashNode.SOURCE, sourceDb.names()).capture(capture);
+        WalOutbox outbox = WalOutbox.of(source, sourceDb.names()).capture(capture);
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long next = System.nanoTime();
         try {
@@ -229,10 +236,10 @@ class WalCrashTest {
                     Envelope event;
                     if (exists && random.nextInt(100) < 5) {
                         execute(c, "DELETE FROM accounts WHERE account_id = ?", id);
-                        event = Events.tombstone(WalCrashNode.SOURCE, id, version, payload);
+                        event = Events.tombstone(source, id, version, payload);
                     } else {
                         upsert(c, payload, version);
-                        event = Events.create(WalCrashNode.SOURCE, id, version, payload);
+                        event = Events.create(source, id, version, payload);
                     }
                     outbox.append(c, event);
                     c.commit();
