@@ -198,12 +198,9 @@ public final class DirectPublisher implements Publisher {
             return;
         }
         closed = true;
-        failQueued();
         // The flag is set first: an acknowledgement from now on completes nothing normally (see DirectDelivery.ack).
-        for (DirectDelivery delivery : unacknowledged) {
-            delivery.fail(closedFailure(delivery.event));
-        }
-        unacknowledged.clear();
+        failQueued();
+        failUnacknowledged();
         if (Thread.currentThread() != thread && thread.isAlive()) {
             thread.interrupt();
             try {
@@ -216,7 +213,15 @@ public final class DirectPublisher implements Publisher {
                         thread.getName(), STOP_MILLIS);
             }
         }
+        // Again, once the thread stopped: it may have taken one more delivery while the first pass ran.
         failQueued();
+        failUnacknowledged();
+    }
+
+    private void failUnacknowledged() {
+        for (DirectDelivery delivery : unacknowledged) {
+            delivery.fail(closedFailure(delivery.event));
+        }
     }
 
     @Override

@@ -193,7 +193,7 @@ class DirectPublisherTest {
         }
         assertThat(delivered).containsExactlyElementsOf(expected);
         assertThat(early).isEmpty();
-        assertThat(publisher.lag()).isZero();
+        await().until(() -> publisher.lag() == 0); // an acknowledged delivery leaves the count right after its send completes
     }
 
     @Test
@@ -221,7 +221,7 @@ class DirectPublisherTest {
         release.countDown();
         CompletableFuture.allOf(slow, later).get(20, TimeUnit.SECONDS);
         assertThat(early).isEmpty();
-        assertThat(publisher.lag()).isZero();
+        await().until(() -> publisher.lag() == 0); // an acknowledged delivery leaves the count right after its send completes
     }
 
     @Test
