@@ -6,6 +6,8 @@
 # applied exactly once with a version guard to a copy in another schema, through
 #   query     eventsync outbox table + query relay + embedded log + Dispatcher/JdbcApplyScope/CopyTable
 #   wal       eventsync WalOutbox (logical messages) + WAL relay + the same embedded log and consumer
+#   direct    eventsync WalOutbox + WAL relay handing events straight to the same consumer (DirectPublisher,
+#             no log); the slot advances only past committed copy transactions
 #   debezium  Debezium 3.6.1 embedded (pgoutput, outbox table in a publication) + a hand-written consumer,
 #             one copy transaction per Debezium batch (inbox + version-guarded upsert)
 #   dual      plain dual write: the writer upserts the copy itself (the floor of the writers' cost)
@@ -13,7 +15,7 @@
 # Each case runs in its own JVM from empty schemas, its slot and publication dropped after it; the cases
 # are interleaved over ROUNDS. Writes bench-results/debezium.txt (Markdown; medians and the ratios
 # eventsync / Debezium) and prints it.
-#   bench/run-debezium.sh                              # all five cases, 3 rounds (about 12-15 minutes)
+#   bench/run-debezium.sh                              # all six cases, 3 rounds (about 15-18 minutes)
 #   ROUNDS=1 EVENTS=10000 bench/run-debezium.sh        # shorter
 #   bench/run-debezium.sh wal debezium                 # only those cases
 #   WRITERS=8 EVENTS=20000 BACKLOG=5000 SECONDS_HALF=10 ROUNDS=3 (the defaults)
@@ -31,7 +33,7 @@ SECONDS_HALF=${SECONDS_HALF:-10}
 PORT=${PG_LOGICAL_PORT:-5433}
 CASES=("$@")
 if [[ ${#CASES[@]} -eq 0 ]]; then
-  CASES=(query wal debezium dual plain)
+  CASES=(query wal direct debezium dual plain)
 fi
 COMMAND="ROUNDS=$ROUNDS WRITERS=$WRITERS EVENTS=$EVENTS BACKLOG=$BACKLOG SECONDS_HALF=$SECONDS_HALF bench/run-debezium.sh ${CASES[*]} (commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 

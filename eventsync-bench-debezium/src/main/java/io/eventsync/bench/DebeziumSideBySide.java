@@ -21,6 +21,9 @@ import java.util.Locale;
  *   <li>{@code query}: eventsync's outbox table, query relay, embedded log, Dispatcher (8 lanes) +
  *       JdbcApplyScope + CopyTable, one copy transaction per batch of ready keys;</li>
  *   <li>{@code wal}: the same with {@code WalOutbox} logical messages and the WAL relay;</li>
+ *   <li>{@code direct}: {@code WalOutbox} and the WAL relay handing events straight to the same consumer
+ *       ({@code DirectPublisher}, no log in between): the slot advances past copy commits, as Debezium's
+ *       offsets do;</li>
  *   <li>{@code debezium}: Debezium 3.6.1 embedded, pgoutput, an insert-only outbox table in a publication,
  *       feeding {@link DebeziumCopy} (one copy transaction per Debezium batch);</li>
  *   <li>{@code dual}: a plain dual write, the writer upserts the copy itself after its commit (no
@@ -35,7 +38,7 @@ import java.util.Locale;
  * -Dseconds=10 -Dbacklog=5000 -Dwriters=8 -Dround=1 -Dpg.url=jdbc:postgresql://127.0.0.1:5433/test}.
  */
 public final class DebeziumSideBySide {
-    static final List<String> CASES = List.of("query", "wal", "debezium", "dual", "plain");
+    static final List<String> CASES = List.of("query", "wal", "direct", "debezium", "dual", "plain");
     private static final int EVENTS = Integer.getInteger("events", 20_000);
     private static final int SECONDS = Integer.getInteger("seconds", 10);
     private static final int BACKLOG = Integer.getInteger("backlog", 5_000);
@@ -67,6 +70,8 @@ public final class DebeziumSideBySide {
                     BACKLOG, EVENTS, SECONDS);
             case "wal" -> new EndToEndRig(Relaying.WAL).run(EndToEndRig.pgPools(), EndToEnd::embeddedLog, topic,
                     BACKLOG, EVENTS, SECONDS);
+            case "direct" -> new EndToEndRig(Relaying.DIRECT).run(EndToEndRig.pgPools(), null, topic, BACKLOG, EVENTS,
+                    SECONDS);
             case "debezium" -> withPools((rig, pools) -> DebeziumCopy.pipeline(rig, pools));
             case "plain" -> withPools(DualWrite::plain);
             default -> withPools(DualWrite::pipeline);

@@ -33,6 +33,7 @@ import io.eventsync.jdbc.WalSlot;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
+import io.eventsync.transport.direct.DirectPublisher;
 import io.eventsync.v1.Envelope;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -104,8 +105,11 @@ final class EndToEndRig {
     record Result(double rate, double writerRate, double consumerRate, double halfRate, int halfEvents,
                   double p50, double p99, double max, double drainFromFirstApply) {}
 
-    /** How the writers' events leave the source database. */
-    enum Relaying { QUERY, WAL }
+    /**
+     * How the writers' events leave the source database: the query relay, the WAL relay into the transport,
+     * or the WAL relay straight into the consumer's dispatcher ({@code DirectPublisher}, no transport).
+     */
+    enum Relaying { QUERY, WAL, DIRECT }
 
     /** What a writer adds to its business transaction for one event; {@code account} is the event's payload. */
     @FunctionalInterface
@@ -175,7 +179,9 @@ final class EndToEndRig {
                     .keyFromSubject("id").column("balance").column("owner").build();
             copy.createTable(pools.copy);
 
-            Opened opened = factory.open(pools, sourceNames, copyNames);
+            // DIRECT has no transport: the relay is the consumer's source, started with it.
+            Opened opened = relaying == Relaying.DIRECT ? new Opened(null, () -> { })
+                    : factory.open(pools, sourceNames, copyNames);
             try {
                 return measure(pools, sourceNames, copyNames, copy, opened.transport(), topic, group, backlog,
                         saturationEvents, halfRateSeconds);
@@ -183,7 +189,9 @@ final class EndToEndRig {
                 try {
                     opened.cleanup().run();
                 } finally {
-                    opened.transport().close();
+                    if (opened.transport() != null) {
+                        opened.transport().close();
+                    }
                 }
             }
         } finally {
@@ -204,6 +212,9 @@ final class EndToEndRig {
             WalSlot.create(pools.source, sourceNames, slot, slot);
             relay = WalRelay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE).slot(slot)
                     .publication(slot).publisher(transport.publisher(topic)).build().start();
+        } else if (relaying == Relaying.DIRECT) {
+            WalSlot.create(pools.source, sourceNames, slot, slot);
+            relay = () -> { }; // started with the consumer, which it feeds
         } else {
             relay = Relay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
                     .publisher(transport.publisher(topic)).build().start();
@@ -251,12 +262,15 @@ final class EndToEndRig {
         Pipeline pipeline = new Pipeline() {
             @Override
             public EventWrite write() {
-                return relaying == Relaying.WAL ? (c, event, account) -> walOutbox.append(c, event)
+                return relaying != Relaying.QUERY ? (c, event, account) -> walOutbox.append(c, event)
                         : (c, event, account) -> outbox.append(c, event);
             }
 
             @Override
             public void awaitPublished(long written) throws Exception {
+                if (relaying == Relaying.DIRECT) {
+                    return; // the backlog waits in the WAL, as in the Debezium case while its engine is down
+                }
                 if (relaying == Relaying.WAL) {
                     awaitLogged(pools.source, written);
                 } else {
@@ -266,6 +280,16 @@ final class EndToEndRig {
 
             @Override
             public AutoCloseable startConsumer() {
+                if (relaying == Relaying.DIRECT) {
+                    // WAL relay -> DirectPublisher -> the same dispatcher: the slot advances past copy commits only.
+                    DirectPublisher publisher = DirectPublisher.to(topic, dispatcher);
+                    WalRelay direct = WalRelay.builder().dataSource(pools.source).names(sourceNames).source(SOURCE)
+                            .slot(slot).publication(slot).publisher(publisher).build().start();
+                    return () -> {
+                        direct.close();
+                        publisher.close();
+                    };
+                }
                 Subscription subscription = transport.subscribe(SubscriptionSpec.fanout(topic, group), dispatcher);
                 return subscription::close;
             }
@@ -276,7 +300,7 @@ final class EndToEndRig {
             dispatcher.close();
             relay.close();
             scope.close();
-            if (relaying == Relaying.WAL) {
+            if (relaying != Relaying.QUERY) {
                 // A slot left behind keeps WAL forever.
                 WalSlot.drop(pools.source, slot, Duration.ofSeconds(30));
                 WalSlot.dropPublication(pools.source, slot);

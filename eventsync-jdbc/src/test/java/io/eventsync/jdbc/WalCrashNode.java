@@ -9,7 +9,9 @@ import io.eventsync.handler.HandlerOptions;
 import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.RetryPolicy;
 import io.eventsync.jdbc.test.AccountChanged;
+import io.eventsync.transport.Publisher;
 import io.eventsync.transport.SubscriptionSpec;
+import io.eventsync.transport.direct.DirectPublisher;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -18,7 +20,10 @@ import java.util.concurrent.CountDownLatch;
  * database) and the copy's consumer (Dispatcher + JdbcApplyScope + CopyTable, offsets and inbox in the
  * copy schema), in one JVM. Runs until it is killed.
  *
- * <p>Arguments: PostgreSQL URL (database of the logical cluster), source schema, copy schema, slot.
+ * <p>Arguments: PostgreSQL URL (database of the logical cluster), source schema, copy schema, slot, and
+ * optionally the mode: {@code log} (the default, as above) or {@code direct}, where the relay hands its
+ * events straight to the dispatcher through a {@link DirectPublisher} and there is no log; and the source
+ * (default {@value #SOURCE}).
  */
 public final class WalCrashNode {
     static final String SOURCE = "accounts";
@@ -32,20 +37,10 @@ public final class WalCrashNode {
         SchemaNames sourceNames = SchemaNames.of(args[1]);
         SchemaNames copyNames = SchemaNames.of(args[2]);
         String slot = args[3];
+        boolean direct = args.length > 4 && args[4].equals("direct");
+        String source = args.length > 5 ? args[5] : SOURCE;
         HikariDataSource sourceDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[1], 6);
         HikariDataSource copyDb = TestDatabase.pool(url + "?user=postgres&currentSchema=" + args[2], 12);
-
-        EmbeddedLog log = EmbeddedLog.builder()
-                .dataSource(sourceDb).names(sourceNames)
-                .offsets(Offsets.in(copyDb, copyNames))
-                .leaseDuration(Duration.ofSeconds(1))
-                .build();
-        WalRelay relay = WalRelay.builder()
-                .dataSource(sourceDb).names(sourceNames).source(SOURCE).slot(slot).publication(slot)
-                .publisher(log.publisher(TOPIC))
-                .leaseDuration(Duration.ofSeconds(1))
-                .build()
-                .start();
 
         Inbox inbox = Inbox.builder(copyDb).schema(copyNames).build();
         HandlerOptions options = HandlerOptions.custom()
@@ -61,7 +56,24 @@ public final class WalCrashNode {
                 .deadLetters(JdbcDeadLetters.create(copyDb, copyNames))
                 .lanes(8)
                 .build();
-        log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);
+        Publisher publisher;
+        if (direct) {
+            publisher = DirectPublisher.to(TOPIC, dispatcher);
+        } else {
+            EmbeddedLog log = EmbeddedLog.builder()
+                    .dataSource(sourceDb).names(sourceNames)
+                    .offsets(Offsets.in(copyDb, copyNames))
+                    .leaseDuration(Duration.ofSeconds(1))
+                    .build();
+            log.subscribe(SubscriptionSpec.fanout(TOPIC, GROUP), dispatcher);
+            publisher = log.publisher(TOPIC);
+        }
+        WalRelay relay = WalRelay.builder()
+                .dataSource(sourceDb).names(sourceNames).source(source).slot(slot).publication(slot)
+                .publisher(publisher)
+                .leaseDuration(Duration.ofSeconds(1))
+                .build()
+                .start();
         System.out.println("READY relay=" + relay.owner());
         System.out.flush();
         new CountDownLatch(1).await(); // until SIGKILL
