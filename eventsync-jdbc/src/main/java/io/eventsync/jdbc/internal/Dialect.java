@@ -85,7 +85,7 @@ public interface Dialect {
 
     /**
      * The same insert with the rows' values as arrays, one statement text for any number of rows; params:
-     * subscription, event_ids (varchar[]), sources (varchar[]), source_positions (bigint[]), applied_at.
+     * subscription, applied_at, event_ids (varchar[]), sources (varchar[]), source_positions (bigint[]).
      * Null when the dialect has no arrays (then {@link #insertInboxReturningFresh}).
      */
     default String insertInboxArraysReturningFresh(Tables t) {
