@@ -84,6 +84,7 @@ final class EndToEndRig {
     static final String H2_OPTIONS = System.getProperty("h2.options", ";QUERY_CACHE_SIZE=64");
     /** Events per apply transaction at most ({@code -DmaxBatch=1}: one transaction per event, as before batching). */
     static final int MAX_BATCH = Integer.getInteger("maxBatch", Dispatcher.DEFAULT_MAX_BATCH);
+    static final int APPLY_CONCURRENCY = Integer.getInteger("applyConcurrency", Dispatcher.defaultApplyConcurrency());
     static final String PG_URL = System.getProperty("pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
 
     /** Source and copy pools, their schemas, and what to drop afterwards. */
@@ -258,6 +259,7 @@ final class EndToEndRig {
                 .deadLetters(deadLetters)
                 .lanes(LANES)
                 .maxBatch(MAX_BATCH)
+                .applyConcurrency(APPLY_CONCURRENCY)
                 .build();
         Pipeline pipeline = new Pipeline() {
             @Override
