@@ -122,6 +122,62 @@ class RunWalIT {
         assertThat(run.exitValue()).as("stderr: %s", Jar.result(work, -1).stderr()).isZero();
     }
 
+    /**
+     * {@code transport.kind: direct}: the WAL relay hands the events to the consumer in the same process, no
+     * log in between (the schema's log table stays empty); SIGTERM stops it with exit 0, and a second run
+     * on the same slot applies nothing twice.
+     */
+    @Test
+    void aDirectPipelineAppliesWhatWritersEmitWithNoTransportInBetween() throws Exception {
+        Files.writeString(work.resolve("pipeline.yaml"), pipeline(baseUrl(), "  kind: direct\n"));
+        Process run = Jar.start(work, Map.of(), "run", "--config", "pipeline.yaml");
+        await().atMost(Duration.ofMinutes(2)).until(() -> !run.isAlive() || slotActive());
+        assertThat(run.isAlive()).as("run is running; stderr: %s", Jar.result(work, -1).stderr()).isTrue();
+
+        WalOutbox outbox = WalOutbox.of("orders");
+        try (Connection c = sourceDb.getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 1; i <= EVENTS; i++) {
+                String order = "order-" + i;
+                outbox.append(c, Events.create("orders", order, i, OrderPlaced.newBuilder().setOrderId(order)
+                        .setCustomerId("c-" + i).setAmountCents(i * 100L).setCurrency("EUR")
+                        .setShippingAddress("1 Main St").build()));
+                if (i % 100 == 0) {
+                    c.commit();
+                }
+            }
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> !run.isAlive() || copied() == EVENTS);
+        assertThat(copied()).as("stderr: %s", Jar.result(work, -1).stderr()).isEqualTo(EVENTS);
+        run.destroy(); // SIGTERM
+        assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(run.exitValue()).as("stderr: %s", Jar.result(work, -1).stderr()).isZero();
+        assertThat(inboxRows()).isEqualTo(EVENTS);
+        try (Connection c = sourceDb.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + source + ".eventsync_log")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("nothing in the log: nothing between the relay and the copy").isZero();
+        }
+
+        // Again on the same slot: whatever the first run applied but had not confirmed comes again, once in effect.
+        Process again = Jar.start(work, Map.of(), "run", "--config", "pipeline.yaml");
+        await().atMost(Duration.ofMinutes(2)).until(() -> !again.isAlive() || slotActive());
+        assertThat(again.isAlive()).as("stderr: %s", Jar.result(work, -1).stderr()).isTrue();
+        again.destroy();
+        assertThat(again.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(again.exitValue()).as("stderr: %s", Jar.result(work, -1).stderr()).isZero();
+        assertThat(copied()).isEqualTo(EVENTS);
+        assertThat(inboxRows()).as("each event in the inbox once").isEqualTo(EVENTS);
+    }
+
+    private long inboxRows() throws SQLException {
+        try (Connection c = DriverManager.getConnection(baseUrl(), "postgres", ""); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + copy + ".eventsync_inbox")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Test
     void walModeIsRefusedWithTheReasonWhereWalLevelIsNotLogical() throws Exception {
         String shared = "jdbc:postgresql://127.0.0.1:5432/test";
@@ -168,13 +224,20 @@ class RunWalIT {
     }
 
     private String pipeline(String url) {
+        return pipeline(url, """
+                  kind: log
+                  database: { jdbc_url: "%1$s?currentSchema=%2$s", user: postgres }
+                """.formatted(url, source));
+    }
+
+    /** The pipeline with {@code transport} (its entries, indented by two spaces). */
+    private String pipeline(String url, String transport) {
         return """
                 name: orders-wal
                 types:
                   descriptor_set: orders.desc
                 transport:
-                  kind: log
-                  database: { jdbc_url: "%1$s?currentSchema=%2$s", user: postgres }
+                %5$s\
                 relay:
                   source: orders
                   topic: shop.orders
@@ -196,6 +259,6 @@ class RunWalIT {
                       columns:
                         customer_id: customer_id
                         amount_cents: amount_cents
-                """.formatted(url, source, copy, slot);
+                """.formatted(url, source, copy, slot, transport);
     }
 }

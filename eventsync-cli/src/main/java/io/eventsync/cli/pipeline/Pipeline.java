@@ -31,6 +31,7 @@ import io.eventsync.jdbc.SchemaNames;
 import io.eventsync.jdbc.WalRelay;
 import io.eventsync.jdbc.WalSlot;
 import io.eventsync.transport.Publisher;
+import io.eventsync.transport.direct.DirectPublisher;
 import io.eventsync.transport.Subscription;
 import io.eventsync.transport.SubscriptionSpec;
 import io.eventsync.transport.Transport;
@@ -85,6 +86,10 @@ public final class Pipeline implements AutoCloseable {
             // Likewise where the binlog is off or not in ROW format.
             BinlogRelay.requireRowBinlog(pool(config.name() + "-relay", config.relay().get().database()));
         }
+        if (config.transport().kind().equals("direct")) {
+            startDirect(config, meters);
+            return;
+        }
         Transport transport = transport(config, meters);
         open.push(transport);
         if (config.relay().isPresent()) {
@@ -113,6 +118,31 @@ public final class Pipeline implements AutoCloseable {
         if (config.consume().isPresent()) {
             consume(config, config.consume().get(), transport, meters);
         }
+    }
+
+    /**
+     * transport.kind: direct: the consumer's dispatcher first, then a {@link DirectPublisher} into it as the
+     * WAL relay's publisher; closed in the reverse order (relay, publisher, dispatcher), so the slot is
+     * confirmed only past what the copy committed.
+     */
+    private void startDirect(PipelineConfig config, MeterRegistry meters) {
+        RelayConfig relay = config.relay().orElseThrow();
+        ConsumeConfig consume = config.consume().orElseThrow();
+        HikariDataSource copyDb = pool(config.name() + "-consume", consume.database());
+        SchemaNames copyNames = names(consume.database());
+        Dispatcher dispatcher = dispatcher(config, copyDb, meters, open);
+        this.dispatcher = dispatcher;
+        RetentionConfig retention = config.retention();
+        open.push(Retention.builder(consume.group())
+                .inbox(Inbox.builder(copyDb).schema(copyNames).dedupWindow(retention.inbox()).build())
+                .tombstones(copyDb, consume.tables()).every(retention.every()).meterRegistry(meters).build().start());
+        DirectPublisher publisher = DirectPublisher.to(relay.topic(), dispatcher);
+        open.push(publisher);
+        DataSource db = pool(config.name() + "-relay", relay.database());
+        EventsyncSchema.install(db, names(relay.database()));
+        open.push(walRelay(relay, relay.wal().orElseThrow(), db, publisher, meters));
+        log.info("direct: the WAL relay of {} hands its events to group {} in this process ({} table(s))",
+                relay.source(), consume.group(), consume.tables().size());
     }
 
     /** relay.mode: wal: the relay reads the slot (created on a first run when create_slot is set). */

@@ -78,6 +78,22 @@ public final class PipelineConfigLoader {
         if (relay.isEmpty() && consume.isEmpty()) {
             throw root.error("declare relay, consume or both: there is nothing to run");
         }
+        if (transport.kind().equals("direct")) {
+            ConfigNode kind = top.get("transport").entries().get("kind");
+            if (relay.isEmpty() || relay.get().wal().isEmpty() || consume.isEmpty()) {
+                throw kind.error("kind direct needs a relay with mode wal and a consume section: the WAL relay"
+                        + " hands each event to the consumer in this process, and the slot is confirmed past the"
+                        + " events the copy committed");
+            }
+            if (!relay.get().topic().equals(consume.get().topic())) {
+                throw top.get("consume").entries().get("topic").error("kind direct: must be the relay's topic "
+                        + relay.get().topic() + ", but is " + consume.get().topic());
+            }
+            if (consume.get().queue()) {
+                throw top.get("consume").entries().get("mode").error("kind direct has one consumer per relay: use"
+                        + " mode fanout (or a broker transport to share the events)");
+            }
+        }
         return new PipelineConfig(file, name, types, transport, relay, consume, retention);
     }
 
@@ -175,6 +191,13 @@ public final class PipelineConfigLoader {
         String servers = null;
         if (kind.equals("log")) {
             database = database(required(node, e, "database"));
+        } else if (kind.equals("direct")) {
+            for (String field : List.of("database", "servers", "password")) {
+                if (e.containsKey(field)) {
+                    throw e.get(field).error("kind direct has no transport to connect to: the WAL relay hands its"
+                            + " events to the consumer in this process; remove the field");
+                }
+            }
         } else if (e.containsKey("servers")) {
             servers = e.get("servers").nonBlank().trim();
         } else if (kind.equals("http")) {

@@ -12,6 +12,7 @@ public final class PipelineConfigs {
         Set<String> kinds = new HashSet<>(Transports.kinds());
         kinds.add("log");
         kinds.add("http");
+        kinds.add("direct");
         return kinds;
     }
 }

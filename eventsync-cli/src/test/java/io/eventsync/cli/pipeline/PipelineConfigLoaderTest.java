@@ -123,7 +123,7 @@ class PipelineConfigLoaderTest {
         Path file = write(VALID.replace("kind: log", "kind: pigeon"));
 
         assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":5: transport.kind: must be one of [http, kafka, log, nats, rabbitmq]");
+                .hasMessageStartingWith(file + ":5: transport.kind: must be one of [direct, http, kafka, log, nats, rabbitmq]");
     }
 
     private static final String HTTP = VALID.replace("""

@@ -39,6 +39,40 @@ class PipelineRelayModeTest {
                 .addFile(OrderPlaced.getDescriptor().getFile().toProto()).build().toByteArray());
     }
 
+    private static final String CONSUME = """
+            consume:
+              topic: shop.orders
+              group: billing
+              database:
+                jdbc_url: jdbc:postgresql://127.0.0.1:5433/test
+              mappings:
+                - type: shop.orders.v1.OrderPlaced
+                  table: billing_orders
+                  key: { column: order_id, field: order_id }
+                  columns: { amount_cents: amount_cents }
+            """;
+
+    @Test
+    void directTransportNeedsAWalRelayAndAConsumerOfItsTopic() throws Exception {
+        String direct = FILE.replace("kind: nats", "kind: direct");
+        PipelineConfig ok = loader.load(write(direct + "  mode: wal\n" + CONSUME));
+        assertThat(ok.transport().kind()).isEqualTo("direct");
+        assertThat(ok.relay().orElseThrow().wal()).isPresent();
+
+        Path queryRelay = write(direct + CONSUME);
+        assertThatThrownBy(() -> loader.load(queryRelay)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(queryRelay + ":4: transport.kind: kind direct needs a relay with mode wal");
+        Path noConsumer = write(direct + "  mode: wal\n");
+        assertThatThrownBy(() -> loader.load(noConsumer)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("and a consume section");
+        Path otherTopic = write(direct + "  mode: wal\n" + CONSUME.replace("topic: shop.orders", "topic: shop.other"));
+        assertThatThrownBy(() -> loader.load(otherTopic)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("consume.topic: kind direct: must be the relay's topic shop.orders");
+        Path withServers = write(direct.replace("kind: direct", "kind: direct\n  servers: x") + "  mode: wal\n" + CONSUME);
+        assertThatThrownBy(() -> loader.load(withServers)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("transport.servers: kind direct has no transport");
+    }
+
     @Test
     void theQueryRelayIsTheDefault() throws Exception {
         assertThat(loader.load(write(FILE)).relay().orElseThrow().wal()).isEmpty();

@@ -67,6 +67,13 @@ public final class DirectPublisher implements Publisher {
     private final ArrayBlockingQueue<DirectDelivery> queue;
     /** Delivered and not yet acknowledged; what {@link #close()} fails. */
     private final Set<DirectDelivery> unacknowledged = ConcurrentHashMap.newKeySet();
+    /**
+     * Queued or delivered and not yet acknowledged, by event id: a relay that restarts its stream sends such
+     * an event again, and the second send waits for the first delivery instead of being delivered again.
+     */
+    private final Map<String, DirectDelivery> pendingById = new ConcurrentHashMap<>();
+    /** Set when the delivery thread died on an error: every send fails from then on. */
+    private volatile Throwable died;
     private final Thread thread;
     private final Subscription subscription;
     private volatile boolean closed;
@@ -104,8 +111,20 @@ public final class DirectPublisher implements Publisher {
                     + " is " + size + " bytes, over the direct publisher's limit of " + maxEventBytes
                     + " bytes (maxEventBytes); make the payload smaller or raise the limit"));
         }
+        if (died != null) {
+            return CompletableFuture.failedFuture(new EventsyncException("direct publisher " + topic + " stopped: its"
+                    + " delivery thread died on " + died + "; event " + event.envelope().getId() + " was not sent", died));
+        }
+        DirectDelivery pending = pendingById.get(event.envelope().getId());
+        if (pending != null && !pending.acknowledged.isDone()) {
+            // Sent again (a relay restarted its stream) while the first delivery is still on its way: its ack
+            // says the event committed, so this send completes with it (and fails with it).
+            return pending.acknowledged.thenApply(v -> v);
+        }
         DirectDelivery delivery = new DirectDelivery(event);
+        pendingById.put(event.envelope().getId(), delivery);
         if (!queue.offer(delivery)) {
+            pendingById.remove(event.envelope().getId(), delivery);
             return CompletableFuture.failedFuture(new EventsyncException("direct publisher " + topic + " has "
                     + queue.size() + " events waiting for the handler, its capacity; event " + event.envelope().getId()
                     + " was not sent. Keep the relay's maxInFlight at or below the publisher's capacity"));
@@ -132,6 +151,20 @@ public final class DirectPublisher implements Publisher {
         } catch (InterruptedException e) {
             // close() interrupts a handler blocked on backpressure; close() fails what was not acknowledged
             Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            // An Error out of the handler: nothing would deliver any more, so every send fails from now on, loudly.
+            died = t;
+            log.error("the delivery thread of direct publisher {} died; its sends fail until it is closed and"
+                    + " built again", topic, t);
+            EventsyncException failure = new EventsyncException("direct publisher " + topic + " stopped: its delivery"
+                    + " thread died on " + t, t);
+            List<DirectDelivery> queued = new ArrayList<>();
+            queue.drainTo(queued);
+            queued.forEach(d -> d.fail(failure));
+            unacknowledged.forEach(d -> d.fail(failure));
+            if (t instanceof Error error) {
+                throw error;
+            }
         }
     }
 
@@ -142,6 +175,7 @@ public final class DirectPublisher implements Publisher {
             // The handler never took it, so no acknowledgement will come: the sender learns at once and sends
             // it again. Later events go on; their acknowledgements do not cover this one (each send has its own).
             unacknowledged.remove(delivery);
+            pendingById.remove(delivery.event.envelope().getId(), delivery);
             delivery.acknowledged.completeExceptionally(new EventsyncException("the handler of direct publisher "
                     + topic + " failed on event " + delivery.event.envelope().getId() + " (offset " + delivery.offset
                     + "): " + e, e));
@@ -193,7 +227,7 @@ public final class DirectPublisher implements Publisher {
      * still unfinished); does not wait for them (see the class comment). Idempotent.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
@@ -219,7 +253,7 @@ public final class DirectPublisher implements Publisher {
     }
 
     private void failUnacknowledged() {
-        for (DirectDelivery delivery : unacknowledged) {
+        for (DirectDelivery delivery : List.copyOf(unacknowledged)) {
             delivery.fail(closedFailure(delivery.event));
         }
     }
@@ -242,6 +276,8 @@ public final class DirectPublisher implements Publisher {
 
         void fail(EventsyncException failure) {
             acknowledged.completeExceptionally(failure);
+            unacknowledged.remove(this); // failed: no longer counted in the lag (a late ack completes nothing)
+            pendingById.remove(event.envelope().getId(), this);
         }
 
         @Override
@@ -289,6 +325,7 @@ public final class DirectPublisher implements Publisher {
             // Left only now: a close() racing with this ack still finds it and fails it, so once close() returned
             // no send of this publisher completes normally any more (a failed future stays failed).
             unacknowledged.remove(this);
+            pendingById.remove(event.envelope().getId(), this);
         }
     }
 
@@ -335,8 +372,10 @@ public final class DirectPublisher implements Publisher {
 
         /**
          * Events that may wait for the delivery thread; a send beyond it fails at once (transiently).
-         * Default {@value #DEFAULT_CAPACITY}, a WAL relay's default {@code maxInFlight}: a relay whose
-         * {@code maxInFlight} is not larger never meets the limit.
+         * Default {@value #DEFAULT_CAPACITY}, a WAL relay's default {@code maxInFlight}. A relay that restarts
+         * its stream sends its unconfirmed events again; those still on their way wait for their first
+         * delivery (no new entry), so within one stream a relay whose {@code maxInFlight} is not larger meets
+         * the limit only with events the handler has not taken yet from before the restart.
          */
         public Builder capacity(int capacity) {
             this.capacity = capacity;

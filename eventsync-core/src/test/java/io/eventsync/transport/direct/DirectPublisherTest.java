@@ -345,6 +345,48 @@ class DirectPublisherTest {
         assertThatThrownBy(failed::get).cause().isInstanceOf(EventsyncException.class).hasMessageContaining("handler bug");
     }
 
+    /** A relay that restarts its stream sends an event again while its first delivery is on its way. */
+    @Test
+    void anEventSentAgainWhileItsDeliveryIsPendingIsNotDeliveredTwiceAndCompletesWithIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Delivery> taken = new CopyOnWriteArrayList<>();
+        DirectPublisher publisher = DirectPublisher.builder("orders", d -> {
+            taken.add(d);
+            release.await();
+            d.ack();
+        }).build();
+        resources.add(publisher);
+        Envelope e = event("a", 1);
+        CompletableFuture<Void> first = publisher.send(outbound(e));
+        await().until(() -> taken.size() == 1);
+        CompletableFuture<Void> again = publisher.send(outbound(e));
+        assertThat(again).isNotDone();
+        assertThat(publisher.lag()).isEqualTo(1);
+        release.countDown();
+        CompletableFuture.allOf(first, again).get(20, TimeUnit.SECONDS);
+        assertThat(taken).hasSize(1);
+        await().until(() -> publisher.lag() == 0);
+        // Once acknowledged, a later send of the same event is a new delivery (the consumer's inbox drops it).
+        publisher.send(outbound(e)).get(20, TimeUnit.SECONDS);
+        assertThat(taken).hasSize(2);
+    }
+
+    /** An Error out of the handler ends the delivery thread: every send fails from then on instead of hanging. */
+    @Test
+    void aDeliveryThreadThatDiedFailsTheSendsInsteadOfQueueingThemForNobody() throws Exception {
+        DirectPublisher publisher = DirectPublisher.builder("orders", d -> {
+            throw new StackOverflowError("handler bug (test)");
+        }).build();
+        resources.add(publisher);
+        CompletableFuture<Void> first = publisher.send(outbound(event("a", 1)));
+        assertThatThrownBy(() -> first.get(20, TimeUnit.SECONDS)).cause().isInstanceOf(EventsyncException.class)
+                .hasMessageContaining("delivery thread died");
+        CompletableFuture<Void> later = publisher.send(outbound(event("a", 2)));
+        assertThat(later).isCompletedExceptionally();
+        assertThatThrownBy(later::get).cause().hasMessageContaining("stopped");
+        assertThat(publisher.lag()).isZero();
+    }
+
     @Test
     void builderRejectsBadSettingsNamingTheValue() {
         assertThatThrownBy(() -> DirectPublisher.builder("orders", d -> d.ack()).capacity(0).build())
