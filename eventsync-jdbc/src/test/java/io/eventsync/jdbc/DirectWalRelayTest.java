@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Message;
-import com.google.protobuf.Timestamp;
 import io.eventsync.dispatch.Dispatcher;
 import io.eventsync.envelope.EnvelopeCodec;
 import io.eventsync.envelope.EnvelopeValidator;
@@ -16,8 +15,6 @@ import io.eventsync.handler.HandlerRegistry;
 import io.eventsync.handler.RetryPolicy;
 import io.eventsync.jdbc.WalOutbox.Capture;
 import io.eventsync.jdbc.test.AccountChanged;
-import io.eventsync.jdbc.test.AccountStatus;
-import io.eventsync.jdbc.test.Owner;
 import io.eventsync.transport.direct.DirectPublisher;
 import io.eventsync.v1.Envelope;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,7 +24,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -243,17 +239,17 @@ class DirectWalRelayTest {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         try (Connection c = sourceDb.dataSource().getConnection()) {
             c.setAutoCommit(false);
-            long version = lockNextVersion(c, id);
-            AccountChanged payload = payload(id, random.nextLong(1_000_000));
+            long version = WalCrashTest.lockNextVersion(c, id);
+            AccountChanged payload = WalCrashTest.payload(id, random.nextLong(1_000_000));
             Envelope event;
-            if (exists(c, id) && random.nextInt(100) < 5) {
+            if (WalCrashTest.exists(c, id) && random.nextInt(100) < 5) {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE account_id = ?")) {
                     ps.setString(1, id);
                     ps.executeUpdate();
                 }
                 event = Events.tombstone(source, id, version, payload);
             } else {
-                upsert(c, payload, version);
+                WalCrashTest.upsert(c, payload, version);
                 event = Events.create(source, id, version, payload);
             }
             outbox.append(c, event);
@@ -261,54 +257,9 @@ class DirectWalRelayTest {
         }
     }
 
-    private static AccountChanged payload(String id, long balance) {
-        Instant opened = Instant.ofEpochMilli(1_600_000_000_000L + balance);
-        return AccountChanged.newBuilder()
-                .setAccountId(id)
-                .setBalanceCents(balance)
-                .setOwner(Owner.newBuilder().setId("o-" + id).setName("Owner " + balance % 97))
-                .setActive(balance % 2 == 0)
-                .setSecretNote("not copied")
-                .setOpened(Timestamp.newBuilder().setSeconds(opened.getEpochSecond()).setNanos(opened.getNano()))
-                .setStatus(balance % 3 == 0 ? AccountStatus.CLOSED : AccountStatus.OPEN)
-                .build();
-    }
 
-    private static long lockNextVersion(Connection c, String id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE account_versions SET version = version + 1 WHERE account_id = ? RETURNING version")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static boolean exists(Connection c, String id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE account_id = ?")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
 
-    private static void upsert(Connection c, AccountChanged a, long version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO accounts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (account_id) DO UPDATE SET balance_cents = EXCLUDED.balance_cents,"
-                + " owner_name = EXCLUDED.owner_name, active = EXCLUDED.active, opened = EXCLUDED.opened,"
-                + " status = EXCLUDED.status, version = EXCLUDED.version")) {
-            ps.setString(1, a.getAccountId());
-            ps.setLong(2, a.getBalanceCents());
-            ps.setString(3, a.getOwner().getName());
-            ps.setBoolean(4, a.getActive());
-            ps.setTimestamp(5, java.sql.Timestamp.from(Instant.ofEpochSecond(a.getOpened().getSeconds(), a.getOpened().getNanos())));
-            ps.setString(6, a.getStatus().name());
-            ps.setLong(7, version);
-            ps.executeUpdate();
-        }
-    }
 
     private long inboxCount() {
         return count(copyDb.dataSource(), "SELECT COUNT(*) FROM eventsync_inbox");

@@ -252,7 +252,7 @@ class WalCrashTest {
         }
     }
 
-    private static AccountChanged payload(String id, long balance) {
+    static AccountChanged payload(String id, long balance) {
         Instant opened = Instant.ofEpochMilli(1_600_000_000_000L + balance);
         return AccountChanged.newBuilder()
                 .setAccountId(id)
@@ -265,7 +265,7 @@ class WalCrashTest {
                 .build();
     }
 
-    private static long lockNextVersion(Connection c, String id) throws SQLException {
+    static long lockNextVersion(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE account_versions SET version = version + 1 WHERE account_id = ? RETURNING version")) {
             ps.setString(1, id);
@@ -276,7 +276,7 @@ class WalCrashTest {
         }
     }
 
-    private static boolean exists(Connection c, String id) throws SQLException {
+    static boolean exists(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE account_id = ?")) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
@@ -285,7 +285,7 @@ class WalCrashTest {
         }
     }
 
-    private static void upsert(Connection c, AccountChanged a, long version) throws SQLException {
+    static void upsert(Connection c, AccountChanged a, long version) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO accounts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (account_id) DO UPDATE SET balance_cents = EXCLUDED.balance_cents,"
                 + " owner_name = EXCLUDED.owner_name, active = EXCLUDED.active, opened = EXCLUDED.opened,"
