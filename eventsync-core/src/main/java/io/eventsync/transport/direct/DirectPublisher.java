@@ -275,9 +275,10 @@ public final class DirectPublisher implements Publisher {
         }
 
         void fail(EventsyncException failure) {
-            acknowledged.completeExceptionally(failure);
-            unacknowledged.remove(this); // failed: no longer counted in the lag (a late ack completes nothing)
+            // Out of the lag and the pending ids first, so whoever sees the failed send sees them gone too.
+            unacknowledged.remove(this);
             pendingById.remove(event.envelope().getId(), this);
+            acknowledged.completeExceptionally(failure);
         }
 
         @Override
