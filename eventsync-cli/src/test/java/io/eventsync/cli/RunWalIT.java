@@ -92,19 +92,7 @@ class RunWalIT {
         assertThat(run.isAlive()).as("run is running; stderr: %s", Jar.result(work, -1).stderr()).isTrue();
 
         EventsyncSchema.install(sourceDb, SchemaNames.of(source));
-        WalOutbox outbox = WalOutbox.of("orders");
-        try (Connection c = sourceDb.getConnection()) {
-            c.setAutoCommit(false);
-            for (int i = 1; i <= EVENTS; i++) {
-                String order = "order-" + i;
-                outbox.append(c, Events.create("orders", order, i, OrderPlaced.newBuilder().setOrderId(order)
-                        .setCustomerId("c-" + i).setAmountCents(i * 100L).setCurrency("EUR")
-                        .setShippingAddress("1 Main St").build()));
-                if (i % 100 == 0) {
-                    c.commit();
-                }
-            }
-        }
+        writeOrders();
         await().atMost(Duration.ofMinutes(2)).until(() -> !run.isAlive() || copied() == EVENTS);
         assertThat(copied()).as("stderr: %s", Jar.result(work, -1).stderr()).isEqualTo(EVENTS);
 
@@ -134,19 +122,7 @@ class RunWalIT {
         await().atMost(Duration.ofMinutes(2)).until(() -> !run.isAlive() || slotActive());
         assertThat(run.isAlive()).as("run is running; stderr: %s", Jar.result(work, -1).stderr()).isTrue();
 
-        WalOutbox outbox = WalOutbox.of("orders");
-        try (Connection c = sourceDb.getConnection()) {
-            c.setAutoCommit(false);
-            for (int i = 1; i <= EVENTS; i++) {
-                String order = "order-" + i;
-                outbox.append(c, Events.create("orders", order, i, OrderPlaced.newBuilder().setOrderId(order)
-                        .setCustomerId("c-" + i).setAmountCents(i * 100L).setCurrency("EUR")
-                        .setShippingAddress("1 Main St").build()));
-                if (i % 100 == 0) {
-                    c.commit();
-                }
-            }
-        }
+        writeOrders();
         await().atMost(Duration.ofMinutes(2)).until(() -> !run.isAlive() || copied() == EVENTS);
         assertThat(copied()).as("stderr: %s", Jar.result(work, -1).stderr()).isEqualTo(EVENTS);
         run.destroy(); // SIGTERM
@@ -168,6 +144,23 @@ class RunWalIT {
         assertThat(again.exitValue()).as("stderr: %s", Jar.result(work, -1).stderr()).isZero();
         assertThat(copied()).isEqualTo(EVENTS);
         assertThat(inboxRows()).as("each event in the inbox once").isEqualTo(EVENTS);
+    }
+
+    /** EVENTS orders placed through WalOutbox logical messages, 100 per transaction. */
+    private void writeOrders() throws SQLException {
+        WalOutbox outbox = WalOutbox.of("orders");
+        try (Connection c = sourceDb.getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 1; i <= EVENTS; i++) {
+                String order = "order-" + i;
+                outbox.append(c, Events.create("orders", order, i, OrderPlaced.newBuilder().setOrderId(order)
+                        .setCustomerId("c-" + i).setAmountCents(i * 100L).setCurrency("EUR")
+                        .setShippingAddress("1 Main St").build()));
+                if (i % 100 == 0) {
+                    c.commit();
+                }
+            }
+        }
     }
 
     private long inboxRows() throws SQLException {

@@ -159,7 +159,9 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                 throw new EventsyncException("invocation of event " + event.getId() + " subject " + event.getSubject()
                         + " was abandoned; its transaction is not committed (the event is retried)");
             }
-            requireInboxRows(c, subscription, List.of(event));
+            if (losesTransactionSilently()) {
+                requireInboxRows(c, subscription, List.of(event));
+            }
             c.commit();
             inbox.committed(subscription, event);
             return outcome;
@@ -185,8 +187,7 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
      * events acknowledged without their inbox rows). Then it throws, so the events are tried again.
      */
     private void requireInboxRows(Connection c, String subscription, List<Envelope> recorded) throws SQLException {
-        Dialect dialect = inbox.dialectIfKnown();
-        if (recorded.isEmpty() || dialect == null || !dialect.losesTransactionSilently()) {
+        if (recorded.isEmpty()) {
             return;
         }
         int present = inbox.countPresent(c, subscription, recorded);
@@ -196,6 +197,12 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                     + " database rolled the transaction back under a handler that went on, e.g. after catching a"
                     + " deadlock); it is not committed and its events are tried again");
         }
+    }
+
+    /** MariaDB and H2 (known once the inbox resolved its tables, which every apply does first). */
+    private boolean losesTransactionSilently() {
+        Dialect dialect = inbox.dialectIfKnown();
+        return dialect != null && dialect.losesTransactionSilently();
     }
 
     /** Batches when it checks parked keys itself (a dead-letter store is configured). */
@@ -296,13 +303,15 @@ public final class JdbcApplyScope implements ApplyScope, AutoCloseable {
                             + " was abandoned; its batch's transaction is not committed (its events are retried)");
                 }
             }
-            List<Envelope> recorded = new ArrayList<>(fresh.length);
-            for (int i = 0; i < fresh.length; i++) {
-                if (fresh[i]) {
-                    recorded.add(events.get(i));
+            if (losesTransactionSilently()) {
+                List<Envelope> recorded = new ArrayList<>(fresh.length);
+                for (int i = 0; i < fresh.length; i++) {
+                    if (fresh[i]) {
+                        recorded.add(events.get(i));
+                    }
                 }
+                requireInboxRows(c, subscription, recorded);
             }
-            requireInboxRows(c, subscription, recorded);
             c.commit();
             for (int i = 0; i < fresh.length; i++) {
                 if (fresh[i]) {
